@@ -1,0 +1,49 @@
+"""Command-line commands of the contract: `flask --app tracker create-user ...`, `seed-demo`."""
+from __future__ import annotations
+
+import click
+from flask import Flask
+
+from . import accounts
+from .errors import Invalid
+
+
+def register(app: Flask) -> None:
+    @app.cli.command("create-user")
+    @click.argument("email")
+    @click.option("--name", required=True)
+    @click.option("--password", required=True)
+    @click.option("--timezone", default="UTC", show_default=True, help="An IANA time zone name")
+    def create_user(email: str, name: str, password: str, timezone: str) -> None:
+        """Create an account."""
+        try:
+            user = accounts.register_user(email, name, password, timezone)
+        except Invalid as exc:
+            for field, messages in exc.errors.items():
+                for message in messages:
+                    click.echo(f"error: {field}: {message}", err=True)
+            raise SystemExit(1) from None
+        click.echo(f"Created user {user.email} (id {user.id}).")
+
+    @app.cli.command("seed-demo")
+    @click.option("--owner", "owner_email", default=None, help="Make this existing user the demo team's owner")
+    @click.option("--if-empty", is_flag=True, help="Only on a database without any user (first start)")
+    def seed_demo_command(owner_email: str | None, if_empty: bool) -> None:
+        """Create the demo team (once) and print its logins."""
+        from sqlalchemy import select
+
+        from .demo import seed_demo
+        from .extensions import db
+        from .models import User
+
+        if if_empty and db.session.scalar(select(User.id).limit(1)) is not None:
+            return
+
+        try:
+            team, logins = seed_demo(owner_email)
+        except ValueError as exc:
+            click.echo(f"error: {exc}", err=True)
+            raise SystemExit(1) from None
+        click.echo(f"Demo team “{team.name}” (/teams/{team.id}). Logins:")
+        for email, password in logins:
+            click.echo(f"  {email}  password: {password}")

@@ -1,0 +1,54 @@
+"""Configuration: defaults read from environment variables, plus the test configuration."""
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+INSTANCE = Path(os.environ.get("TRACKER_INSTANCE", ROOT / "instance"))
+
+
+def _development_secret() -> str:
+    """A secret generated once and kept under instance/, so sessions survive restarts in development."""
+    path = INSTANCE / "secret_key"
+    if not path.exists():
+        INSTANCE.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def _flag(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+class Config:
+    SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL") or f"sqlite:///{INSTANCE / 'tracker.db'}"
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    SECURE_COOKIES = _flag("TRACKER_HTTPS")
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    TASKS_PER_PAGE = 50
+    WTF_CSRF_TIME_LIMIT = None  # a form left open over lunch must still save
+
+    def __init__(self) -> None:
+        self.SECRET_KEY = os.environ.get("SECRET_KEY") or _development_secret()
+        self.SESSION_COOKIE_SECURE = self.REMEMBER_COOKIE_SECURE = self.SECURE_COOKIES
+
+
+class TestConfig(Config):
+    TESTING = True
+    WTF_CSRF_ENABLED = False  # tests that check CSRF switch it back on
+
+    def __init__(self, database_uri: str, **overrides) -> None:
+        self.SECRET_KEY = "test-secret"
+        self.SQLALCHEMY_DATABASE_URI = database_uri
+        self.SESSION_COOKIE_SECURE = self.REMEMBER_COOKIE_SECURE = False
+        for key, value in overrides.items():
+            setattr(self, key, value)

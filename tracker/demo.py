@@ -1,0 +1,106 @@
+"""A realistic demo team: people in several time zones and a few hundred tasks across all categories."""
+from __future__ import annotations
+
+import random
+from datetime import date, datetime, time, timedelta, timezone
+
+from sqlalchemy import select
+from werkzeug.security import generate_password_hash
+
+from .accounts import find_user_by_email
+from .extensions import db
+from .models import PRIORITIES, Task, TaskLabel, Team, TeamMembership, TimeEntry, User
+from .teams import create_team
+
+DEMO_SLUG = "demo"
+DEMO_PASSWORD = "tracker-demo"
+PEOPLE = (
+    # email, name, zone, role, work days, hours
+    ("ana@demo.test", "Ana Costa", "Europe/Lisbon", "owner", "1,2,3,4,5", (9, 17)),
+    ("ben@demo.test", "Ben Okafor", "America/New_York", "manager", "1,2,3,4,5", (9, 17)),
+    ("chiara@demo.test", "Chiara Sato", "Asia/Tokyo", "member", "1,2,3,4,5", (10, 18)),
+    ("dev@demo.test", "Dev Patel", "Asia/Kolkata", "member", "1,2,3,4,5", (9, 17)),
+    ("eli@demo.test", "Eli Ngata", "Pacific/Auckland", "member", "1,2,3,4", (8, 16)),
+    ("fran@demo.test", "Fran Müller", "America/Los_Angeles", "member", "1,2,3,4,5", (8, 16)),
+)
+WORK = {
+    "architecture": ["Decide on event bus for {thing}", "Write ADR: {thing} boundaries", "Split {thing} out of the monolith", "Review caching strategy for {thing}"],
+    "server-code": ["Implement {thing} endpoint", "Refactor {thing} service", "Fix race in {thing} worker", "Add retries to {thing} client"],
+    "database": ["Add index for {thing} lookups", "Migrate {thing} table to partitioning", "Backfill {thing} column", "Tune slow {thing} query"],
+    "integration": ["Agree {thing} payload with front-end", "Expose {thing} pagination to the web app", "Fix CORS for {thing}", "Version the {thing} response"],
+    "api-docs": ["Document {thing} errors", "Add examples for {thing}", "Publish OpenAPI for {thing}", "Changelog entry for {thing}"],
+    "testing": ["Contract tests for {thing}", "Load test {thing}", "Flaky test in {thing} suite", "Property tests for {thing} parser"],
+    "security": ["Threat model {thing}", "Rotate {thing} credentials", "Rate-limit {thing}", "Audit permissions of {thing}"],
+    "devops": ["Alert on {thing} latency", "Blue-green deploy for {thing}", "Dashboards for {thing}", "Terraform {thing} bucket"],
+    "upgrades": ["Upgrade {thing} to PostgreSQL 17", "Move {thing} to Python 3.13", "Evaluate HTTP/3 for {thing}", "Bump {thing} dependencies"],
+}
+THINGS = ["billing", "invoices", "auth", "search", "notifications", "payments", "reports", "webhooks",
+          "accounts", "exports", "audit log", "sessions", "uploads", "ledger", "pricing"]
+LABELS = ["backend", "customer", "tech-debt", "q4", "incident", "quick-win", "spike"]
+
+
+def seed_demo(owner_email: str | None = None, task_count: int = 320, seed: int = 7) -> tuple[Team, list[tuple[str, str]]]:
+    """Create the demo team once; later calls return it unchanged. Returns it and the demo logins."""
+    logins = [(email, DEMO_PASSWORD) for email, *_ in PEOPLE]
+    team = db.session.scalar(select(Team).where(Team.slug == DEMO_SLUG))
+    if team is not None:
+        return team, logins
+    rng = random.Random(seed)
+    users = []
+    for email, name, zone, _role, days, (start, end) in PEOPLE:
+        user = find_user_by_email(email)
+        if user is None:
+            user = User(email=email, name=name, timezone=zone, work_days=days,
+                        work_start=time(start), work_end=time(end),
+                        password_hash=generate_password_hash(DEMO_PASSWORD, method="scrypt"))
+            db.session.add(user)
+        users.append(user)
+    db.session.flush()
+    owner = find_user_by_email(owner_email) if owner_email else None
+    if owner_email and owner is None:
+        raise ValueError(f"no user with email {owner_email}")
+    team = create_team(owner or users[0], "Platform (demo)", slug=DEMO_SLUG)
+    for user, (_e, _n, _z, role, *_rest) in zip(users, PEOPLE):
+        if user.id != (owner or users[0]).id:
+            db.session.add(TeamMembership(team=team, user=user, role=role))
+    categories = {c.slug: c for c in team.categories}
+    now = datetime.now(timezone.utc).replace(minute=0, second=0, microsecond=0)
+    tasks: list[Task] = []
+    for i in range(task_count):
+        slug = rng.choice(list(WORK))
+        title = rng.choice(WORK[slug]).format(thing=rng.choice(THINGS))
+        created = now - timedelta(days=rng.uniform(0, 70))
+        status = rng.choices(["todo", "in_progress", "in_review", "blocked", "done"], [30, 18, 8, 4, 40])[0]
+        due = None
+        if rng.random() < 0.8:
+            due = now + timedelta(days=rng.uniform(-20, 45))
+            due = due.replace(hour=rng.choice([12, 16, 17, 21]))
+        assignee = rng.choice(users + [None]) if rng.random() < 0.95 else None
+        task = Task(
+            team=team, category=categories[slug], title=f"{title}", status=status,
+            priority=rng.choices(PRIORITIES, [6, 22, 50, 22])[0],
+            description=f"Part of the **{slug}** work on {title.lower()}.\n\n- check the runbook\n- update the docs",
+            due_at=due, estimate_hours=rng.choice([None, 1, 2, 3, 4, 6, 8, 12, 16]),
+            assignee=assignee, reporter=rng.choice(users), created_at=created,
+            updated_at=created + timedelta(days=rng.uniform(0, 3)),
+        )
+        if status == "done":
+            task.completed_at = min(now, created + timedelta(days=rng.uniform(0.5, 14)))
+            task.updated_at = task.completed_at
+        task.labels = [TaskLabel(name=name) for name in rng.sample(LABELS, rng.choice([0, 0, 1, 1, 2]))]
+        tasks.append(task)
+    db.session.add_all(tasks)
+    db.session.flush()
+    open_tasks = [t for t in tasks if t.status != "done"]
+    for task in rng.sample(open_tasks, min(25, len(open_tasks))):
+        blocker = rng.choice(open_tasks)
+        if blocker.id < task.id:  # always an earlier task, so links never form a loop
+            task.blocked_by = [blocker]
+    for task in tasks:
+        if task.assignee and task.estimate_hours and task.status != "todo":
+            for _ in range(rng.randint(1, 3)):
+                day = (task.created_at + timedelta(days=rng.uniform(0, 7))).date()
+                db.session.add(TimeEntry(task=task, user=task.assignee, hours=rng.choice([0.5, 1, 1.5, 2, 3]),
+                                         note="", spent_on=min(day, date.today())))
+    db.session.commit()
+    return team, logins

@@ -1,0 +1,554 @@
+"""Tasks: creation, validation, optimistic-concurrency updates, trash, and the filtered task list."""
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, time, timezone
+from typing import Any
+
+from sqlalchemy import case, func, or_, select
+from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm.exc import StaleDataError
+
+from .deadlines import end_of_day, local_to_utc
+from .errors import Conflict, Invalid, NotFound
+from .extensions import db
+from .models import (
+    PRIORITIES,
+    STATUSES,
+    Category,
+    Task,
+    TaskLabel,
+    TeamMembership,
+    TimeEntry,
+    User,
+    task_blockers,
+    utcnow,
+)
+from .teams import require_role
+
+TITLE_MAX = 200
+DESCRIPTION_MAX = 50_000
+LABEL_MAX = 40
+LABELS_PER_TASK = 20
+ESTIMATE_MAX = 10_000
+SORTS = ("due_at", "priority", "created_at", "updated_at")
+PRIORITY_RANK = case({p: i for i, p in enumerate(PRIORITIES)}, value=Task.priority)
+EDITABLE = (
+    "title", "description", "category", "status", "priority", "due_at", "start_at",
+    "estimate_hours", "assignee_id", "labels", "blocked_by",
+)
+
+
+# Reading ------------------------------------------------------------------------------------
+
+
+def get_task(user: User, task_id: int, *, include_trashed: bool = False) -> tuple[Task, TeamMembership]:
+    """The task and the user's membership of its team; NotFound for another team's or a trashed task."""
+    row = db.session.execute(
+        select(Task, TeamMembership)
+        .join(TeamMembership, TeamMembership.team_id == Task.team_id)
+        .options(
+            joinedload(Task.category),
+            joinedload(Task.assignee),
+            joinedload(Task.reporter),
+            selectinload(Task.labels),
+            selectinload(Task.blocked_by),
+            joinedload(TeamMembership.team),
+        )
+        .where(Task.id == task_id, TeamMembership.user_id == user.id)
+    ).first()
+    if row is None or (row[0].deleted_at is not None and not include_trashed):
+        raise NotFound("No such task.")
+    return row[0], row[1]
+
+
+def spent_hours(task_ids: list[int]) -> dict[int, float]:
+    """Logged hours per task, in one query."""
+    if not task_ids:
+        return {}
+    rows = db.session.execute(
+        select(TimeEntry.task_id, func.sum(TimeEntry.hours))
+        .where(TimeEntry.task_id.in_(task_ids))
+        .group_by(TimeEntry.task_id)
+    )
+    return {task_id: round(float(total or 0), 2) for task_id, total in rows}
+
+
+def blocking(task: Task) -> list[Task]:
+    """Open tasks that this task blocks."""
+    return list(
+        db.session.scalars(
+            select(Task)
+            .join(task_blockers, task_blockers.c.task_id == Task.id)
+            .where(task_blockers.c.blocker_id == task.id, Task.deleted_at.is_(None))
+            .order_by(Task.id)
+        )
+    )
+
+
+# The task list --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TaskFilter:
+    """What the list, the board and the API filter on; it round-trips through query strings."""
+
+    status: str | None = None  # a status, or "open" for anything not done
+    category: str | None = None
+    priority: str | None = None
+    assignee: str | None = None  # a user id, "me" or "none"
+    label: str | None = None
+    overdue: bool = False
+    q: str | None = None
+    due_before: datetime | None = None
+    due_after: datetime | None = None
+    sort: str = "due_at"
+
+    def to_args(self) -> dict[str, str]:
+        args: dict[str, str] = {}
+        for name in ("status", "category", "priority", "assignee", "label", "q"):
+            if getattr(self, name):
+                args[name] = getattr(self, name)
+        if self.overdue:
+            args["overdue"] = "true"
+        for name in ("due_before", "due_after"):
+            if getattr(self, name):
+                args[name] = getattr(self, name).isoformat().replace("+00:00", "Z")
+        if self.sort != "due_at":
+            args["sort"] = self.sort
+        return args
+
+    @property
+    def is_empty(self) -> bool:
+        return not (set(self.to_args()) - {"sort"})
+
+
+def parse_task_filter(args: Mapping[str, str]) -> TaskFilter:
+    """Build a filter from query arguments; unknown values are an Invalid naming the argument."""
+    errors: dict[str, list[str]] = {}
+    values: dict[str, Any] = {}
+
+    def text(name: str) -> str | None:
+        value = (args.get(name) or "").strip()
+        return value or None
+
+    status = text("status")
+    if status and status not in (*STATUSES, "open"):
+        errors["status"] = [f"Choose one of: open, {', '.join(STATUSES)}."]
+    priority = text("priority")
+    if priority and priority not in PRIORITIES:
+        errors["priority"] = [f"Choose one of: {', '.join(PRIORITIES)}."]
+    assignee = text("assignee")
+    if assignee and assignee not in ("me", "none") and not assignee.isdigit():
+        errors["assignee"] = ["Use a user id, “me” or “none”."]
+    overdue = (text("overdue") or "false").lower()
+    if overdue not in ("true", "false", "1", "0", "on"):
+        errors["overdue"] = ["Use true or false."]
+    sort = text("sort") or "due_at"
+    if sort.lstrip("-") not in SORTS:
+        errors["sort"] = [f"Sort by one of: {', '.join(SORTS)} (prefix - for descending)."]
+    for name in ("due_before", "due_after"):
+        raw = text(name)
+        if raw:
+            try:
+                parsed = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+                if parsed.tzinfo is None:
+                    raise ValueError
+                values[name] = parsed
+            except ValueError:
+                errors[name] = ["Use an RFC 3339 time with a zone, e.g. 2026-12-01T17:00:00Z."]
+    q = text("q")
+    if q and len(q) > 200:
+        errors["q"] = ["Search for at most 200 characters."]
+    if errors:
+        raise Invalid(errors)
+    return TaskFilter(
+        status=status,
+        category=text("category"),
+        priority=priority,
+        assignee=assignee,
+        label=(text("label") or "").lower() or None,
+        overdue=overdue in ("true", "1", "on"),
+        q=q,
+        sort=sort,
+        **values,
+    )
+
+
+def filtered_tasks(team_id: int, f: TaskFilter, viewer: User, now: datetime | None = None):
+    """The SELECT of a team's live tasks that match the filter, without ordering or paging."""
+    now = now or utcnow()
+    stmt = select(Task).where(Task.team_id == team_id, Task.deleted_at.is_(None))
+    if f.status == "open":
+        stmt = stmt.where(Task.status != "done")
+    elif f.status:
+        stmt = stmt.where(Task.status == f.status)
+    if f.category:
+        stmt = stmt.where(Task.category.has(Category.slug == f.category))
+    if f.priority:
+        stmt = stmt.where(Task.priority == f.priority)
+    if f.assignee == "me":
+        stmt = stmt.where(Task.assignee_id == viewer.id)
+    elif f.assignee == "none":
+        stmt = stmt.where(Task.assignee_id.is_(None))
+    elif f.assignee:
+        stmt = stmt.where(Task.assignee_id == int(f.assignee))
+    if f.label:
+        stmt = stmt.where(Task.labels.any(TaskLabel.name == f.label))
+    if f.overdue:
+        stmt = stmt.where(Task.status != "done", Task.due_at < now)
+    if f.due_before:
+        stmt = stmt.where(Task.due_at < f.due_before)
+    if f.due_after:
+        stmt = stmt.where(Task.due_at >= f.due_after)
+    if f.q:
+        pattern = "%" + re.sub(r"([\\%_])", r"\\\1", f.q) + "%"
+        conditions = [Task.title.ilike(pattern, escape="\\"), Task.description.ilike(pattern, escape="\\")]
+        number = f.q.lstrip("#")
+        if number.isdigit() and len(number) < 10:
+            conditions.append(Task.id == int(number))
+        stmt = stmt.where(or_(*conditions))
+    return stmt
+
+
+def task_ordering(sort: str):
+    descending = sort.startswith("-")
+    key = sort.lstrip("-")
+    column = {
+        "due_at": Task.due_at,
+        "priority": PRIORITY_RANK,
+        "created_at": Task.created_at,
+        "updated_at": Task.updated_at,
+    }[key]
+    order = [column.desc() if descending else column.asc(), Task.id.desc() if descending else Task.id]
+    if key == "due_at":
+        order.insert(0, Task.due_at.is_(None))  # tasks without a deadline last, in either direction
+    return order
+
+
+@dataclass
+class Page:
+    items: list
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, math.ceil(self.total / self.per_page))
+
+
+LIST_LOAD = (
+    joinedload(Task.category),
+    joinedload(Task.assignee),
+    selectinload(Task.labels),
+    selectinload(Task.blocked_by),
+)
+
+
+def list_tasks(
+    member: TeamMembership, f: TaskFilter, page: int = 1, per_page: int = 50
+) -> Page:
+    """One page of a team's tasks: a count and a select, with what the list shows loaded up front."""
+    page, per_page = max(page, 1), min(max(per_page, 1), 200)
+    stmt = filtered_tasks(member.team_id, f, member.user)
+    total = db.session.scalar(select(func.count()).select_from(stmt.subquery()))
+    items = list(
+        db.session.scalars(
+            stmt.options(*LIST_LOAD)
+            .order_by(*task_ordering(f.sort))
+            .limit(per_page)
+            .offset((page - 1) * per_page)
+        ).unique()
+    )
+    return Page(items, total, page, per_page)
+
+
+def trashed_tasks(member: TeamMembership) -> list[Task]:
+    require_role(member, "manager", "see the trash")
+    return list(
+        db.session.scalars(
+            select(Task)
+            .options(joinedload(Task.category), joinedload(Task.assignee))
+            .where(Task.team_id == member.team_id, Task.deleted_at.is_not(None))
+            .order_by(Task.deleted_at.desc())
+        ).unique()
+    )
+
+
+# Writing --------------------------------------------------------------------------------------
+
+
+def _resolve_instant(value: Any, *, actor_tz: str, date_tz: str, end_of_date: bool) -> datetime | None:
+    """An aware instant as given; a local date-time in the actor's zone; a bare date in `date_tz`."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        return value.astimezone(timezone.utc) if value.tzinfo else local_to_utc(value, actor_tz)
+    if isinstance(value, date):
+        if end_of_date:
+            return end_of_day(value, date_tz)
+        return local_to_utc(datetime.combine(value, time()), date_tz)
+    raise TypeError(f"not a date or datetime: {value!r}")
+
+
+def _team_member_ids(team_id: int) -> set[int]:
+    return set(db.session.scalars(select(TeamMembership.user_id).where(TeamMembership.team_id == team_id)))
+
+
+def _creates_cycle(team_id: int, task_id: int | None, blocker_ids: set[int]) -> bool:
+    """Would making task_id wait for blocker_ids close a loop of "blocked by" links?"""
+    if task_id is None:
+        return False
+    edges: dict[int, set[int]] = {}
+    rows = db.session.execute(
+        select(task_blockers.c.task_id, task_blockers.c.blocker_id)
+        .join(Task, Task.id == task_blockers.c.task_id)
+        .where(Task.team_id == team_id, task_blockers.c.task_id != task_id)
+    )
+    for waiting, blocker in rows:
+        edges.setdefault(waiting, set()).add(blocker)
+    stack, seen = list(blocker_ids), set()
+    while stack:
+        current = stack.pop()
+        if current == task_id:
+            return True
+        if current not in seen:
+            seen.add(current)
+            stack.extend(edges.get(current, ()))
+    return False
+
+
+def _validated(member: TeamMembership, task: Task | None, data: Mapping[str, Any]) -> dict[str, Any]:
+    """Check the given fields against the team's rules and return them ready to assign."""
+    errors: dict[str, list[str]] = {}
+    clean: dict[str, Any] = {}
+    team_id = member.team_id
+
+    def fail(name: str, message: str) -> None:
+        errors.setdefault(name, []).append(message)
+
+    unknown = set(data) - set(EDITABLE)
+    for name in sorted(unknown):
+        fail(name, "This field cannot be set.")
+
+    if "title" in data:
+        title = (data["title"] or "").strip()
+        if not title:
+            fail("title", "Enter a title.")
+        elif len(title) > TITLE_MAX:
+            fail("title", f"Use at most {TITLE_MAX} characters (this has {len(title)}).")
+        clean["title"] = title
+    if "description" in data:
+        description = data["description"] or ""
+        if len(description) > DESCRIPTION_MAX:
+            fail("description", f"Use at most {DESCRIPTION_MAX} characters.")
+        clean["description"] = description
+    if "category" in data:
+        slug = data["category"]
+        category = db.session.scalar(
+            select(Category).where(Category.team_id == team_id, Category.slug == slug)
+        )
+        if category is None:
+            fail("category", f"Unknown category “{slug}”.")
+        elif category.archived and (task is None or task.category_id != category.id):
+            fail("category", f"The category “{category.name}” is archived.")
+        clean["category"] = category
+    if "status" in data:
+        if data["status"] not in STATUSES:
+            fail("status", f"Choose one of: {', '.join(STATUSES)}.")
+        clean["status"] = data["status"]
+    if "priority" in data:
+        if data["priority"] not in PRIORITIES:
+            fail("priority", f"Choose one of: {', '.join(PRIORITIES)}.")
+        clean["priority"] = data["priority"]
+    if "estimate_hours" in data:
+        estimate = data["estimate_hours"]
+        if estimate is not None:
+            if isinstance(estimate, bool) or not isinstance(estimate, (int, float)) or not math.isfinite(estimate):
+                fail("estimate_hours", "Enter a number of hours.")
+            elif estimate < 0:
+                fail("estimate_hours", "The estimate cannot be negative.")
+            elif estimate > ESTIMATE_MAX:
+                fail("estimate_hours", f"Use at most {ESTIMATE_MAX} hours; split larger work into tasks.")
+            else:
+                estimate = round(float(estimate), 2)
+        clean["estimate_hours"] = estimate
+    if "assignee_id" in data:
+        assignee_id = data["assignee_id"]
+        if assignee_id is not None and assignee_id not in _team_member_ids(team_id):
+            fail("assignee_id", "The assignee must be a member of this team.")
+        clean["assignee_id"] = assignee_id
+    if "labels" in data:
+        labels: list[str] = []
+        for raw in data["labels"] or []:
+            label = str(raw).strip().lower()
+            if not label:
+                continue
+            if len(label) > LABEL_MAX or not re.fullmatch(r"[\w.+-]+(?: [\w.+-]+)*", label):
+                fail("labels", f"“{label[:LABEL_MAX]}” is not a label: use up to {LABEL_MAX} letters, digits, - _ . +")
+            elif label not in labels:
+                labels.append(label)
+        if len(labels) > LABELS_PER_TASK:
+            fail("labels", f"Use at most {LABELS_PER_TASK} labels.")
+        clean["labels"] = labels
+    if "blocked_by" in data:
+        ids = set()
+        for raw in data["blocked_by"] or []:
+            if isinstance(raw, bool) or not isinstance(raw, int):
+                fail("blocked_by", f"“{raw}” is not a task number.")
+            else:
+                ids.add(raw)
+        if task is not None and task.id in ids:
+            fail("blocked_by", "A task cannot be blocked by itself.")
+            ids.discard(task.id)
+        blockers = list(
+            db.session.scalars(
+                select(Task).where(
+                    Task.id.in_(ids), Task.team_id == team_id, Task.deleted_at.is_(None)
+                )
+            )
+        ) if ids else []
+        missing = ids - {b.id for b in blockers}
+        if missing:
+            fail("blocked_by", "No task of this team has number " + ", ".join(f"#{i}" for i in sorted(missing)) + ".")
+        elif _creates_cycle(team_id, task.id if task else None, ids):
+            fail("blocked_by", "That would make these tasks wait for each other in a loop.")
+        clean["blocked_by"] = sorted(blockers, key=lambda b: b.id)
+    # A bare date means the end of that day where the assignee works (else where the actor is).
+    assignee_id = clean.get("assignee_id", task.assignee_id if task else None)
+    assignee = db.session.get(User, assignee_id) if assignee_id and "assignee_id" not in errors else None
+    zones = {"actor_tz": member.user.timezone, "date_tz": (assignee or member.user).timezone}
+    for name, end in (("due_at", True), ("start_at", False)):
+        if name in data:
+            try:
+                clean[name] = _resolve_instant(data[name], end_of_date=end, **zones)
+            except (TypeError, ValueError):
+                fail(name, "Enter a date, or a date and time.")
+    start = clean.get("start_at", task.start_at if task else None)
+    due = clean.get("due_at", task.due_at if task else None)
+    if start and due and start > due and not errors.keys() & {"start_at", "due_at"}:
+        fail("start_at", "The start date is after the deadline.")
+    if errors:
+        raise Invalid(errors)
+    return clean
+
+
+def _assign(task: Task, clean: dict[str, Any], now: datetime) -> None:
+    for name, value in clean.items():
+        if name == "labels":
+            task.labels = [TaskLabel(name=label) for label in value]
+        else:
+            setattr(task, name, value)
+    if "status" in clean:
+        if clean["status"] == "done" and task.completed_at is None:
+            task.completed_at = now
+        elif clean["status"] != "done":
+            task.completed_at = None
+
+
+def create_task(member: TeamMembership, data: Mapping[str, Any]) -> Task:
+    """A new task in the member's team; `category` and `title` are required."""
+    errors = {name: ["This field is required."] for name in ("title", "category") if name not in data}
+    if errors:
+        raise Invalid(errors)
+    clean = _validated(member, None, data)
+    now = utcnow()
+    task = Task(
+        team_id=member.team_id,
+        reporter_id=member.user_id,
+        status="todo",
+        priority="medium",
+        description="",
+        created_at=now,
+        updated_at=now,
+    )
+    _assign(task, clean, now)
+    db.session.add(task)
+    db.session.commit()
+    return task
+
+
+def snapshot(task: Task) -> dict[str, Any]:
+    """The editable fields as plain values, to compare before and after a change."""
+    return {
+        "title": task.title,
+        "description": task.description,
+        "category": task.category.slug if task.category else None,
+        "status": task.status,
+        "priority": task.priority,
+        "due_at": task.due_at,
+        "start_at": task.start_at,
+        "estimate_hours": task.estimate_hours,
+        "assignee_id": task.assignee_id,
+        "labels": task.label_names,
+        "blocked_by": [b.id for b in task.blocked_by],
+    }
+
+
+def update_task(
+    member: TeamMembership, task: Task, data: Mapping[str, Any], expected_version: int | None = None
+) -> dict[str, tuple[Any, Any]]:
+    """Apply a partial update. A stale `expected_version` raises Conflict with the current task.
+
+    Returns the changed fields as {name: (old, new)}.
+    """
+    if expected_version is not None and expected_version != task.version:
+        raise Conflict(task)
+    clean = _validated(member, task, data)
+    before = snapshot(task)
+    now = utcnow()
+    _assign(task, clean, now)
+    after = snapshot(task)
+    changes = {k: (before[k], after[k]) for k in after if before[k] != after[k]}
+    if not changes:
+        db.session.rollback()
+        return {}
+    task.updated_at = now
+    try:
+        db.session.commit()
+    except StaleDataError:
+        # Someone saved between our read and our write: theirs stands, ours is reported back.
+        db.session.rollback()
+        db.session.refresh(task)
+        raise Conflict(task) from None
+    return changes
+
+
+def move_to_trash(member: TeamMembership, task: Task) -> None:
+    """Any member can delete; the task goes to the team's trash, from which a manager restores it."""
+    task.deleted_at = utcnow()
+    task.deleted_by_id = member.user_id
+    task.updated_at = task.deleted_at
+    db.session.commit()
+
+
+def restore_task(member: TeamMembership, task: Task) -> Task:
+    require_role(member, "manager", "restore tasks from the trash")
+    if task.deleted_at is None:
+        raise Invalid({"task": ["This task is not in the trash."]})
+    task.deleted_at = None
+    task.deleted_by_id = None
+    task.updated_at = utcnow()
+    db.session.commit()
+    return task
+
+
+__all__ = [
+    "Page",
+    "TaskFilter",
+    "create_task",
+    "filtered_tasks",
+    "get_task",
+    "list_tasks",
+    "move_to_trash",
+    "parse_task_filter",
+    "restore_task",
+    "snapshot",
+    "spent_hours",
+    "trashed_tasks",
+    "update_task",
+]

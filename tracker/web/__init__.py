@@ -1,0 +1,99 @@
+"""The HTML surface: blueprints, error pages, template filters and security headers."""
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from flask import Flask, flash, render_template, request
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+
+from ..errors import DomainError, Forbidden, Invalid, NotFound
+from ..models import utcnow
+from ..teams import teams_of
+from ..text import render_markdown
+
+CSP = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+
+
+def viewer_zone() -> ZoneInfo:
+    tz = current_user.timezone if current_user.is_authenticated else "UTC"
+    return ZoneInfo(tz)
+
+
+def localtime(value: datetime | None, fmt: str = "%a %d %b %Y %H:%M") -> str:
+    """An instant as the viewer's wall-clock time."""
+    if value is None:
+        return ""
+    return value.astimezone(viewer_zone()).strftime(fmt)
+
+
+def apply_errors(form, exc: Invalid, aliases: dict[str, str] | None = None) -> None:
+    """Show a domain Invalid's messages beside the form fields they name (or as a flash)."""
+    aliases = aliases or {}
+    for name, messages in exc.errors.items():
+        field = getattr(form, aliases.get(name, name), None)
+        if field is not None and hasattr(field, "errors"):
+            field.errors = list(field.errors) + list(messages)
+        else:
+            for message in messages:
+                flash(message, "error")
+
+
+def register_web(app: Flask) -> None:
+    from . import auth, main, tasks, teams
+
+    for module in (main, auth, teams, tasks):
+        app.register_blueprint(module.bp)
+
+    app.add_template_filter(localtime, "localtime")
+    app.add_template_filter(render_markdown, "markdown")
+    app.add_template_global(utcnow, "utcnow")
+
+    @app.context_processor
+    def navigation():
+        memberships = teams_of(current_user) if current_user.is_authenticated else []
+        return {"nav_memberships": memberships}
+
+    @app.after_request
+    def security_headers(response):
+        response.headers.setdefault("Content-Security-Policy", CSP)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        return response
+
+    def page(status: int, title: str, detail: str):
+        return render_template("error.html", status=status, title=title, detail=detail), status
+
+    @app.errorhandler(NotFound)
+    @app.errorhandler(404)
+    def not_found(exc):
+        return page(404, "Not found", "There is nothing here, or it belongs to a team you are not in.")
+
+    @app.errorhandler(Forbidden)
+    def forbidden(exc):
+        return page(403, "Not allowed", exc.detail)
+
+    @app.errorhandler(403)
+    def forbidden_http(exc):
+        return page(403, "Not allowed", "You are not allowed to do that.")
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(exc):
+        return page(400, "Form expired", "The form was missing its security token. Go back, reload the page and try again.")
+
+    @app.errorhandler(DomainError)
+    def domain_error(exc):
+        return page(exc.status, exc.title, exc.detail)
+
+    @app.errorhandler(405)
+    def method_not_allowed(exc):
+        return page(405, "Method not allowed", f"{request.method} is not allowed here.")
+
+    @app.errorhandler(500)
+    def server_error(exc):
+        return page(500, "Something went wrong", "The error was logged. Nothing you entered was saved half-way.")

@@ -1,0 +1,114 @@
+"""Registration, login, logout and the user's own settings."""
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required, login_user, logout_user
+
+from .. import accounts
+from ..errors import Invalid
+from . import apply_errors
+from .forms import LoginForm, PasswordForm, ProfileForm, RegisterForm, choices
+
+
+def TIMEZONE_CHOICES():
+    return choices((tz, tz) for tz in accounts.known_timezones())
+
+bp = Blueprint("auth", __name__)
+
+
+def _safe_next(target: str | None) -> str:
+    """Only redirect to paths on this site after login (no open redirect)."""
+    if target:
+        parts = urlsplit(target)
+        if not parts.scheme and not parts.netloc and target.startswith("/") and not target.startswith("//"):
+            return target
+    return url_for("main.index")
+
+
+@bp.route("/register", methods=["GET", "POST"])
+def register():
+    if current_user.is_authenticated:
+        return redirect(url_for("main.index"))
+    form = RegisterForm()
+    form.timezone.choices = TIMEZONE_CHOICES()
+    if form.validate_on_submit():
+        try:
+            user = accounts.register_user(
+                form.email.data, form.name.data, form.password.data, form.timezone.data
+            )
+        except Invalid as exc:
+            apply_errors(form, exc)
+        else:
+            login_user(user)
+            flash(f"Welcome, {user.name}! Create a team or ask a colleague to add you to theirs.", "success")
+            return redirect(url_for("teams.index"))
+    return render_template("auth/register.html", form=form), 422 if form.errors else 200
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("main.index"))
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = accounts.authenticate(form.email.data, form.password.data)
+        if user is not None:
+            login_user(user, remember=form.remember.data)
+            return redirect(_safe_next(request.args.get("next")))
+        form.password.errors = ["Wrong email or password."]
+    return render_template("auth/login.html", form=form), 422 if form.errors else 200
+
+
+@bp.post("/logout")
+@login_required
+def logout():
+    logout_user()
+    flash("You are logged out.", "success")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/settings", methods=["GET", "POST"])
+@login_required
+def settings():
+    profile = ProfileForm(obj=current_user, prefix="profile")
+    profile.timezone.choices = TIMEZONE_CHOICES()
+    if request.method == "GET":
+        profile.work_days.data = current_user.work_day_numbers
+    password = PasswordForm(prefix="password")
+    if request.method == "POST" and "profile-name" in request.form and profile.validate_on_submit():
+        try:
+            accounts.update_profile(
+                current_user,
+                name=profile.name.data,
+                timezone=profile.timezone.data,
+                work_days=profile.work_days.data,
+                work_start=profile.work_start.data,
+                work_end=profile.work_end.data,
+            )
+        except Invalid as exc:
+            apply_errors(profile, exc)
+        else:
+            flash("Your settings are saved.", "success")
+            return redirect(url_for("auth.settings"))
+    failed = bool(profile.errors)
+    return render_template("auth/settings.html", profile=profile, password=password), 422 if failed else 200
+
+
+@bp.post("/settings/password")
+@login_required
+def change_password():
+    password = PasswordForm(prefix="password")
+    if password.validate_on_submit():
+        try:
+            accounts.change_password(current_user, password.current_password.data, password.new_password.data)
+        except Invalid as exc:
+            apply_errors(password, exc)
+        else:
+            flash("Your password is changed.", "success")
+            return redirect(url_for("auth.settings"))
+    profile = ProfileForm(obj=current_user, prefix="profile", formdata=None)
+    profile.timezone.choices = TIMEZONE_CHOICES()
+    profile.work_days.data = current_user.work_day_numbers
+    return render_template("auth/settings.html", profile=profile, password=password), 422

@@ -1,0 +1,110 @@
+"""WTForms for the HTML pages. Forms parse types; the domain functions own the business rules."""
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateField,
+    EmailField,
+    FloatField,
+    HiddenField,
+    IntegerField,
+    PasswordField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+    TimeField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, EqualTo, InputRequired, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from ..models import PRIORITIES, ROLES, STATUSES
+
+
+
+def choices(pairs) -> list[SelectChoice]:
+    return [SelectChoice(value, label) for value, label in pairs]
+
+
+WEEKDAYS = choices(enumerate(("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"), start=1))
+STATUS_CHOICES = choices((s, s.replace("_", " ").capitalize()) for s in STATUSES)
+PRIORITY_CHOICES = choices((p, p.capitalize()) for p in PRIORITIES)
+ROLE_CHOICES = choices((r, r.capitalize()) for r in ROLES)
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class RegisterForm(FlaskForm):
+    email = EmailField("Email", validators=[DataRequired()])
+    name = StringField("Name", validators=[DataRequired()])
+    password = PasswordField("Password", validators=[DataRequired()])
+    confirm = PasswordField(
+        "Repeat password", validators=[DataRequired(), EqualTo("password", "The passwords differ.")]
+    )
+    timezone = SelectField("Time zone", default="UTC")
+
+
+class LoginForm(FlaskForm):
+    email = EmailField("Email", validators=[DataRequired()])
+    password = PasswordField("Password", validators=[DataRequired()])
+    remember = BooleanField("Remember me")
+
+
+class PasswordForm(FlaskForm):
+    current_password = PasswordField("Current password", validators=[DataRequired()])
+    new_password = PasswordField("New password", validators=[DataRequired()])
+    confirm = PasswordField(
+        "Repeat new password",
+        validators=[DataRequired(), EqualTo("new_password", "The passwords differ.")],
+    )
+
+
+class ProfileForm(FlaskForm):
+    name = StringField("Name", validators=[DataRequired()])
+    timezone = SelectField("Time zone")
+    work_days = MultiCheckboxField("Working days", choices=WEEKDAYS, coerce=int)
+    work_start = TimeField("Working day starts", validators=[InputRequired()])
+    work_end = TimeField("Working day ends", validators=[InputRequired()])
+
+
+class TeamForm(FlaskForm):
+    name = StringField("Team name", validators=[DataRequired()])
+
+
+class TeamSettingsForm(FlaskForm):
+    name = StringField("Team name", validators=[DataRequired()])
+    urgency_window_hours = IntegerField("Urgency window (hours)", validators=[InputRequired()])
+
+
+class MemberAddForm(FlaskForm):
+    email = EmailField("Email of a registered user", validators=[DataRequired()])
+    role = SelectField("Role", choices=ROLE_CHOICES, default="member")
+
+
+class RoleForm(FlaskForm):
+    role = SelectField("Role", choices=ROLE_CHOICES)
+
+
+class CategoryForm(FlaskForm):
+    name = StringField("Category name", validators=[DataRequired()])
+
+
+class TaskForm(FlaskForm):
+    title = StringField("Title")
+    description = TextAreaField("Description (Markdown)")
+    category = SelectField("Category")
+    status = SelectField("Status", choices=STATUS_CHOICES, default="todo")
+    priority = SelectField("Priority", choices=PRIORITY_CHOICES, default="medium")
+    due_date = DateField("Deadline date", validators=[Optional()])
+    due_time = TimeField("Deadline time (optional)", validators=[Optional()])
+    start_date = DateField("Start date", validators=[Optional()])
+    estimate_hours = FloatField("Estimate (hours)", validators=[Optional()])
+    assignee_id = SelectField("Assignee", coerce=lambda v: int(v) if v not in (None, "", "None") else None)
+    labels = StringField("Labels (comma-separated)")
+    blocked_by = StringField("Blocked by (task numbers, e.g. 12, 15)")
+    version = HiddenField()

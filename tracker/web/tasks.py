@@ -1,0 +1,253 @@
+"""Task pages: the filtered list, create, view, edit (with conflict resolution), trash and restore."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from .. import tasks, teams
+from ..errors import Conflict, Invalid
+from ..models import PRIORITIES, STATUSES
+from . import apply_errors, localtime, viewer_zone
+from .forms import TaskForm, choices
+
+bp = Blueprint("tasks", __name__)
+
+
+@bp.before_request
+@login_required
+def require_login():
+    return None
+
+
+def _choices(form: TaskForm, member, task=None) -> None:
+    categories = teams.active_categories(member.team_id)
+    if task is not None and task.category.archived:
+        categories.append(task.category)
+    form.category.choices = choices((c.slug, c.name) for c in categories)
+    form.assignee_id.choices = choices(
+        [("", "Unassigned")] + [(m.user_id, m.user.name) for m in teams.members_of(member.team)]
+    )
+
+
+def _parse_numbers(text: str) -> list[int] | None:
+    numbers = []
+    for part in (text or "").replace(",", " ").split():
+        part = part.lstrip("#")
+        if not part.isdigit():
+            return None
+        numbers.append(int(part))
+    return numbers
+
+
+def _form_data(form: TaskForm) -> dict | None:
+    """The form's values as the domain expects them, or None after marking a parse error."""
+    blocked_by = _parse_numbers(form.blocked_by.data)
+    if blocked_by is None:
+        form.blocked_by.errors = ["Enter task numbers separated by commas, e.g. 12, 15."]
+        return None
+    if form.due_time.data and not form.due_date.data:
+        form.due_date.errors = ["Enter the date as well as the time."]
+        return None
+    due = form.due_date.data
+    if due and form.due_time.data:
+        due = datetime.combine(due, form.due_time.data)  # wall-clock time in the user's zone
+    return {
+        "title": form.title.data or "",
+        "description": form.description.data or "",
+        "category": form.category.data,
+        "status": form.status.data,
+        "priority": form.priority.data,
+        "due_at": due,
+        "start_at": form.start_date.data,
+        "estimate_hours": form.estimate_hours.data,
+        "assignee_id": form.assignee_id.data,
+        "labels": [label for label in (form.labels.data or "").split(",")],
+        "blocked_by": blocked_by,
+    }
+
+
+def _fill_form(form: TaskForm, task) -> None:
+    form.title.data = task.title
+    form.description.data = task.description
+    form.category.data = task.category.slug
+    form.status.data = task.status
+    form.priority.data = task.priority
+    if task.due_at:
+        local = task.due_at.astimezone(viewer_zone())
+        form.due_date.data, form.due_time.data = local.date(), local.time().replace(second=0, microsecond=0)
+    if task.start_at:
+        form.start_date.data = task.start_at.astimezone(viewer_zone()).date()
+    form.estimate_hours.data = task.estimate_hours
+    form.assignee_id.data = task.assignee_id
+    form.labels.data = ", ".join(task.label_names)
+    form.blocked_by.data = ", ".join(str(b.id) for b in task.blocked_by)
+    form.version.data = task.version
+
+
+@bp.get("/teams/<int:team_id>/tasks")
+def index(team_id: int):
+    member = teams.membership_for(current_user, team_id)
+    error = None
+    try:
+        task_filter = tasks.parse_task_filter(request.args)
+    except Invalid as exc:
+        error = exc
+        task_filter = tasks.TaskFilter()
+    page = request.args.get("page", "1")
+    page = int(page) if page.isdigit() else 1
+    result = tasks.list_tasks(member, task_filter, page, per_page=current_app.config["TASKS_PER_PAGE"])
+    return render_template(
+        "tasks/list.html",
+        member=member,
+        team=member.team,
+        page=result,
+        task_filter=task_filter,
+        filter_error=error,
+        categories=teams.all_categories(team_id),
+        members=teams.members_of(member.team),
+        statuses=STATUSES,
+        priorities=PRIORITIES,
+    ), 422 if error else 200
+
+
+@bp.route("/teams/<int:team_id>/tasks/new", methods=["GET", "POST"])
+def create(team_id: int):
+    member = teams.membership_for(current_user, team_id)
+    form = TaskForm()
+    _choices(form, member)
+    if request.method == "GET":
+        form.category.data = request.args.get("category") or (form.category.choices[0].value if form.category.choices else None)
+        form.assignee_id.data = current_user.id
+    elif form.validate_on_submit() and (data := _form_data(form)) is not None:
+        try:
+            task = tasks.create_task(member, data)
+        except Invalid as exc:
+            apply_errors(form, exc)
+        else:
+            flash(f"Task #{task.id} created.", "success")
+            return redirect(url_for("tasks.show", task_id=task.id))
+    status = 422 if request.method == "POST" else 200
+    return render_template("tasks/form.html", form=form, member=member, team=member.team, task=None), status
+
+
+@bp.get("/tasks/<int:task_id>")
+def show(task_id: int):
+    task, member = tasks.get_task(current_user, task_id)
+    return render_template(
+        "tasks/show.html",
+        task=task,
+        member=member,
+        team=member.team,
+        spent=tasks.spent_hours([task.id]).get(task.id, 0.0),
+        blocking=tasks.blocking(task),
+        can_restore=teams.has_role(member, "manager"),
+    )
+
+
+def _conflict_rows(form: TaskForm, current) -> list[dict]:
+    """The fields where the saved task now differs from what this user submitted."""
+    theirs = _display_values(current)
+    fresh = TaskForm(formdata=None)
+    _choices(fresh, teams.membership_for(current_user, current.team_id), current)
+    _fill_form(fresh, current)
+    rows = []
+    for name, label in (
+        ("title", "Title"), ("description", "Description"), ("category", "Category"),
+        ("status", "Status"), ("priority", "Priority"), ("due", "Deadline"), ("start_date", "Start date"),
+        ("estimate_hours", "Estimate"), ("assignee_id", "Assignee"), ("labels", "Labels"),
+        ("blocked_by", "Blocked by"),
+    ):
+        if name == "due":
+            mine_value = (form.due_date.data, form.due_time.data)
+            their_value = (fresh.due_date.data, fresh.due_time.data)
+            mine_text = " ".join(str(v) for v in mine_value if v) or "—"
+        else:
+            mine_value, their_value = getattr(form, name).data, getattr(fresh, name).data
+            mine_text = _choice_label(getattr(form, name), mine_value)
+        if name == "labels":
+            mine_value = sorted(l.strip().lower() for l in (mine_value or "").split(",") if l.strip())
+            their_value = sorted(l.strip() for l in (their_value or "").split(",") if l.strip())
+        if name == "blocked_by":
+            mine_value, their_value = sorted(_parse_numbers(mine_value) or []), sorted(_parse_numbers(their_value) or [])
+        if (mine_value or None) != (their_value or None):
+            rows.append({"label": label, "mine": mine_text, "theirs": theirs[name]})
+    return rows
+
+
+def _choice_label(field, value) -> str:
+    for key, label in getattr(field, "choices", None) or []:
+        if key == value:
+            return label
+    return "—" if value in (None, "") else str(value)
+
+
+def _display_values(task) -> dict[str, str]:
+    return {
+        "title": task.title,
+        "description": task.description or "—",
+        "category": task.category.name,
+        "status": task.status.replace("_", " "),
+        "priority": task.priority,
+        "due": localtime(task.due_at) or "—",
+        "start_date": localtime(task.start_at, "%Y-%m-%d") or "—",
+        "estimate_hours": "—" if task.estimate_hours is None else f"{task.estimate_hours:g} h",
+        "assignee_id": task.assignee.name if task.assignee else "Unassigned",
+        "labels": ", ".join(task.label_names) or "—",
+        "blocked_by": ", ".join(f"#{b.id}" for b in task.blocked_by) or "—",
+    }
+
+
+@bp.route("/tasks/<int:task_id>/edit", methods=["GET", "POST"])
+def edit(task_id: int):
+    task, member = tasks.get_task(current_user, task_id)
+    form = TaskForm()
+    _choices(form, member, task)
+    conflict_rows = None
+    if request.method == "GET":
+        _fill_form(form, task)
+    elif form.validate_on_submit() and (data := _form_data(form)) is not None:
+        expected = int(form.version.data) if (form.version.data or "").isdigit() else None
+        if expected is None:
+            abort(400)
+        try:
+            tasks.update_task(member, task, data, expected_version=expected)
+        except Conflict as exc:
+            conflict_rows = _conflict_rows(form, exc.current)
+            # The next save is a deliberate choice made after seeing their values.
+            form.version.data = exc.current.version
+            flash("Someone else saved this task while you were editing. Your changes are kept below: "
+                  "compare them with theirs, then save again to keep yours.", "warning")
+        except Invalid as exc:
+            apply_errors(form, exc, {"due_at": "due_date", "start_at": "start_date"})
+        else:
+            flash("Task saved.", "success")
+            return redirect(url_for("tasks.show", task_id=task.id))
+    status = 200 if request.method == "GET" else (409 if conflict_rows is not None else 422)
+    return render_template(
+        "tasks/form.html", form=form, member=member, team=member.team, task=task,
+        conflict_rows=conflict_rows,
+    ), status
+
+
+@bp.post("/tasks/<int:task_id>/delete")
+def delete(task_id: int):
+    task, member = tasks.get_task(current_user, task_id)
+    tasks.move_to_trash(member, task)
+    flash(f"Task #{task.id} moved to the trash. A manager can restore it.", "success")
+    return redirect(url_for("tasks.index", team_id=task.team_id, status="open"))
+
+
+@bp.get("/teams/<int:team_id>/trash")
+def trash(team_id: int):
+    member = teams.membership_for(current_user, team_id)
+    return render_template("tasks/trash.html", member=member, team=member.team, tasks=tasks.trashed_tasks(member))
+
+
+@bp.post("/tasks/<int:task_id>/restore")
+def restore(task_id: int):
+    task, member = tasks.get_task(current_user, task_id, include_trashed=True)
+    tasks.restore_task(member, task)
+    flash(f"Task #{task.id} restored.", "success")
+    return redirect(url_for("tasks.show", task_id=task.id))
