@@ -177,9 +177,9 @@ def _conflict_rows(form: TaskForm, current) -> list[dict]:
 
 
 def _choice_label(field, value) -> str:
-    for key, label in getattr(field, "choices", None) or []:
-        if key == value:
-            return label
+    for choice in getattr(field, "choices", None) or []:  # SelectChoice unpacks to four values
+        if choice.value == value:
+            return choice.label
     return "—" if value in (None, "") else str(value)
 
 
