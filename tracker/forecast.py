@@ -275,6 +275,7 @@ def forecast(
     }
 
     finish, order = _simulate(queues, {i: by_id[i].remaining for i in projected}, blockers, timelines, now)
+    queue_keys = {person: [_queue_key(by_id[i]) for i in queue] for person, queue in queues.items()}
 
     results: dict[int, TaskForecast] = {}
     for i in ids:
@@ -285,8 +286,7 @@ def forecast(
             timelines.get(task.assignee_id),
             finish.get(i),
             order.get(i),
-            queues.get(task.assignee_id, ()),
-            by_id,
+            queue_keys.get(task.assignee_id, []),
             waits_for=tuple(blockers.get(i, ())),
             unscheduled=tuple(b for b in open_blockers[i] if b not in projected_set and b != i),
             cycle=tuple(b for b in open_blockers[i] if (i, b) in cycle_links),
@@ -337,53 +337,74 @@ def _simulate(
 ) -> tuple[dict[int, datetime], dict[int, int]]:
     """List scheduling across assignees: projected finish per task, and its place in its queue.
 
-    Events are processed in time order (ties by assignee id). When an assignee is free they take
-    the first task in their queue whose blockers are all projected finished by then; if none is
-    ready they idle until the earliest known blocker finish, or until anyone finishes a task while
-    their blockers are still unscheduled. Blockers form a DAG here, so everyone eventually finishes.
+    Events are processed in time order (ties by assignee id). When free, an assignee takes the
+    first task in their queue whose blockers are all projected finished by then; if none is ready
+    they idle until one is. A task is "released" once all its blockers are scheduled, at the latest
+    of their finishes; per-assignee heaps of released tasks keep each step O(log n). Blockers form
+    a DAG here (cycles were broken), so every task gets scheduled.
     """
-    queues = {person: list(queue) for person, queue in queues.items()}
+    owner = {task: person for person, queue in queues.items() for task in queue}
+    rank = {task: place for queue in queues.values() for place, task in enumerate(queue)}
+    unscheduled_blockers = {task: len(blockers[task]) for task in owner}
+    dependents: dict[int, list[int]] = {}
+    for task in sorted(owner):
+        for blocker in blockers[task]:
+            dependents.setdefault(blocker, []).append(task)
+    released_at = dict.fromkeys(owner, now)
+
+    # Per assignee: released tasks whose blockers finish later (by release time), and tasks that
+    # can start now (by queue rank).
+    upcoming: dict[int, list[tuple[datetime, int, int]]] = {person: [] for person in queues}
+    ready: dict[int, list[tuple[int, int]]] = {person: [] for person in queues}
+    for task, person in owner.items():
+        if not unscheduled_blockers[task]:
+            heapq.heappush(upcoming[person], (now, rank[task], task))
+
+    free_at = dict.fromkeys(queues, now)  # end of the assignee's current task
+    wake_at: dict[int, datetime | None] = dict.fromkeys(queues, now)
+    events = [(now, person) for person in sorted(queues)]
     finish: dict[int, datetime] = {}
     order: dict[int, int] = {}
     worked = dict.fromkeys(queues, 0)
-    wake_at: dict[int, datetime | None] = dict.fromkeys(queues, now)
-    events = [(now, person) for person in sorted(queues)]
-    idle: set[int] = set()
-
-    def ready(task: int, at: datetime) -> bool:
-        return all(b in finish and finish[b] <= at for b in blockers[task])
 
     while events:
         at, person = heapq.heappop(events)
         if wake_at[person] != at:
             continue  # superseded by an earlier wake-up
-        queue = queues[person]
-        task = next((t for t in queue if ready(t, at)), None)
-        if task is None:
-            known = [finish[b] for t in queue for b in blockers[t] if b in finish and finish[b] > at]
-            wake_at[person] = min(known, default=None)
+        while upcoming[person] and upcoming[person][0][0] <= at:
+            _, place, task = heapq.heappop(upcoming[person])
+            heapq.heappush(ready[person], (place, task))
+        if not ready[person]:
+            # Idle until the next released task, or until a blocker gets scheduled (below).
+            wake_at[person] = upcoming[person][0][0] if upcoming[person] else None
             if wake_at[person] is not None:
                 heapq.heappush(events, (wake_at[person], person))
-            idle.add(person)
             continue
-        queue.remove(task)
-        idle.discard(person)
+
+        _, task = heapq.heappop(ready[person])
         end = timelines[person].add(at, remaining[task])
         finish[task] = end
         order[task] = worked[person]
         worked[person] += 1
-        wake_at[person] = end if queue else None
-        if queue:
-            heapq.heappush(events, (end, person))
-        # This finish may be what an idle assignee is waiting for.
-        for other in sorted(idle):
-            if wake_at[other] is None or wake_at[other] > end:
-                wake_at[other] = end
-                heapq.heappush(events, (end, other))
+        free_at[person] = wake_at[person] = end
+        heapq.heappush(events, (end, person))
 
-    stuck = [task for queue in queues.values() for task in queue]
+        for dependent in dependents.get(task, ()):
+            unscheduled_blockers[dependent] -= 1
+            released_at[dependent] = max(released_at[dependent], end)
+            if unscheduled_blockers[dependent]:
+                continue
+            other = owner[dependent]
+            heapq.heappush(upcoming[other], (released_at[dependent], rank[dependent], dependent))
+            # Wake an idle assignee when it is released; a busy one picks it up when free.
+            start = max(released_at[dependent], free_at[other])
+            if wake_at[other] is None or start < wake_at[other]:
+                wake_at[other] = start
+                heapq.heappush(events, (start, other))
+
+    stuck = sorted(set(owner) - set(finish))
     if stuck:  # cannot happen once cycles are broken; fail loudly rather than report nonsense
-        raise RuntimeError(f"forecast could not schedule tasks {sorted(stuck)}")
+        raise RuntimeError(f"forecast could not schedule tasks {stuck}")
     return finish, order
 
 
@@ -397,8 +418,7 @@ def _task_forecast(
     timeline: _WorkingTime | None,
     finished_at: datetime | None,
     place: int | None,
-    queue: Iterable[int],
-    by_id: Mapping[int, ForecastTask],
+    queue_keys: list[tuple],
     *,
     waits_for: tuple[int, ...],
     unscheduled: tuple[int, ...],
@@ -411,9 +431,8 @@ def _task_forecast(
         available = _hours(max(_ZERO, timeline.between(now, task.due_at)))
 
     if task.assignee_id is None or remaining is None:
-        # No projection. An unestimated task still has a place in its assignee's queue.
-        key = _queue_key(task)
-        earlier = sum(1 for other in queue if _queue_key(by_id[other]) < key)
+        # No projection. An unestimated task still has a place in its assignee's (sorted) queue.
+        earlier = bisect_left(queue_keys, _queue_key(task))
         return TaskForecast(
             task_id=task.id,
             projected_finish_at=None,
