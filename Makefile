@@ -26,7 +26,7 @@ test: install
 	$(BIN)/python -m pytest
 
 bench: db
-	$(BIN)/python bench/run.py
+	for b in bench/*.py; do $(BIN)/python $$b; done
 
 clean:
 	rm -rf $(VENV) .pytest_cache

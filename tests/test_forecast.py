@@ -7,7 +7,6 @@ reads like UTC.
 
 import math
 import random
-import time as stopwatch
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -522,13 +521,11 @@ def random_workload(seed, tasks=2000, people=20):
     return workload, schedules
 
 
-def test_two_thousand_tasks_for_twenty_people_is_quick_and_deterministic():
+def test_two_thousand_tasks_for_twenty_people_is_deterministic():
+    # Its speed is measured in bench/forecast.py, not asserted here.
     workload, schedules = random_workload(seed=7)
-    started = stopwatch.perf_counter()
     result = forecast(workload, schedules, NOW)
-    elapsed = stopwatch.perf_counter() - started
     assert len(result) == 2000
-    assert elapsed < 5, f"forecast took {elapsed:.2f}s"  # about 0.1 s on a laptop; loose for CI
     shuffled = list(workload)
     random.Random(1).shuffle(shuffled)
     assert forecast(shuffled, schedules, NOW) == result

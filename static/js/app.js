@@ -19,3 +19,8 @@ document.addEventListener("keydown", (event) => {
     search.focus();
   }
 });
+
+// Status selects on "my work" save as soon as they change; the Set button stays for no-JS use.
+document.querySelectorAll("form[data-status-form] select[name=status]").forEach((select) => {
+  select.addEventListener("change", () => select.form.requestSubmit());
+});

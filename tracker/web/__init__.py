@@ -10,6 +10,7 @@ from flask_wtf.csrf import CSRFError
 
 from ..errors import DomainError, Forbidden, Invalid, NotFound
 from ..models import utcnow
+from ..saved_filters import saved_filters
 from ..teams import teams_of
 from ..text import render_markdown
 
@@ -43,15 +44,26 @@ def apply_errors(form, exc: Invalid, aliases: dict[str, str] | None = None) -> N
                 flash(message, "error")
 
 
-def register_web(app: Flask) -> None:
-    from . import auth, main, tasks, teams
+def request_filter(args=None):
+    """The task filter of the query string (or a form), and the Invalid it raised if any."""
+    from ..tasks import TaskFilter, parse_task_filter
 
-    for module in (main, auth, teams, tasks):
+    try:
+        return parse_task_filter(request.args if args is None else args), None
+    except Invalid as exc:
+        return TaskFilter(), exc
+
+
+def register_web(app: Flask) -> None:
+    from . import auth, main, tasks, teams, views
+
+    for module in (main, auth, teams, tasks, views):
         app.register_blueprint(module.bp)
 
     app.add_template_filter(localtime, "localtime")
     app.add_template_filter(render_markdown, "markdown")
     app.add_template_global(utcnow, "utcnow")
+    app.add_template_global(saved_filters, "saved_filters")
 
     @app.context_processor
     def navigation():

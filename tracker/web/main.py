@@ -8,5 +8,5 @@ bp = Blueprint("main", __name__)
 @bp.get("/")
 def index():
     if current_user.is_authenticated:
-        return redirect(url_for("teams.index"))
+        return redirect(url_for("views.my_work"))
     return render_template("main/welcome.html")

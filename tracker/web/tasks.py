@@ -9,7 +9,7 @@ from flask_login import current_user, login_required
 from .. import tasks, teams
 from ..errors import Conflict, Invalid
 from ..models import PRIORITIES, STATUSES
-from . import apply_errors, localtime, viewer_zone
+from . import apply_errors, localtime, request_filter, viewer_zone
 from .forms import TaskForm, choices
 
 bp = Blueprint("tasks", __name__)
@@ -89,12 +89,7 @@ def _fill_form(form: TaskForm, task) -> None:
 @bp.get("/teams/<int:team_id>/tasks")
 def index(team_id: int):
     member = teams.membership_for(current_user, team_id)
-    error = None
-    try:
-        task_filter = tasks.parse_task_filter(request.args)
-    except Invalid as exc:
-        error = exc
-        task_filter = tasks.TaskFilter()
+    task_filter, error = request_filter()
     page = request.args.get("page", "1")
     page = int(page) if page.isdigit() else 1
     result = tasks.list_tasks(member, task_filter, page, per_page=current_app.config["TASKS_PER_PAGE"])

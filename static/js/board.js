@@ -1,0 +1,76 @@
+// Drag and drop on the board: dropping a card on a column posts the same status form the
+// "Move" buttons use, then moves the card. Without JavaScript those buttons do the job.
+const board = document.querySelector("[data-board]");
+
+if (board) {
+  document.documentElement.classList.add("js");
+  const csrf = board.dataset.csrf;
+  let dragged = null;
+
+  board.addEventListener("dragstart", (event) => {
+    dragged = event.target.closest("li[data-task-id]");
+    if (!dragged) return;
+    dragged.classList.add("dragging");
+    event.dataTransfer.effectAllowed = "move";
+    event.dataTransfer.setData("text/plain", dragged.dataset.taskId);
+  });
+
+  board.addEventListener("dragend", () => {
+    dragged?.classList.remove("dragging");
+    board.querySelectorAll(".drop-target").forEach((c) => c.classList.remove("drop-target"));
+  });
+
+  board.addEventListener("dragover", (event) => {
+    const column = event.target.closest(".column");
+    if (!column || !dragged) return;
+    event.preventDefault();
+    board.querySelectorAll(".drop-target").forEach((c) => c !== column && c.classList.remove("drop-target"));
+    column.classList.add("drop-target");
+  });
+
+  board.addEventListener("drop", async (event) => {
+    const column = event.target.closest(".column");
+    if (!column || !dragged) return;
+    event.preventDefault();
+    column.classList.remove("drop-target");
+    const card = dragged;
+    const status = column.dataset.status;
+    if (card.closest(".column") === column) return;
+    const body = new URLSearchParams({ csrf_token: csrf, status, version: card.dataset.version });
+    const response = await fetch(`/tasks/${card.dataset.taskId}/status`, {
+      method: "POST",
+      headers: { Accept: "application/json" },
+      body,
+    });
+    const result = await response.json().catch(() => ({}));
+    if (!response.ok) {
+      announce(result.error || "The card could not be moved.");
+      return;
+    }
+    card.dataset.version = result.version;
+    card.querySelectorAll("input[name=version]").forEach((input) => { input.value = result.version; });
+    const select = card.querySelector("select[name=status]");
+    if (select) select.value = status;
+    column.querySelector(".cards-column").prepend(card);
+    updateCounts();
+    announce(`#${card.dataset.taskId} moved to ${status.replace("_", " ")}.`);
+  });
+
+  function updateCounts() {
+    board.querySelectorAll(".column").forEach((column) => {
+      column.querySelector("h2 .count").textContent = column.querySelectorAll("li[data-task-id]").length;
+    });
+  }
+
+  function announce(message) {
+    let region = document.querySelector("#board-status");
+    if (!region) {
+      region = document.createElement("p");
+      region.id = "board-status";
+      region.className = "flash";
+      region.setAttribute("role", "status");
+      board.before(region);
+    }
+    region.textContent = message;
+  }
+}

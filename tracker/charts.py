@@ -1,0 +1,83 @@
+"""Server-rendered SVG charts (no JavaScript): grouped horizontal bars and a burn-up line chart.
+Colours come from CSS classes, so the charts follow the light and dark themes."""
+from __future__ import annotations
+
+from markupsafe import Markup, escape
+
+ROW = 26
+LABEL_WIDTH = 150
+CHART_WIDTH = 360
+
+
+def _nice_max(value: float) -> float:
+    if value <= 0:
+        return 1.0
+    for step in (1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000, 2000, 5000, 10000):
+        if value <= step:
+            return float(step)
+    return float(value)
+
+
+def bar_chart(title: str, rows: list[tuple[str, list[float]]], series: list[str], unit: str = "") -> Markup:
+    """Horizontal bars, one group per row and one bar per series, labelled with their values."""
+    top = max((v for _, values in rows for v in values), default=0)
+    scale = CHART_WIDTH / _nice_max(top)
+    bar = (ROW - 6) / max(len(series), 1)
+    height = ROW * len(rows) + 30
+    width = LABEL_WIDTH + CHART_WIDTH + 60
+    parts = [
+        f'<svg class="chart" role="img" aria-labelledby="{_id(title)}" viewBox="0 0 {width} {height}" '
+        f'width="100%" preserveAspectRatio="xMinYMin meet">',
+        f'<title id="{_id(title)}">{escape(title)}</title>',
+    ]
+    for i, (label, values) in enumerate(rows):
+        y = i * ROW + 4
+        parts.append(f'<text class="chart-label" x="{LABEL_WIDTH - 8}" y="{y + ROW / 2}" text-anchor="end">{escape(label)}</text>')
+        for j, value in enumerate(values):
+            w = max(value * scale, 0)
+            by = y + j * bar
+            parts.append(f'<rect class="series-{j}" x="{LABEL_WIDTH}" y="{by:.1f}" width="{w:.1f}" height="{bar - 1:.1f}"/>')
+            parts.append(f'<text class="chart-value" x="{LABEL_WIDTH + w + 4:.1f}" y="{by + bar - 3:.1f}">{value:g}{escape(unit)}</text>')
+    legend_y = ROW * len(rows) + 20
+    x = LABEL_WIDTH
+    for j, name in enumerate(series):
+        parts.append(f'<rect class="series-{j}" x="{x}" y="{legend_y - 10}" width="10" height="10"/>')
+        parts.append(f'<text class="chart-legend" x="{x + 14}" y="{legend_y}">{escape(name)}</text>')
+        x += 20 + 8 * len(name)
+    parts.append("</svg>")
+    return Markup("".join(parts))
+
+
+def line_chart(title: str, labels: list[str], series: dict[str, list[float]], unit: str = "") -> Markup:
+    """Lines over equally spaced points (the burn-up), with axis labels at each point."""
+    width, height, left, bottom = 520, 220, 48, 30
+    top = _nice_max(max((v for values in series.values() for v in values), default=0))
+    inner_w, inner_h = width - left - 10, height - bottom - 10
+    step = inner_w / max(len(labels) - 1, 1)
+
+    def point(i: int, v: float) -> str:
+        return f"{left + i * step:.1f},{10 + inner_h - v / top * inner_h:.1f}"
+
+    parts = [
+        f'<svg class="chart" role="img" aria-labelledby="{_id(title)}" viewBox="0 0 {width} {height + 20}" '
+        f'width="100%" preserveAspectRatio="xMinYMin meet">',
+        f'<title id="{_id(title)}">{escape(title)}</title>',
+        f'<line class="axis" x1="{left}" y1="{10 + inner_h}" x2="{width - 10}" y2="{10 + inner_h}"/>',
+        f'<line class="axis" x1="{left}" y1="10" x2="{left}" y2="{10 + inner_h}"/>',
+        f'<text class="chart-label" x="{left - 4}" y="14" text-anchor="end">{top:g}{escape(unit)}</text>',
+        f'<text class="chart-label" x="{left - 4}" y="{10 + inner_h}" text-anchor="end">0</text>',
+    ]
+    for i, label in enumerate(labels):
+        if i % 2 == 0 or i == len(labels) - 1:
+            parts.append(f'<text class="chart-label" x="{left + i * step:.1f}" y="{height - 8}" text-anchor="middle">{escape(label)}</text>')
+    for j, (name, values) in enumerate(series.items()):
+        points = " ".join(point(i, v) for i, v in enumerate(values))
+        parts.append(f'<polyline class="line series-{j}" points="{points}"/>')
+        parts.append(f'<rect class="series-{j}" x="{left + j * 110}" y="{height + 4}" width="10" height="10"/>')
+        parts.append(f'<text class="chart-legend" x="{left + j * 110 + 14}" y="{height + 14}">{escape(name)}</text>')
+    parts.append("</svg>")
+    return Markup("".join(parts))
+
+
+def _id(title: str) -> str:
+    return "chart-" + "".join(ch if ch.isalnum() else "-" for ch in title.lower())[:40]
