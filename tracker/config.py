@@ -37,6 +37,22 @@ class Config:
     TASKS_PER_PAGE = 50
     WTF_CSRF_TIME_LIMIT = None  # a form left open over lunch must still save
 
+    # Email over SMTP; off while MAIL_SERVER is empty. Links in emails and feeds start with BASE_URL.
+    MAIL_SERVER = os.environ.get("MAIL_SERVER", "")
+    MAIL_PORT = int(os.environ.get("MAIL_PORT", "587"))
+    MAIL_USE_TLS = _flag("MAIL_USE_TLS", True)
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME", "")
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD", "")
+    MAIL_SENDER = os.environ.get("MAIL_SENDER", "Tracker <tracker@localhost>")
+    MAIL_TIMEOUT = float(os.environ.get("MAIL_TIMEOUT", "10"))
+    BASE_URL = os.environ.get("TRACKER_BASE_URL", "")
+    # Outgoing webhooks may not call loopback, private, link-local or metadata addresses unless this is on.
+    WEBHOOKS_ALLOW_PRIVATE = _flag("WEBHOOKS_ALLOW_PRIVATE")
+    WEBHOOK_TIMEOUT = float(os.environ.get("WEBHOOK_TIMEOUT", "5"))
+    # After a commit, queued emails and webhook calls are sent by a background thread ("background"),
+    # in the committing thread ("inline", the default under TESTING) or only by `flask deliver` ("cron").
+    DELIVERY = os.environ.get("TRACKER_DELIVERY", "")
+
     def __init__(self) -> None:
         self.SECRET_KEY = os.environ.get("SECRET_KEY") or _development_secret()
         self.SESSION_COOKIE_SECURE = self.REMEMBER_COOKIE_SECURE = self.SECURE_COOKIES
