@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import uuid
+from contextlib import contextmanager
 from datetime import time
 
 import pytest
@@ -37,9 +38,16 @@ def postgres_url() -> str | None:
 @pytest.fixture
 def database(tmp_path):
     """A URI and engine options for an empty database private to this test."""
+    with fresh_database(tmp_path) as uri_and_options:
+        yield uri_and_options
+
+
+@contextmanager
+def fresh_database(directory):
+    """An empty database (SQLite file in `directory`, or a new schema on DATABASE_URL), dropped after."""
     url = os.environ.get("DATABASE_URL", "")
     if not url.startswith("postgresql"):
-        yield f"sqlite:///{tmp_path / 'test.db'}", {}
+        yield f"sqlite:///{directory / 'test.db'}", {}
         return
     schema = "t_" + uuid.uuid4().hex[:16]
     admin = sa.create_engine(url)
