@@ -362,8 +362,6 @@ class Notification(db.Model):
     __table_args__ = (
         Index("ix_notifications_user_read", "user_id", "read_at"),
         Index("ix_notifications_user_created", "user_id", "created_at"),
-        # Scheduled kinds (due_soon, at_risk) carry a key so that a re-run does not repeat them.
-        UniqueConstraint("user_id", "dedupe_key"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -373,13 +371,23 @@ class Notification(db.Model):
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     comment_id: Mapped[int | None] = mapped_column(ForeignKey("comments.id", ondelete="SET NULL"))
     summary: Mapped[str] = mapped_column(String(300))
-    dedupe_key: Mapped[str | None] = mapped_column(String(120))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     user: Mapped[User] = relationship(foreign_keys=[user_id])
     actor: Mapped[User | None] = relationship(foreign_keys=[actor_id])
     task: Mapped[Task | None] = relationship()
+
+
+class ReminderSent(db.Model):
+    """That a scheduled notification (due soon, at risk) went to a user, whatever their channel, so a
+    re-run of the scan does not repeat it. The key names the task, the assignee and the deadline."""
+
+    __tablename__ = "reminders_sent"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    key: Mapped[str] = mapped_column(String(120), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class NotificationPreference(db.Model):
