@@ -34,6 +34,8 @@ DESCRIPTION_MAX = 50_000
 LABEL_MAX = 40
 LABELS_PER_TASK = 20
 ESTIMATE_MAX = 10_000
+# Ids are 32-bit INTEGER columns: a larger number cannot name a row, and the database drivers refuse it.
+MAX_ID = 2**31 - 1
 SORTS = ("due_at", "priority", "created_at", "updated_at")
 PRIORITY_RANK = case({p: i for i, p in enumerate(PRIORITIES)}, value=Task.priority)
 EDITABLE = (
@@ -142,7 +144,7 @@ def parse_task_filter(args: Mapping[str, str]) -> TaskFilter:
     if priority and priority not in PRIORITIES:
         errors["priority"] = [f"Choose one of: {', '.join(PRIORITIES)}."]
     assignee = text("assignee")
-    if assignee and assignee not in ("me", "none") and not assignee.isdigit():
+    if assignee and assignee not in ("me", "none") and not (assignee.isdecimal() and int(assignee) <= MAX_ID):
         errors["assignee"] = ["Use a user id, “me” or “none”."]
     overdue = (text("overdue") or "false").lower()
     if overdue not in ("true", "false", "1", "0", "on"):
@@ -208,7 +210,7 @@ def filtered_tasks(team_id: int, f: TaskFilter, viewer: User, now: datetime | No
         pattern = "%" + re.sub(r"([\\%_])", r"\\\1", f.q) + "%"
         conditions = [Task.title.ilike(pattern, escape="\\"), Task.description.ilike(pattern, escape="\\")]
         number = f.q.lstrip("#")
-        if number.isdigit() and len(number) < 10:
+        if number.isdecimal() and len(number) < 10:  # isdigit() accepts "²", which int() refuses
             conditions.append(Task.id == int(number))
         stmt = stmt.where(or_(*conditions))
     return stmt
@@ -256,6 +258,8 @@ def list_tasks(
     page, per_page = max(page, 1), min(max(per_page, 1), 200)
     stmt = filtered_tasks(member.team_id, f, member.user)
     total = db.session.scalar(select(func.count()).select_from(stmt.subquery()))
+    if (page - 1) * per_page >= total:  # past the end (also keeps a huge ?page= from overflowing OFFSET)
+        return Page([], total, page, per_page)
     items = list(
         db.session.scalars(
             stmt.options(*LIST_LOAD)
@@ -408,7 +412,8 @@ def _validated(member: TeamMembership, task: Task | None, data: Mapping[str, Any
         blockers = list(
             db.session.scalars(
                 select(Task).where(
-                    Task.id.in_(ids), Task.team_id == team_id, Task.deleted_at.is_(None)
+                    Task.id.in_([i for i in ids if 0 < i <= MAX_ID]), Task.team_id == team_id,
+                    Task.deleted_at.is_(None),
                 )
             )
         ) if ids else []

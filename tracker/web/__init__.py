@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 from flask import Flask, flash, render_template, request
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
+from werkzeug.routing import IntegerConverter
 
 from ..errors import DomainError, Forbidden, Invalid, NotFound
 from ..models import utcnow
@@ -54,7 +55,17 @@ def request_filter(args=None):
         return TaskFilter(), exc
 
 
+class IdConverter(IntegerConverter):
+    """`<int:...>` in every route: ids are 32-bit INTEGER columns, so a larger number is a 404 here
+    instead of an overflow error from the database driver (a 500)."""
+
+    def __init__(self, url_map, *args, **kwargs) -> None:
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(url_map, *args, **kwargs)
+
+
 def register_web(app: Flask) -> None:
+    app.url_map.converters["int"] = IdConverter  # before any blueprint adds its rules
     from . import auth, main, tasks, teams, views
 
     for module in (main, auth, teams, tasks, views):

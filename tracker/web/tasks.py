@@ -35,7 +35,7 @@ def _parse_numbers(text: str) -> list[int] | None:
     numbers = []
     for part in (text or "").replace(",", " ").split():
         part = part.lstrip("#")
-        if not part.isdigit():
+        if not part.isdecimal():  # isdigit() accepts "²", which int() refuses
             return None
         numbers.append(int(part))
     return numbers
@@ -91,7 +91,7 @@ def index(team_id: int):
     member = teams.membership_for(current_user, team_id)
     task_filter, error = request_filter()
     page = request.args.get("page", "1")
-    page = int(page) if page.isdigit() else 1
+    page = int(page) if page.isdecimal() else 1
     result = tasks.list_tasks(member, task_filter, page, per_page=current_app.config["TASKS_PER_PAGE"])
     return render_template(
         "tasks/list.html",
@@ -203,7 +203,7 @@ def edit(task_id: int):
     if request.method == "GET":
         _fill_form(form, task)
     elif form.validate_on_submit() and (data := _form_data(form)) is not None:
-        expected = int(form.version.data) if (form.version.data or "").isdigit() else None
+        expected = int(form.version.data) if (form.version.data or "").isdecimal() else None
         if expected is None:
             abort(400)
         try:
