@@ -8,7 +8,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from .config import INSTANCE, ROOT, Config
-from .extensions import csrf, db, login_manager, migrate
+from .extensions import csrf, db, limiter, login_manager, migrate
 
 
 def create_app(config: object | None = None) -> Flask:
@@ -24,11 +24,13 @@ def create_app(config: object | None = None) -> Flask:
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
     csrf.init_app(app)
     login_manager.init_app(app)
+    limiter.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message_category = "info"
     login_manager.session_protection = "strong"
 
     from . import cli, models
+    from .api import register_api
     from .web import register_web
 
     @login_manager.user_loader
@@ -36,6 +38,7 @@ def create_app(config: object | None = None) -> Flask:
         return db.session.get(models.User, int(user_id)) if user_id.isdigit() else None
 
     register_web(app)
+    register_api(app)
     cli.register(app)
     return app
 

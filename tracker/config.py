@@ -36,6 +36,13 @@ class Config:
     REMEMBER_COOKIE_SAMESITE = "Lax"
     TASKS_PER_PAGE = 50
     WTF_CSRF_TIME_LIMIT = None  # a form left open over lunch must still save
+    # Rate limits (Flask-Limiter syntax). The default memory storage counts per process; give a
+    # Redis URL (redis://host:6379/0, needs the `redis` package) when several app servers share them.
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    RATELIMIT_HEADERS_ENABLED = True
+    API_RATE_LIMIT = os.environ.get("TRACKER_API_RATE_LIMIT", "600 per minute")  # per token
+    LOGIN_RATE_LIMIT_IP = os.environ.get("TRACKER_LOGIN_RATE_LIMIT_IP", "30 per 5 minutes")
+    LOGIN_RATE_LIMIT_ACCOUNT = os.environ.get("TRACKER_LOGIN_RATE_LIMIT_ACCOUNT", "10 per 15 minutes")
 
     # Email over SMTP; off while MAIL_SERVER is empty. Links in emails and feeds start with BASE_URL.
     MAIL_SERVER = os.environ.get("MAIL_SERVER", "")

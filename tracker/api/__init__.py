@@ -1,0 +1,97 @@
+"""The JSON API under /api/v1: bearer tokens, problem details (RFC 9457), and an OpenAPI 3.1
+document generated from the same pydantic models that validate the requests.
+
+Endpoint modules: me, teams, tasks, time_entries, views (the prioritisation views) and
+collaboration (comments, activity, notifications, webhooks, calendar).
+"""
+from __future__ import annotations
+
+import time
+
+from flask import Flask, Response, request
+from flask_limiter.errors import RateLimitExceeded
+from werkzeug.exceptions import HTTPException
+
+from ..errors import Conflict, DomainError, Invalid
+from ..extensions import csrf, limiter
+from . import core
+from .core import ProblemResponse, bp, problem
+
+
+def _retry_after() -> str:
+    current = limiter.current_limit
+    seconds = int(current.reset_at - time.time()) if current else 60
+    return str(max(seconds, 1))
+
+
+def _http_problem(exc: HTTPException) -> Response:
+    headers = {}
+    if exc.code == 405 and getattr(exc, "valid_methods", None):
+        headers["Allow"] = ", ".join(exc.valid_methods)
+    if exc.code == 429:
+        headers["Retry-After"] = _retry_after()
+        return problem(429, "Too many requests", f"Rate limit exceeded ({exc.description}); retry later.", headers)
+    detail = {
+        404: "There is nothing here, or it belongs to a team you are not in.",
+        405: f"{request.method} is not allowed here.",
+    }.get(exc.code or 500, exc.description or "")
+    return problem(exc.code or 500, exc.name, detail, headers)
+
+
+@bp.errorhandler(ProblemResponse)
+def _problem_response(exc: ProblemResponse):
+    titles = {400: "Bad request", 413: "Payload too large", 415: "Unsupported media type"}
+    return problem(exc.status, titles.get(exc.status, "Error"), exc.detail, exc.headers, **exc.extra)
+
+
+@bp.errorhandler(DomainError)
+def _domain_error(exc: DomainError):
+    extra = {}
+    if isinstance(exc, Invalid):
+        extra["errors"] = exc.errors
+    if isinstance(exc, Conflict):
+        from .tasks import task_json
+
+        extra["current"] = task_json(exc.current)
+    return problem(exc.status, exc.title, exc.detail, **extra)
+
+
+@bp.errorhandler(RateLimitExceeded)
+@bp.errorhandler(HTTPException)
+def _http_error(exc: HTTPException):
+    return _http_problem(exc)
+
+
+@bp.errorhandler(500)
+def _server_error(exc):
+    return problem(500, "Internal server error", "The error was logged; nothing was saved half-way.")
+
+
+def register_api(app: Flask) -> None:
+    from . import (  # noqa: F401  (each module adds its operations to the blueprint)
+        collaboration,
+        docs,
+        me,
+        spec,
+        tasks,
+        teams,
+        time_entries,
+        views,
+    )
+
+    app.url_map.converters["id"] = core.IdConverter
+    csrf.exempt(bp)  # no cookies: a bearer token cannot be sent by a cross-site form
+    app.register_blueprint(bp)
+    app.register_blueprint(docs.bp)
+
+    @app.before_request
+    def api_routing_errors():
+        """An unknown path or method under /api/ gets problem details, not the HTML error page."""
+        exc = request.routing_exception
+        if (
+            isinstance(exc, HTTPException)
+            and (exc.code or 0) >= 400
+            and (request.path == bp.url_prefix or request.path.startswith(bp.url_prefix + "/"))
+        ):
+            return _http_problem(exc)
+        return None

@@ -1,0 +1,319 @@
+"""The API's request and response shapes as pydantic models.
+
+They validate what clients send (types, vocabularies, required fields) and build what the API
+returns, and the OpenAPI document is generated from them, so the document cannot drift from the
+code. Business rules (who may do what, title length, deadlines in zones) stay in the domain modules;
+the vocabularies and limits below are imported from there, never retyped.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, create_model
+
+from ..models import PRIORITIES, ROLES, STATUSES
+from ..tasks import SORTS
+from ..text import render_markdown
+
+Role = Literal[ROLES]  # type: ignore[valid-type]
+Status = Literal[STATUSES]  # type: ignore[valid-type]
+Priority = Literal[PRIORITIES]  # type: ignore[valid-type]
+StatusFilter = Literal[("open", *STATUSES)]  # type: ignore[valid-type]
+Sort = Literal[tuple(SORTS) + tuple(f"-{s}" for s in SORTS)]  # type: ignore[valid-type]
+ClockTime = Annotated[str, Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$", examples=["09:00"])]
+Instant = Annotated[datetime, Field(description="RFC 3339 date-time; the server returns UTC with a Z.")]
+Deadline = Annotated[
+    date | datetime | None,
+    Field(
+        description="An RFC 3339 date-time, or a date alone meaning the end of that day (23:59:59) "
+        "in the assignee's time zone (else the caller's).",
+        examples=["2026-12-01", "2026-12-01T17:00:00Z"],
+    ),
+]
+
+
+class Body(BaseModel):
+    """Request bodies: exact JSON types, no unknown fields, no NaN."""
+
+    model_config = ConfigDict(strict=True, extra="forbid", allow_inf_nan=False)
+
+
+class Query(BaseModel):
+    """Query strings: text converted to the declared types; unknown arguments are ignored."""
+
+    model_config = ConfigDict(extra="ignore", allow_inf_nan=False)
+
+
+class Out(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+# Problems (RFC 9457) ----------------------------------------------------------------------------
+
+
+class Problem(Out):
+    """An error, as application/problem+json."""
+
+    model_config = ConfigDict(extra="allow")
+    type: str = Field(description="A URI naming the kind of problem; about:blank for plain HTTP errors.")
+    title: str
+    status: int
+    detail: str
+
+
+class ValidationProblem(Problem):
+    errors: dict[str, list[str]] = Field(description="Messages per field (or query argument) name.")
+
+
+class PagingQuery(Query):
+    page: int = Field(1, ge=1, description="Page number, from 1.")
+    per_page: int = Field(50, ge=1, le=200, description="Items per page (at most 200).")
+
+
+def page_of(item: type[BaseModel], name: str) -> type[BaseModel]:
+    """The list envelope {items, total, page, per_page} around one kind of item."""
+    return create_model(
+        name,
+        __base__=Out,
+        items=(list[item], ...),
+        total=(int, ...),
+        page=(int, ...),
+        per_page=(int, ...),
+    )
+
+
+# Users ------------------------------------------------------------------------------------------
+
+
+class UserOut(Out):
+    id: int
+    email: str
+    name: str
+    timezone: str = Field(description="IANA time zone name, e.g. Europe/Lisbon.")
+    work_days: list[int] = Field(description="ISO weekdays the person works: 1 = Monday ... 7 = Sunday.")
+    work_start: ClockTime
+    work_end: ClockTime
+    capacity_hours_per_week: float = Field(description="Follows from the work days and hours.")
+
+    @classmethod
+    def of(cls, user) -> UserOut:
+        return cls(
+            id=user.id,
+            email=user.email,
+            name=user.name,
+            timezone=user.timezone,
+            work_days=user.work_day_numbers,
+            work_start=user.work_start.strftime("%H:%M"),
+            work_end=user.work_end.strftime("%H:%M"),
+            capacity_hours_per_week=user.capacity_hours_per_week,
+        )
+
+
+class ProfilePatch(Body):
+    name: str | None = None
+    timezone: str | None = Field(None, description="IANA time zone name, e.g. Europe/Lisbon.")
+    work_days: list[int] | None = Field(None, description="ISO weekdays, 1 = Monday ... 7 = Sunday.")
+    work_start: ClockTime | None = None
+    work_end: ClockTime | None = None
+
+
+# Teams and members ----------------------------------------------------------------------------
+
+
+class CategoryOut(Out):
+    slug: str
+    name: str
+    archived: bool = Field(description="Archived categories keep their tasks but take no new ones.")
+
+
+class TeamOut(Out):
+    id: int
+    slug: str
+    name: str
+    role: Role = Field(description="The caller's role in this team.")
+    categories: list[CategoryOut]
+    urgency_window_hours: int = Field(description="Tasks due within this many hours are urgent.")
+
+    @classmethod
+    def of(cls, membership) -> TeamOut:
+        team = membership.team
+        return cls(
+            id=team.id,
+            slug=team.slug,
+            name=team.name,
+            role=membership.role,
+            categories=[CategoryOut.model_validate(c) for c in team.categories],
+            urgency_window_hours=team.urgency_window_hours,
+        )
+
+
+class TeamCreate(Body):
+    name: str
+    slug: str | None = Field(None, description="Lower-case letters, digits and hyphens; made unique.")
+
+
+class TeamPatch(Body):
+    name: str | None = None
+    urgency_window_hours: int | None = Field(None, description="1 to 1440 hours.")
+
+
+class MemberOut(Out):
+    user_id: int
+    name: str
+    email: str
+    timezone: str
+    role: Role
+    joined_at: Instant
+
+    @classmethod
+    def of(cls, membership) -> MemberOut:
+        user = membership.user
+        return cls(
+            user_id=user.id,
+            name=user.name,
+            email=user.email,
+            timezone=user.timezone,
+            role=membership.role,
+            joined_at=membership.created_at,
+        )
+
+
+class MemberCreate(Body):
+    email: str = Field(description="The email of an existing account.")
+    role: Role = "member"
+
+
+class MemberPatch(Body):
+    role: Role
+
+
+# Tasks ------------------------------------------------------------------------------------------
+
+
+class TaskOut(Out):
+    id: int
+    team_id: int
+    title: str
+    description: str = Field(description="Markdown.")
+    description_html: str = Field(description="The description rendered and sanitised.")
+    category: str = Field(description="The team's category slug.")
+    status: Status
+    priority: Priority
+    due_at: Instant | None
+    start_at: Instant | None
+    estimate_hours: float | None
+    spent_hours: float = Field(description="Sum of the logged time entries.")
+    assignee_id: int | None
+    reporter_id: int | None
+    labels: list[str]
+    blocked_by: list[int] = Field(description="Ids of the tasks this one waits for.")
+    feature_id: int | None
+    version: int = Field(description="Increases on every change; also sent as the ETag.")
+    created_at: Instant
+    updated_at: Instant
+
+    @classmethod
+    def of(cls, task, spent: float = 0.0) -> TaskOut:
+        return cls(
+            id=task.id,
+            team_id=task.team_id,
+            title=task.title,
+            description=task.description,
+            description_html=str(render_markdown(task.description)),
+            category=task.category.slug,
+            status=task.status,
+            priority=task.priority,
+            due_at=task.due_at,
+            start_at=task.start_at,
+            estimate_hours=task.estimate_hours,
+            spent_hours=spent,
+            assignee_id=task.assignee_id,
+            reporter_id=task.reporter_id,
+            labels=task.label_names,
+            blocked_by=[b.id for b in task.blocked_by],
+            feature_id=getattr(task, "feature_id", None),
+            version=task.version,
+            created_at=task.created_at,
+            updated_at=task.updated_at,
+        )
+
+
+class ConflictProblem(Problem):
+    current: TaskOut = Field(description="The task as it is now; re-apply your change to it.")
+
+
+class _TaskFields(Body):
+    description: str | None = Field(None, description="Markdown.")
+    status: Status | None = None
+    priority: Priority | None = None
+    due_at: Deadline = None
+    start_at: Deadline = None
+    estimate_hours: float | None = Field(None, description="Hours, 0 or more.")
+    assignee_id: int | None = Field(None, description="A member of the team, or null.")
+    labels: list[str] | None = None
+    blocked_by: list[int] | None = Field(None, description="Ids of tasks of the same team.")
+
+
+class TaskCreate(_TaskFields):
+    title: str
+    category: str = Field(description="One of the team's active category slugs.")
+    status: Status = "todo"
+    priority: Priority = "medium"
+
+
+class TaskPatch(_TaskFields):
+    title: str | None = None
+    category: str | None = None
+    version: int | None = Field(
+        None, description="The version you last read; if the task has moved on you get 409 with `current`."
+    )
+
+
+class TaskQuery(PagingQuery):
+    status: StatusFilter | None = Field(None, description="A status, or `open` for anything not done.")
+    category: str | None = Field(None, description="A category slug.")
+    priority: Priority | None = None
+    assignee: Annotated[str, Field(pattern=r"^(me|none|[0-9]{1,9})$")] | None = Field(
+        None, description="A user id, `me` or `none`."
+    )
+    label: str | None = None
+    due_before: datetime | None = Field(None, description="RFC 3339 date-time with a zone.")
+    due_after: datetime | None = Field(None, description="RFC 3339 date-time with a zone.")
+    overdue: bool = Field(False, description="Only open tasks past their deadline.")
+    q: str | None = Field(None, description="Text in the title or description, or a task number.")
+    sort: Sort = Field("due_at", description="Prefix `-` for descending.")
+
+
+# Time entries -----------------------------------------------------------------------------------
+
+
+class TimeEntryOut(Out):
+    id: int
+    task_id: int
+    user_id: int
+    hours: float
+    note: str
+    spent_on: date
+    created_at: Instant
+
+
+class TimeEntryCreate(Body):
+    hours: float = Field(description="More than 0, at most 24.")
+    spent_on: date = Field(description="The day the work was done; at latest tomorrow.")
+    note: str = ""
+
+
+# Pages ------------------------------------------------------------------------------------------
+
+TeamPage = page_of(TeamOut, "TeamPage")
+MemberPage = page_of(MemberOut, "MemberPage")
+TaskPage = page_of(TaskOut, "TaskPage")
+TimeEntryPage = page_of(TimeEntryOut, "TimeEntryPage")
+
+
+def paged(model: type[BaseModel], items: list, page: int, per_page: int, total: int | None = None) -> Any:
+    """Slice an in-memory list into the envelope (for the short lists: teams, members, entries)."""
+    total = len(items) if total is None else total
+    start = (page - 1) * per_page
+    return model(items=items[start : start + per_page], total=total, page=page, per_page=per_page)
