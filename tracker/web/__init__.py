@@ -66,9 +66,9 @@ class IdConverter(IntegerConverter):
 
 def register_web(app: Flask) -> None:
     app.url_map.converters["int"] = IdConverter  # before any blueprint adds its rules
-    from . import auth, main, tasks, teams, views
+    from . import auth, main, tasks, teams, timelog, views
 
-    for module in (main, auth, teams, tasks, views):
+    for module in (main, auth, teams, tasks, views, timelog):
         app.register_blueprint(module.bp)
 
     app.add_template_filter(localtime, "localtime")

@@ -108,3 +108,9 @@ class TaskForm(FlaskForm):
     labels = StringField("Labels (comma-separated)")
     blocked_by = StringField("Blocked by (task numbers, e.g. 12, 15)")
     version = HiddenField()
+
+
+class TimeEntryForm(FlaskForm):
+    hours = FloatField("Hours", validators=[InputRequired()])
+    spent_on = DateField("Day", validators=[InputRequired()])
+    note = StringField("Note (optional)")

@@ -6,7 +6,7 @@ from datetime import datetime
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from .. import tasks, teams
+from .. import tasks, teams, timelog, views
 from ..errors import Conflict, Invalid
 from ..models import PRIORITIES, STATUSES
 from . import apply_errors, localtime, request_filter, viewer_zone
@@ -138,6 +138,8 @@ def show(task_id: int):
         spent=tasks.spent_hours([task.id]).get(task.id, 0.0),
         blocking=tasks.blocking(task),
         can_restore=teams.has_role(member, "manager"),
+        time_entries=timelog.list_time_entries(task),
+        forecast=views.forecast_teams([task.team_id]) if task.is_open else None,
     )
 
 

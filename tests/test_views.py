@@ -1,0 +1,385 @@
+"""The prioritisation views: my work, board, matrix, calendar, dashboard, forecast, saved filters."""
+from __future__ import annotations
+
+import re
+from contextlib import contextmanager
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from sqlalchemy import event, select
+
+from conftest import add_to_team, login, make_task, make_team, make_user
+from tracker import views
+from tracker.extensions import db
+from tracker.models import Category, SavedFilter, Task, TeamMembership, TimeEntry
+from tracker.tasks import TaskFilter, list_tasks, parse_task_filter, update_task
+
+NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)  # a Wednesday
+
+
+@contextmanager
+def count_queries():
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+
+
+def test_my_work_buckets_in_the_users_zone_across_teams(app):
+    # Auckland is UTC+13 in November: NOW (12:00 UTC Wed) is 01:00 Thursday 26 Nov there.
+    kiri = make_user("Kiri", timezone="Pacific/Auckland")
+    a = make_team(kiri, "Payments")
+    b = make_team(kiri, "Search")
+    other = make_user("Other")
+    add_to_team(a, other)
+    overdue = make_task(a, "Overdue", due_at=NOW - timedelta(hours=1), assignee_id=kiri.id)
+    today_low = make_task(a, "Today low", due_at=datetime(2026, 11, 26, 10, tzinfo=UTC), assignee_id=kiri.id, priority="low")
+    today_high = make_task(b, "Today high", due_at=datetime(2026, 11, 26, 9, tzinfo=UTC), assignee_id=kiri.id, priority="high")
+    # Sunday 29 Nov 23:00 local = 10:00 UTC Sunday: still this ISO week in Auckland.
+    week = make_task(a, "Sunday night", due_at=datetime(2026, 11, 29, 10, tzinfo=UTC), assignee_id=kiri.id)
+    later = make_task(b, "Monday", due_at=datetime(2026, 11, 29, 11, 30, tzinfo=UTC), assignee_id=kiri.id)
+    undated = make_task(a, "Someday", assignee_id=kiri.id)
+    make_task(a, "Someone else's", due_at=NOW, assignee_id=other.id)
+    done = make_task(a, "Finished", due_at=NOW, assignee_id=kiri.id, status="done")
+    assert done.status == "done"
+
+    work = views.my_work(kiri, NOW)
+
+    names = {bucket: [t.title for t in tasks] for bucket, tasks in work.buckets.items()}
+    assert names == {
+        "overdue": ["Overdue"],
+        "today": ["Today high", "Today low"],  # priority first, then deadline
+        "this_week": ["Sunday night"],
+        "later": ["Monday"],
+        "no_due": ["Someday"],
+    }
+    assert work.total == 6
+    assert {overdue.id, today_low.id, today_high.id, week.id, later.id, undated.id} == {
+        t.id for ts in work.buckets.values() for t in ts
+    }
+
+
+def test_my_work_page_lists_buckets_and_changes_status(client, app):
+    ana = make_user("Ana")
+    team = make_team(ana)
+    task = make_task(team, "Ship it", assignee_id=ana.id, due_at=datetime.now(UTC) - timedelta(hours=2))
+    login(client, ana)
+    page = client.get("/my-work").get_data(as_text=True)
+    assert "Ship it" in page and 'id="b-overdue"' in page
+    r = client.post(f"/tasks/{task.id}/status", data={"status": "in_review", "version": task.version, "next": "/my-work"})
+    assert r.status_code == 302 and r.headers["Location"] == "/my-work"
+    assert db.session.get(Task, task.id).status == "in_review"
+
+
+def test_status_change_with_a_stale_version_changes_nothing(client, app):
+    ana = make_user("Ana")
+    team = make_team(ana)
+    task = make_task(team, "Ship it", assignee_id=ana.id)
+    stale = task.version
+    update_task(team, task, {"status": "in_progress"})
+    login(client, ana)
+    r = client.post(f"/tasks/{task.id}/status", data={"status": "done", "version": stale},
+                    headers={"Accept": "application/json"})
+    assert r.status_code == 409
+    assert r.get_json()["status"] == "in_progress"
+    db.session.expire_all()
+    assert db.session.get(Task, task.id).status == "in_progress"
+    r = client.post(f"/tasks/{task.id}/status", data={"status": "done", "version": stale + 1},
+                    headers={"Accept": "application/json"})
+    assert r.status_code == 200 and r.get_json() == {"status": "done", "version": stale + 2}
+    r = client.post(f"/tasks/{task.id}/status", data={"status": "bogus"})
+    assert r.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Task, task.id).status == "done"
+
+
+def test_status_change_refuses_open_redirects(client, app):
+    ana = make_user("Ana")
+    team = make_team(ana)
+    task = make_task(team, "Ship it")
+    login(client, ana)
+    r = client.post(f"/tasks/{task.id}/status", data={"status": "done", "next": "//evil.example/x"})
+    assert r.headers["Location"] == "/my-work"
+
+
+def _mixed_team():
+    owner = make_user("Owner")
+    dev = make_user("Dev")
+    team = make_team(owner)
+    add_to_team(team, dev)
+    specs = [
+        ("database", "todo", "critical", NOW - timedelta(days=1), dev.id),
+        ("database", "in_progress", "high", NOW + timedelta(hours=10), dev.id),
+        ("database", "blocked", "low", NOW + timedelta(hours=80), None),
+        ("security", "in_review", "medium", NOW + timedelta(hours=30), owner.id),
+        ("security", "todo", "high", None, dev.id),
+        ("testing", "todo", "low", NOW + timedelta(days=20), owner.id),
+        ("testing", "done", "high", NOW - timedelta(days=2), dev.id),
+    ]
+    for i, (cat, status, prio, due, who) in enumerate(specs):
+        make_task(team, f"Task {i}", category=cat, status=status, priority=prio, due_at=due, assignee_id=who)
+    return owner, dev, team
+
+
+@pytest.mark.parametrize("args", [{}, {"category": "database"}, {"assignee": "me"}, {"priority": "high"}, {"label": "x"}])
+def test_board_columns_count_exactly_what_the_list_filter_counts(app, args):
+    owner, dev, team = _mixed_team()
+    member = team if "assignee" not in args else add_to_team(team, make_user("Viewer")) and team
+    task_filter = parse_task_filter(args)
+    columns = views.board(member, task_filter, NOW)
+    for status in ("todo", "in_progress", "in_review", "blocked"):
+        listed = list_tasks(member, parse_task_filter({**args, "status": status}), per_page=200)
+        assert [t.id for t in columns[status]] == sorted([t.id for t in listed.items],
+                                                         key=lambda i: [t.id for t in columns[status]].index(i))
+        assert len(columns[status]) == listed.total
+
+
+def test_board_page_moves_a_card_without_javascript(client, app):
+    owner, dev, team = _mixed_team()
+    login(client, owner)
+    page = client.get(f"/teams/{team.team_id}/board").get_data(as_text=True)
+    # Six open tasks, and the one completed just now in the "done" column.
+    assert page.count('draggable="true"') == 7
+    task = db.session.scalar(select(Task).where(Task.title == "Task 0"))
+    r = client.post(f"/tasks/{task.id}/status", data={"status": "done", "version": task.version,
+                                                       "next": f"/teams/{team.team_id}/board"})
+    assert r.status_code == 302 and r.headers["Location"] == f"/teams/{team.team_id}/board"
+    page = client.get(f"/teams/{team.team_id}/board").get_data(as_text=True)
+    done_column = page[page.index('data-status="done"'):]
+    assert "Task 0" in done_column
+
+
+def test_eisenhower_quadrants_follow_priority_and_the_team_urgency_window(app):
+    owner, dev, team = _mixed_team()
+    quadrants = views.eisenhower(team, TaskFilter(), NOW)
+    titles = {q: sorted(t.title for t in ts) for q, ts in quadrants.items()}
+    assert titles == {
+        "do": ["Task 0", "Task 1"],        # critical overdue; high due in 10 h
+        "schedule": ["Task 4"],            # high, no deadline
+        "delegate": ["Task 3"],            # medium due in 30 h (80 h is outside the 72 h window)
+        "later": ["Task 2", "Task 5"],     # low due in 80 h; low in 20 days
+    }
+    team.team.urgency_window_hours = 96
+    db.session.commit()
+    quadrants = views.eisenhower(team, TaskFilter(), NOW)
+    assert sorted(t.title for t in quadrants["delegate"]) == ["Task 2", "Task 3"]
+
+
+def test_calendar_days_are_the_viewers_days(app):
+    tonga = make_user("Sione", timezone="Pacific/Tongatapu")   # UTC+13
+    hawaii = make_user("Leilani", timezone="Pacific/Honolulu")  # UTC-10
+    team = make_team(tonga)
+    hmember = add_to_team(team, hawaii)
+    task = make_task(team, "Cut-over", due_at=datetime(2026, 12, 1, 20, 30, tzinfo=UTC))
+    seen_in_tonga = views.deadline_calendar(team, 2026, 12, TaskFilter(), tonga.timezone)
+    seen_in_hawaii = views.deadline_calendar(hmember, 2026, 12, TaskFilter(), hawaii.timezone)
+    assert [t.id for t in seen_in_tonga.by_day[date(2026, 12, 2)]] == [task.id]   # 09:30 on the 2nd
+    assert [t.id for t in seen_in_hawaii.by_day[date(2026, 12, 1)]] == [task.id]  # 10:30 on the 1st
+    assert seen_in_tonga.weeks[0][0] == date(2026, 11, 30) and len(seen_in_tonga.weeks) == 5
+
+
+def test_calendar_page_navigates_months_and_keeps_filters(client, app):
+    ana = make_user("Ana")
+    team = make_team(ana)
+    make_task(team, "December deadline", category="security", due_at=datetime(2026, 12, 10, 12, tzinfo=UTC))
+    make_task(team, "Other category", category="testing", due_at=datetime(2026, 12, 11, 12, tzinfo=UTC))
+    login(client, ana)
+    page = client.get(f"/teams/{team.team_id}/calendar?month=2026-12&category=security").get_data(as_text=True)
+    assert "December 2026" in page and "December deadline" in page and "Other category" not in page
+    assert "month=2027-01&amp;category=security" in page and "month=2026-11&amp;category=security" in page
+    assert client.get(f"/teams/{team.team_id}/calendar?month=garbage").status_code == 200
+    assert client.get(f"/teams/{team.team_id}/calendar?priority=urgent").status_code == 422
+
+
+def test_dashboard_counts_match_the_list_filter(app, client):
+    owner, dev, team = _mixed_team()
+    data = views.dashboard(team, NOW)
+    assert [t.title for t in data.overdue] == ["Task 0"]
+    assert sorted(t.title for t in data.due_soon) == ["Task 1", "Task 2", "Task 3"]
+    for row in data.by_category:
+        assert row["open"] == list_tasks(team, parse_task_filter({"category": row["slug"], "status": "open"})).total
+    db_row = next(r for r in data.by_category if r["slug"] == "database")
+    assert (db_row["open"], db_row["overdue"]) == (3, 1)
+    loads = {p.user.name: p for p in data.by_assignee}
+    assert loads["Dev"].open_tasks == 3 and loads["Owner"].open_tasks == 2
+    assert len(data.burnup) == 9
+    login(client, owner)
+    page = client.get(f"/teams/{team.team_id}/dashboard").get_data(as_text=True)
+    assert page.count("<svg") == 3 and "Burn-up" in page and "<table" in page
+
+
+def test_workload_compares_hours_due_with_working_hours_until_each_deadline(app):
+    ana = make_user("Ana", timezone="UTC")
+    # Wednesday 12:00 UTC; Ana works 09-17 Mon-Fri. Until Thursday 17:00 she has 5 + 8 = 13 h.
+    thursday = datetime(2026, 11, 26, 17, tzinfo=UTC)
+    friday = datetime(2026, 11, 27, 17, tzinfo=UTC)
+    load = views.workload(ana, [(thursday, 10.0), (friday, 12.0), (None, 3.0), (friday, None)], NOW)
+    assert load.remaining_hours == 25.0 and load.unestimated == 1 and load.open_tasks == 4
+    # By Friday 17:00 she needs 22 h and has 21 h: the tightest point, over capacity.
+    assert (load.tight_due_at, load.needed_hours, load.available_hours) == (friday, 22.0, 21.0)
+    assert load.overloaded
+
+
+def test_forecast_marks_at_risk_tasks_and_explains_them_on_the_task_page(client, app):
+    ana = make_user("Ana", timezone="Europe/Lisbon")
+    team = make_team(ana)
+    soon = datetime.now(UTC) + timedelta(days=1)
+    late = make_task(team, "Huge job", assignee_id=ana.id, estimate_hours=200, due_at=soon)
+    # 200 h of Ana's 40 h weeks take five weeks; the small job, due in nine, waits behind it but makes it.
+    fine = make_task(team, "Small job", assignee_id=ana.id, estimate_hours=0.5, due_at=soon + timedelta(days=63))
+    login(client, ana)
+    page = client.get(f"/teams/{team.team_id}/forecast").get_data(as_text=True)
+    assert page.count('class="at-risk"') == 1
+    show = client.get(f"/tasks/{late.id}").get_data(as_text=True)
+    assert "at risk" in show and "needs 200 h" in show and "Europe/Lisbon" in show
+    assert "at risk" not in client.get(f"/tasks/{fine.id}").get_data(as_text=True).split("</dl>")[1].split("Time")[0]
+    assert "at risk" in client.get("/my-work").get_data(as_text=True)
+
+
+def test_forecast_queues_an_assignees_tasks_from_all_their_teams(app):
+    ana = make_user("Ana")
+    a = make_team(ana, "A")
+    b = make_team(ana, "B")
+    # Wednesday 12:00: 5 h left today. A's task needs 4 h but B's earlier deadline comes first.
+    make_task(b, "B first", assignee_id=ana.id, estimate_hours=4, due_at=NOW + timedelta(hours=3))
+    a_task = make_task(a, "A second", assignee_id=ana.id, estimate_hours=4, due_at=NOW + timedelta(hours=5))
+    result = views.forecast_teams([a.team_id], NOW)
+    assert list(result.results) == [a_task.id]
+    f = result.results[a_task.id]
+    assert f.earlier_tasks == 1 and f.at_risk and f.projected_finish_at == datetime(2026, 11, 26, 12, tzinfo=UTC)
+
+
+def _bulk_tasks(member, n: int, assignees: list[int]):
+    categories = list(db.session.scalars(select(Category).where(Category.team_id == member.team_id)))
+    statuses = ["todo", "in_progress", "in_review", "blocked", "done"]
+    now = datetime.now(UTC)
+    tasks = [
+        Task(team_id=member.team_id, category_id=categories[i % len(categories)].id, title=f"Bulk {i}",
+             status=statuses[i % 5], priority=["critical", "high", "medium", "low"][i % 4],
+             due_at=now + timedelta(hours=(i % 90) - 30) if i % 7 else None, estimate_hours=(i % 5) or None,
+             assignee_id=assignees[i % len(assignees)], reporter_id=member.user_id,
+             created_at=now - timedelta(days=i % 50), updated_at=now, completed_at=now if i % 5 == 4 else None)
+        for i in range(n)
+    ]
+    db.session.add_all(tasks)
+    db.session.flush()
+    for i, task in enumerate(tasks):
+        if i % 3 == 0:
+            db.session.add(TimeEntry(task_id=task.id, user_id=member.user_id, hours=1, spent_on=now.date()))
+        if i % 11 == 0 and i:
+            task.blocked_by = [tasks[i - 1]]
+    db.session.commit()
+
+
+PAGES = ["/my-work", "/teams/{t}/board", "/teams/{t}/eisenhower", "/teams/{t}/calendar", "/teams/{t}/dashboard",
+         "/teams/{t}/forecast", "/teams/{t}/tasks?status=open", "/my-time"]
+
+
+def test_every_view_makes_the_same_number_of_queries_for_10_and_500_tasks(app, client):
+    ana = make_user("Ana")
+    bob = make_user("Bob", timezone="Asia/Tokyo")
+    small = make_team(ana, "Small")
+    add_to_team(small, bob)
+    big = make_team(ana, "Big")
+    add_to_team(big, bob)
+    _bulk_tasks(small, 10, [ana.id, bob.id])
+    login(client, ana)
+    team_ids = {"small": small.team_id, "big": big.team_id}
+    people = [ana.id, bob.id]
+    counts = {}
+    for size in ("small", "big"):
+        if size == "big":
+            big = db.session.scalar(select(TeamMembership).where(
+                TeamMembership.team_id == team_ids["big"], TeamMembership.user_id == people[0]))
+            _bulk_tasks(big, 500, people)
+            db.session.execute(Task.__table__.delete().where(Task.team_id == team_ids["small"]))
+            db.session.commit()
+        for page in PAGES:
+            url = page.format(t=team_ids[size])
+            db.session.remove()  # each request starts cold, as in production
+            with count_queries() as statements:
+                r = client.get(url)
+            assert r.status_code == 200, url
+            counts[(size, page)] = len(statements)
+    for page in PAGES:
+        assert counts[("small", page)] == counts[("big", page)], (page, counts)
+
+
+def test_saved_filters_personal_and_shared(client, app):
+    owner = make_user("Owner")
+    member_user = make_user("Member")
+    team = make_team(owner)
+    add_to_team(team, member_user)
+    login(client, member_user)
+    r = client.post(f"/teams/{team.team_id}/filters", data={"name": "My DB work", "view": "board",
+                                                             "category": "database", "assignee": "me"})
+    assert r.status_code == 302 and r.headers["Location"] == f"/teams/{team.team_id}/board?category=database&assignee=me"
+    r = client.post(f"/teams/{team.team_id}/filters", data={"name": "Shared?", "view": "list", "shared": "on"})
+    assert r.status_code == 403
+    page = client.get(f"/teams/{team.team_id}/tasks").get_data(as_text=True)
+    assert "My DB work" in page and "/board?category=database&amp;assignee=me" in page
+    assert db.session.scalar(select(SavedFilter).where(SavedFilter.name == "Shared?")) is None
+    client.post("/logout")
+    login(client, owner)
+    assert "My DB work" not in client.get(f"/teams/{team.team_id}/tasks").get_data(as_text=True)
+    client.post(f"/teams/{team.team_id}/filters", data={"name": "Critical", "view": "list", "priority": "critical", "shared": "on"})
+    client.post("/logout")
+    login(client, member_user)
+    page = client.get(f"/teams/{team.team_id}/tasks").get_data(as_text=True)
+    assert "Critical" in page
+    shared = db.session.scalar(select(SavedFilter).where(SavedFilter.name == "Critical"))
+    assert client.post(f"/teams/{team.team_id}/filters/{shared.id}/delete").status_code == 403
+    mine = db.session.scalar(select(SavedFilter).where(SavedFilter.name == "My DB work"))
+    assert client.post(f"/teams/{team.team_id}/filters/{mine.id}/delete").status_code == 302
+    assert db.session.get(SavedFilter, mine.id) is None
+    r = client.post(f"/teams/{team.team_id}/filters", data={"name": "", "view": "list", "priority": "high"}, follow_redirects=True)
+    assert "Give the filter a name." in r.get_data(as_text=True)
+
+
+def test_views_of_another_team_are_404(client, app):
+    ana = make_user("Ana")
+    team = make_team(ana)
+    otto = make_user("Otto")
+    make_team(otto)
+    login(client, otto)
+    for page in PAGES:
+        if "{t}" in page:
+            assert client.get(page.format(t=team.team_id)).status_code == 404, page
+    assert client.post(f"/teams/{team.team_id}/filters", data={"name": "x"}).status_code == 404
+    task = make_task(team, "Secret")
+    assert client.post(f"/tasks/{task.id}/status", data={"status": "done"}).status_code == 404
+
+
+def test_time_logging_and_my_week(client, app):
+    ana = make_user("Ana", timezone="Asia/Tokyo")
+    bob = make_user("Bob")
+    team = make_team(ana)
+    add_to_team(team, bob)
+    task = make_task(team, "Profile queries", estimate_hours=4)
+    login(client, ana)
+    today = datetime.now(UTC).astimezone(__import__("zoneinfo").ZoneInfo("Asia/Tokyo")).date()
+    r = client.post(f"/tasks/{task.id}/time", data={"hours": "1.5", "spent_on": today.isoformat(), "note": "EXPLAIN"})
+    assert r.status_code == 302
+    client.post(f"/tasks/{task.id}/time", data={"hours": "2", "spent_on": today.isoformat()})
+    page = client.get(f"/tasks/{task.id}").get_data(as_text=True)
+    assert "Spent <strong>3.5 h</strong> of 4 h estimated" in page
+    for bad, message in (({"hours": "0", "spent_on": today.isoformat()}, "more than 0"),
+                         ({"hours": "25", "spent_on": today.isoformat()}, "at most 24"),
+                         ({"hours": "abc", "spent_on": today.isoformat()}, "Hours"),
+                         ({"hours": "1", "spent_on": (today + timedelta(days=3)).isoformat()}, "not come yet")):
+        r = client.post(f"/tasks/{task.id}/time", data=bad, follow_redirects=True)
+        assert message in r.get_data(as_text=True), bad
+    assert db.session.scalar(select(TimeEntry.id).where(TimeEntry.hours > 2)) is None
+    week = client.get(f"/my-time?week={today.isoformat()}").get_data(as_text=True)
+    assert "3.5 h</span> logged this week" in week and "Profile queries" in week
+    entry = db.session.scalar(select(TimeEntry).where(TimeEntry.note == "EXPLAIN"))
+    client.post("/logout")
+    login(client, bob)
+    assert client.post(f"/time-entries/{entry.id}/delete").status_code == 403
+    assert "0 h</span> logged this week" in client.get("/my-time").get_data(as_text=True)
