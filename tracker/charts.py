@@ -5,8 +5,8 @@ from __future__ import annotations
 from markupsafe import Markup, escape
 
 ROW = 26
-LABEL_WIDTH = 150
-CHART_WIDTH = 360
+LABEL_WIDTH = 140
+CHART_WIDTH = 250
 
 
 def _nice_max(value: float) -> float:
