@@ -165,6 +165,8 @@ def test_eisenhower_quadrants_follow_priority_and_the_team_urgency_window(app):
         "delegate": ["Task 3"],            # medium due in 30 h (80 h is outside the 72 h window)
         "later": ["Task 2", "Task 5"],     # low due in 80 h; low in 20 days
     }
+    # The four quadrants hold exactly the open tasks the list filter counts.
+    assert sum(len(ts) for ts in quadrants.values()) == list_tasks(team, parse_task_filter({"status": "open"})).total
     team.team.urgency_window_hours = 96
     db.session.commit()
     quadrants = views.eisenhower(team, TaskFilter(), NOW)
@@ -182,6 +184,9 @@ def test_calendar_days_are_the_viewers_days(app):
     assert [t.id for t in seen_in_tonga.by_day[date(2026, 12, 2)]] == [task.id]   # 09:30 on the 2nd
     assert [t.id for t in seen_in_hawaii.by_day[date(2026, 12, 1)]] == [task.id]  # 10:30 on the 1st
     assert seen_in_tonga.weeks[0][0] == date(2026, 11, 30) and len(seen_in_tonga.weeks) == 5
+    # The grid counts what the list filter counts for the same window.
+    window = {"due_after": "2026-11-29T11:00:00Z", "due_before": "2027-01-03T11:00:00Z"}  # Mon 30 Nov .. Sun 3 Jan, Tonga
+    assert sum(map(len, seen_in_tonga.by_day.values())) == list_tasks(team, parse_task_filter(window)).total == 1
 
 
 def test_calendar_page_navigates_months_and_keeps_filters(client, app):

@@ -12,7 +12,7 @@ from ..charts import bar_chart, line_chart
 from ..deadlines import BUCKETS, QUADRANTS
 from ..errors import Conflict, Invalid
 from ..models import OPEN_STATUSES, PRIORITIES, STATUSES
-from . import apply_errors, request_filter
+from . import apply_errors, request_filter, viewer_zone
 
 bp = Blueprint("views", __name__)
 
@@ -94,7 +94,7 @@ def eisenhower(team_id: int):
 def calendar(team_id: int):
     member = teams.membership_for(current_user, team_id)
     task_filter, error = request_filter()
-    today = datetime.now(tz=None).date()
+    today = datetime.now(viewer_zone()).date()
     match = re.fullmatch(r"(\d{4})-(\d{2})", request.args.get("month", ""))
     year, month = (int(match[1]), int(match[2])) if match and 1 <= int(match[2]) <= 12 else (today.year, today.month)
     if not 1900 < year < 3000:
