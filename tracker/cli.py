@@ -25,6 +25,27 @@ def register(app: Flask) -> None:
             raise SystemExit(1) from None
         click.echo(f"Created user {user.email} (id {user.id}).")
 
+    @app.cli.command("create-token")
+    @click.argument("email")
+    @click.option("--label", default="", help="What the token is for, e.g. “CI pipeline”")
+    def create_token_command(email: str, label: str) -> None:
+        """Create a personal API token; it is printed once, alone on the last line."""
+        from . import tokens
+
+        user = accounts.find_user_by_email(email)
+        if user is None:
+            click.echo(f"error: no account uses {email}", err=True)
+            raise SystemExit(1)
+        try:
+            token, raw = tokens.create_token(user, label)
+        except Invalid as exc:
+            for field, messages in exc.errors.items():
+                for message in messages:
+                    click.echo(f"error: {field}: {message}", err=True)
+            raise SystemExit(1) from None
+        click.echo(f"Created API token {token.prefix}… for {user.email}. It is shown only this once:")
+        click.echo(raw)
+
     @app.cli.command("seed-demo")
     @click.option("--owner", "owner_email", default=None, help="Make this existing user the demo team's owner")
     @click.option("--if-empty", is_flag=True, help="Only on a database without any user (first start)")

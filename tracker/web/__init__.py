@@ -113,6 +113,11 @@ def register_web(app: Flask) -> None:
     def domain_error(exc):
         return page(exc.status, exc.title, exc.detail)
 
+    @app.errorhandler(429)
+    def too_many_requests(exc):
+        return page(429, "Too many attempts", "There were too many failed attempts from your address or for "
+                    "this account. Wait a few minutes, then try again (Retry-After says how many seconds).")
+
     @app.errorhandler(405)
     def method_not_allowed(exc):
         return page(405, "Method not allowed", f"{request.method} is not allowed here.")

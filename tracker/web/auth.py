@@ -3,13 +3,15 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required, login_user, logout_user
 
-from .. import accounts
+from .. import accounts, tokens
 from ..errors import Invalid
+from ..extensions import limiter
 from . import apply_errors
-from .forms import LoginForm, PasswordForm, ProfileForm, RegisterForm, choices
+from .forms import LoginForm, PasswordForm, ProfileForm, RegisterForm, TokenForm, choices
 
 
 def TIMEZONE_CHOICES():
@@ -47,7 +49,21 @@ def register():
     return render_template("auth/register.html", form=form), 422 if form.errors else 200
 
 
+def _login_failed(response) -> bool:
+    return response.status_code != 302
+
+
+def _login_account_key() -> str:
+    return "login-account:" + accounts.normalise_email(request.form.get("email", ""))
+
+
+# Failed logins are limited per address (guessing many accounts) and per account (guessing one
+# password from many addresses); a successful login does not count.
 @bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT_IP"], methods=["POST"],
+               key_func=lambda: "login-ip:" + get_remote_address(), deduct_when=_login_failed)
+@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT_ACCOUNT"], methods=["POST"],
+               key_func=_login_account_key, deduct_when=_login_failed)
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("main.index"))
@@ -93,7 +109,7 @@ def settings():
             flash("Your settings are saved.", "success")
             return redirect(url_for("auth.settings"))
     failed = bool(profile.errors)
-    return render_template("auth/settings.html", profile=profile, password=password), 422 if failed else 200
+    return render_template("auth/settings.html", profile=profile, password=password, **_token_context()), 422 if failed else 200
 
 
 @bp.post("/settings/password")
@@ -111,4 +127,41 @@ def change_password():
     profile = ProfileForm(obj=current_user, prefix="profile", formdata=None)
     profile.timezone.choices = TIMEZONE_CHOICES()
     profile.work_days.data = current_user.work_day_numbers
-    return render_template("auth/settings.html", profile=profile, password=password), 422
+    return render_template("auth/settings.html", profile=profile, password=password, **_token_context()), 422
+
+
+def _token_context(form: TokenForm | None = None, new_token: str | None = None) -> dict:
+    return {
+        "api_tokens": tokens.tokens_of(current_user),
+        "token_form": form or TokenForm(prefix="token", formdata=None),
+        "new_token": new_token,
+    }
+
+
+@bp.post("/settings/tokens")
+@login_required
+def create_token():
+    """Create a personal API token and show it once, on this response only (it is not stored)."""
+    form = TokenForm(prefix="token")
+    profile = ProfileForm(obj=current_user, prefix="profile", formdata=None)
+    profile.timezone.choices = TIMEZONE_CHOICES()
+    profile.work_days.data = current_user.work_day_numbers
+    password = PasswordForm(prefix="password", formdata=None)
+    if form.validate_on_submit():
+        try:
+            _token, raw = tokens.create_token(current_user, form.label.data or "")
+        except Invalid as exc:
+            apply_errors(form, exc)
+        else:
+            page = render_template("auth/settings.html", profile=profile, password=password,
+                                   **_token_context(new_token=raw))
+            return page, 200, {"Cache-Control": "no-store"}
+    return render_template("auth/settings.html", profile=profile, password=password, **_token_context(form)), 422
+
+
+@bp.post("/settings/tokens/<int:token_id>/revoke")
+@login_required
+def revoke_token(token_id: int):
+    token = tokens.revoke_token(current_user, token_id)
+    flash(f"Token {token.label or token.prefix + '…'} is revoked; scripts using it now get 401.", "success")
+    return redirect(url_for("auth.settings") + "#tokens")

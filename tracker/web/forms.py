@@ -110,6 +110,10 @@ class TaskForm(FlaskForm):
     version = HiddenField()
 
 
+class TokenForm(FlaskForm):
+    label = StringField("Label (what the token is for)")
+
+
 class TimeEntryForm(FlaskForm):
     hours = FloatField("Hours", validators=[InputRequired()])
     spent_on = DateField("Day", validators=[InputRequired()])
