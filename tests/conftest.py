@@ -63,7 +63,18 @@ def fresh_database(directory):
 
 def build_app(database, **overrides):
     uri, engine_options = database
-    return create_app(TestConfig(uri, SQLALCHEMY_ENGINE_OPTIONS=engine_options, **overrides))
+    app = create_app(TestConfig(uri, SQLALCHEMY_ENGINE_OPTIONS=engine_options, **overrides))
+    # Tests keep an app context pushed and Flask reuses it for their requests, so `g` would outlive a
+    # request: Flask-Login caches the user there, and the next request (even from another client)
+    # would run as that user. Start each request with a clean `g`, as a real server does.
+    app.teardown_request(lambda _exc: _clear_request_globals())
+    return app
+
+
+def _clear_request_globals() -> None:
+    from flask import g
+
+    g.__dict__.clear()
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
+from . import activity
 from .deadlines import end_of_day, local_to_utc
 from .errors import Conflict, Invalid, NotFound
 from .extensions import db
@@ -473,6 +474,7 @@ def create_task(member: TeamMembership, data: Mapping[str, Any]) -> Task:
     )
     _assign(task, clean, now)
     db.session.add(task)
+    activity.task_created(member, task)
     db.session.commit()
     return task
 
@@ -514,6 +516,7 @@ def update_task(
         return {}
     task.updated_at = now
     try:
+        activity.task_changed(member, task, changes)  # its queries flush the task: inside the try
         db.session.commit()
     except StaleDataError:
         # Someone saved between our read and our write: theirs stands, ours is reported back.
@@ -528,6 +531,7 @@ def move_to_trash(member: TeamMembership, task: Task) -> None:
     task.deleted_at = utcnow()
     task.deleted_by_id = member.user_id
     task.updated_at = task.deleted_at
+    activity.task_deleted(member, task)
     db.session.commit()
 
 
@@ -538,6 +542,7 @@ def restore_task(member: TeamMembership, task: Task) -> Task:
     task.deleted_at = None
     task.deleted_by_id = None
     task.updated_at = utcnow()
+    activity.task_restored(member, task)
     db.session.commit()
     return task
 

@@ -68,17 +68,24 @@ def _form_data(form: TaskForm) -> dict | None:
     }
 
 
+def _shown_dates(task) -> tuple:
+    """Deadline date and time (to the minute) and start date, as the form shows them to the viewer."""
+    due_date = due_time = start_date = None
+    if task.due_at:
+        local = task.due_at.astimezone(viewer_zone())
+        due_date, due_time = local.date(), local.time().replace(second=0, microsecond=0)
+    if task.start_at:
+        start_date = task.start_at.astimezone(viewer_zone()).date()
+    return due_date, due_time, start_date
+
+
 def _fill_form(form: TaskForm, task) -> None:
     form.title.data = task.title
     form.description.data = task.description
     form.category.data = task.category.slug
     form.status.data = task.status
     form.priority.data = task.priority
-    if task.due_at:
-        local = task.due_at.astimezone(viewer_zone())
-        form.due_date.data, form.due_time.data = local.date(), local.time().replace(second=0, microsecond=0)
-    if task.start_at:
-        form.start_date.data = task.start_at.astimezone(viewer_zone()).date()
+    form.due_date.data, form.due_time.data, form.start_date.data = _shown_dates(task)
     form.estimate_hours.data = task.estimate_hours
     form.assignee_id.data = task.assignee_id
     form.labels.data = ", ".join(task.label_names)
@@ -208,6 +215,13 @@ def edit(task_id: int):
         expected = int(form.version.data) if (form.version.data or "").isdecimal() else None
         if expected is None:
             abort(400)
+        # Dates left as shown are not re-read: the form rounds a deadline to the minute and shows a start
+        # date in the viewer's zone (it was stored in the assignee's), so re-reading them would move them.
+        due_date, due_time, start_date = _shown_dates(task)
+        if (form.due_date.data, form.due_time.data) == (due_date, due_time):
+            data.pop("due_at")
+        if form.start_date.data == start_date:
+            data.pop("start_at")
         try:
             tasks.update_task(member, task, data, expected_version=expected)
         except Conflict as exc:

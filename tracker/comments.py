@@ -1,0 +1,181 @@
+"""Comments on tasks: Markdown rendered with the descriptions' sanitiser, `@name` / `@email` mentions of
+team members (linked, and notified), editable by their author for a while, deletable by the author or
+a manager."""
+from __future__ import annotations
+
+import re
+import secrets
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import nh3
+from markupsafe import escape
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from . import activity
+from .errors import Forbidden, Invalid, NotFound
+from .extensions import db
+from .models import Comment, Task, TeamMembership, User, utcnow
+from .teams import has_role
+from .text import ALLOWED_ATTRIBUTES, ALLOWED_TAGS, render_markdown
+
+BODY_MAX = 10_000
+EDIT_WINDOW = timedelta(minutes=15)
+
+
+# Mentions ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Mention:
+    start: int
+    end: int
+    user: User
+
+
+def _handles(members: list[User]) -> list[tuple[str, User]]:
+    """What may follow "@" to name each member: the email, the full name, the name without spaces,
+    and the first name when no other member shares it. Longest first, so "@Ana Lima" beats "@Ana"."""
+    first_names = Counter(user.name.split()[0].lower() for user in members if user.name.split())
+    handles = []
+    for user in members:
+        names = {user.email.lower(), user.name.lower(), "".join(user.name.split()).lower()}
+        first = user.name.split()[0].lower() if user.name.split() else ""
+        if first and first_names[first] == 1:
+            names.add(first)
+        handles += [(name, user) for name in names if name]
+    return sorted(handles, key=lambda h: (-len(h[0]), h[1].id))
+
+
+def find_mentions(body: str, members: list[User]) -> list[Mention]:
+    """The mentions of members in a text. An "@" counts at the start or after a space or opening
+    punctuation (so "ana@example.com" in prose and "/@x" in URLs are not mentions) and the handle must
+    end at a word boundary."""
+    handles = _handles(members)
+    lowered = body.lower()
+    found: list[Mention] = []
+    for match in re.finditer(r"(?<![^\s(\[{<>\"'*_~,;])@", body):
+        at = match.end()
+        for handle, user in handles:
+            end = at + len(handle)
+            if lowered.startswith(handle, at) and (end == len(body) or not (body[end].isalnum() or body[end] in "_@")):
+                found.append(Mention(match.start(), end, user))
+                break
+    return found
+
+
+def render_body(body: str, mentions: list[Mention], team_id: int) -> str:
+    """Sanitised HTML of a comment, with each mention a link to that person's activity in the team."""
+    nonce = secrets.token_hex(8)
+    placeholders: dict[str, str] = {}
+    pieces, last = [], 0
+    for i, mention in enumerate(mentions):
+        token = f"MENTION{nonce}X{i}Z"
+        # The link is built here, from escaped values only, and the result is sanitised once more.
+        placeholders[token] = (
+            f'<a class="mention" href="/teams/{team_id}/activity?person={mention.user.id}">'
+            f"{escape(body[mention.start:mention.end])}</a>"
+        )
+        pieces += [body[last:mention.start], token]
+        last = mention.end
+    pieces.append(body[last:])
+    html = str(render_markdown("".join(pieces)))
+    for token, link in placeholders.items():
+        html = html.replace(token, link)
+    attributes = {**ALLOWED_ATTRIBUTES, "a": {*ALLOWED_ATTRIBUTES.get("a", ()), "class"}}
+    return nh3.clean(html, tags=ALLOWED_TAGS, attributes=attributes, url_schemes={"http", "https", "mailto"},
+                     link_rel="noopener noreferrer nofollow")
+
+
+def _members(team_id: int) -> list[User]:
+    return list(db.session.scalars(
+        select(User).join(TeamMembership).where(TeamMembership.team_id == team_id).order_by(User.id)
+    ))
+
+
+def _check_body(body: str) -> str:
+    body = (body or "").strip()
+    if not body:
+        raise Invalid({"body": ["Write something."]})
+    if len(body) > BODY_MAX:
+        raise Invalid({"body": [f"Use at most {BODY_MAX} characters (this has {len(body)})."]})
+    return body
+
+
+# Reading ---------------------------------------------------------------------------------------------
+
+
+def list_comments(task: Task) -> list[Comment]:
+    """The task's comments, oldest first, with their authors."""
+    return list(db.session.scalars(
+        select(Comment).options(joinedload(Comment.author))
+        .where(Comment.task_id == task.id).order_by(Comment.created_at, Comment.id)
+    ))
+
+
+def get_comment(user: User, comment_id: int) -> tuple[Comment, TeamMembership]:
+    """A comment on a live task of one of the user's teams, and that membership; NotFound otherwise."""
+    row = db.session.execute(
+        select(Comment, TeamMembership)
+        .join(Task, Task.id == Comment.task_id)
+        .join(TeamMembership, TeamMembership.team_id == Task.team_id)
+        .options(joinedload(Comment.task), joinedload(TeamMembership.user))
+        .where(Comment.id == comment_id, TeamMembership.user_id == user.id, Task.deleted_at.is_(None))
+    ).first()
+    if row is None:
+        raise NotFound("No such comment.")
+    return row[0], row[1]
+
+
+def can_edit(user: User, comment: Comment, now: datetime | None = None) -> bool:
+    return comment.author_id == user.id and (now or utcnow()) - comment.created_at <= EDIT_WINDOW
+
+
+def can_delete(member: TeamMembership, comment: Comment) -> bool:
+    return comment.author_id == member.user_id or has_role(member, "manager")
+
+
+# Writing ---------------------------------------------------------------------------------------------
+
+
+def add_comment(member: TeamMembership, task: Task, body: str, now: datetime | None = None) -> Comment:
+    """Comment on a task of the member's team; mentioned members and the task's watchers are notified."""
+    if task.team_id != member.team_id or task.deleted_at is not None:
+        raise NotFound("No such task.")
+    body = _check_body(body)
+    mentions = find_mentions(body, _members(task.team_id))
+    comment = Comment(task_id=task.id, author_id=member.user_id, body=body,
+                      body_html=render_body(body, mentions, task.team_id), created_at=now or utcnow())
+    db.session.add(comment)
+    db.session.flush()
+    activity.comment_added(member, task, comment, {m.user.id for m in mentions})
+    db.session.commit()
+    return comment
+
+
+def edit_comment(member: TeamMembership, comment: Comment, body: str, now: datetime | None = None) -> Comment:
+    """Only the author, and only within EDIT_WINDOW of writing it; newly mentioned members are notified."""
+    now = now or utcnow()
+    if comment.author_id != member.user_id:
+        raise Forbidden("Only its author can edit a comment.")
+    if not can_edit(member.user, comment, now):
+        raise Forbidden(f"Comments can be edited for {int(EDIT_WINDOW.total_seconds() // 60)} minutes after writing them.")
+    body = _check_body(body)
+    members = _members(comment.task.team_id)
+    before = {m.user.id for m in find_mentions(comment.body, members)}
+    mentions = find_mentions(body, members)
+    comment.body, comment.body_html, comment.edited_at = body, render_body(body, mentions, comment.task.team_id), now
+    activity.comment_edited(member, comment.task, comment, {m.user.id for m in mentions} - before)
+    db.session.commit()
+    return comment
+
+
+def delete_comment(member: TeamMembership, comment: Comment) -> None:
+    """The author or a manager of the team can delete a comment."""
+    if not can_delete(member, comment):
+        raise Forbidden("Only the author or a team manager can delete a comment.")
+    activity.comment_deleted(member, comment.task, comment)
+    db.session.delete(comment)
+    db.session.commit()

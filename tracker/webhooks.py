@@ -1,0 +1,273 @@
+"""Outgoing webhooks of a team: signed JSON calls for task and comment events, queued with the change
+and sent after it commits, retried with backoff, logged for managers. URLs that resolve to loopback,
+private, link-local or cloud-metadata addresses are refused (server-side request forgery) unless the
+WEBHOOKS_ALLOW_PRIVATE setting is on; the check is repeated at every send, against the address used."""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import http.client
+import ipaddress
+import json
+import logging
+import secrets
+import socket
+import ssl
+from collections.abc import Iterable
+from datetime import datetime
+from urllib.parse import urlsplit
+
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from . import outbox
+from .errors import Invalid, NotFound
+from .extensions import db
+from .models import WEBHOOK_EVENTS, Comment, Task, TeamMembership, User, Webhook, WebhookDelivery, utcnow
+from .teams import require_role
+
+log = logging.getLogger(__name__)
+
+URL_MAX = 2000
+SECRET_MIN, SECRET_MAX = 16, 128
+SIGNATURE_HEADER = "X-Tracker-Signature"
+
+
+# Server-side request forgery --------------------------------------------------------------------------
+
+
+def _public(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    if address.version == 6 and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped  # ::ffff:127.0.0.1 is 127.0.0.1
+    return address.is_global and not address.is_multicast
+
+
+def resolve(url: str) -> tuple[str, int, list[str]]:
+    """The URL's host, port and every address it resolves to; Invalid when it is not a usable URL or
+    (unless WEBHOOKS_ALLOW_PRIVATE) any address is loopback, private, link-local, metadata or reserved."""
+    problem = None
+    try:
+        parts = urlsplit(url)
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:
+        parts, port = None, 0
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
+        problem = "Enter an http:// or https:// URL."
+    elif parts.username or parts.password:
+        problem = "Put credentials in the secret, not in the URL."
+    elif len(url) > URL_MAX:
+        problem = f"Use at most {URL_MAX} characters."
+    if problem:
+        raise Invalid({"url": [problem]})
+    host = parts.hostname
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError):
+        raise Invalid({"url": [f"The host “{host}” cannot be resolved."]}) from None
+    addresses = list(dict.fromkeys(info[4][0] for info in infos))
+    if not current_app.config.get("WEBHOOKS_ALLOW_PRIVATE"):
+        blocked = [a for a in addresses if not _public(ipaddress.ip_address(a.split("%")[0]))]
+        if blocked:
+            raise Invalid({"url": [
+                f"“{host}” resolves to {', '.join(blocked)}: webhooks may not call loopback, private, "
+                "link-local or metadata addresses."
+            ]})
+    return host, port, addresses
+
+
+# Managing ---------------------------------------------------------------------------------------------
+
+
+def list_webhooks(member: TeamMembership) -> list[Webhook]:
+    require_role(member, "manager", "manage webhooks")
+    return list(db.session.scalars(select(Webhook).where(Webhook.team_id == member.team_id).order_by(Webhook.id)))
+
+
+def _check_events(events: Iterable[str]) -> list[str]:
+    events = list(dict.fromkeys(events or []))
+    unknown = [e for e in events if e not in WEBHOOK_EVENTS]
+    if unknown or not events:
+        raise Invalid({"events": [f"Choose at least one of: {', '.join(WEBHOOK_EVENTS)}."]})
+    return events
+
+
+def create_webhook(member: TeamMembership, url: str, events: Iterable[str], secret: str | None = None) -> Webhook:
+    """A new webhook (manager+). Without a secret one is generated; read it back from the webhook."""
+    require_role(member, "manager", "manage webhooks")
+    url = (url or "").strip()
+    errors: dict[str, list[str]] = {}
+    try:
+        resolve(url)
+    except Invalid as exc:
+        errors.update(exc.errors)
+    try:
+        events = _check_events(events)
+    except Invalid as exc:
+        errors.update(exc.errors)
+    secret = (secret or "").strip() or secrets.token_hex(32)
+    if not SECRET_MIN <= len(secret) <= SECRET_MAX:
+        errors["secret"] = [f"Use {SECRET_MIN} to {SECRET_MAX} characters, or leave it empty for a generated one."]
+    if errors:
+        raise Invalid(errors)
+    webhook = Webhook(team_id=member.team_id, url=url, secret=secret, events=",".join(events),
+                      created_by_id=member.user_id)
+    db.session.add(webhook)
+    db.session.commit()
+    return webhook
+
+
+def get_webhook(member: TeamMembership, webhook_id: int) -> Webhook:
+    require_role(member, "manager", "manage webhooks")
+    webhook = db.session.get(Webhook, webhook_id)
+    if webhook is None or webhook.team_id != member.team_id:
+        raise NotFound("No such webhook.")
+    return webhook
+
+
+def find_webhook(user: User, webhook_id: int) -> tuple[Webhook, TeamMembership]:
+    """A webhook of one of the user's teams and that membership (NotFound otherwise; 403 below manager)."""
+    row = db.session.execute(
+        select(Webhook, TeamMembership)
+        .join(TeamMembership, TeamMembership.team_id == Webhook.team_id)
+        .where(Webhook.id == webhook_id, TeamMembership.user_id == user.id)
+    ).first()
+    if row is None:
+        raise NotFound("No such webhook.")
+    require_role(row[1], "manager", "manage webhooks")
+    return row[0], row[1]
+
+
+def delete_webhook(member: TeamMembership, webhook: Webhook) -> None:
+    require_role(member, "manager", "manage webhooks")
+    if webhook.team_id != member.team_id:
+        raise NotFound("No such webhook.")
+    db.session.delete(webhook)
+    db.session.commit()
+
+
+def recent_deliveries(member: TeamMembership, limit: int = 50) -> list[WebhookDelivery]:
+    """The team's latest deliveries, newest first (the delivery log)."""
+    require_role(member, "manager", "see webhook deliveries")
+    return list(db.session.scalars(
+        select(WebhookDelivery).join(Webhook)
+        .where(Webhook.team_id == member.team_id)
+        .order_by(WebhookDelivery.created_at.desc(), WebhookDelivery.id.desc())
+        .limit(limit)
+    ))
+
+
+# Queueing (part of the change's transaction) -----------------------------------------------------------
+
+
+def queue_event(task: Task, event: str, actor: User | None, *, changes: dict | None = None,
+                comment: Comment | None = None) -> list[WebhookDelivery]:
+    """Queue `event` for every active webhook of the task's team that wants it."""
+    hooks = [w for w in db.session.scalars(
+        select(Webhook).where(Webhook.team_id == task.team_id, Webhook.active.is_(True)).order_by(Webhook.id)
+    ) if event in w.event_list]
+    if not hooks:
+        return []
+    from .activity import plain
+    from .api.tasks import task_json
+
+    payload = {
+        "event": event,
+        "occurred_at": plain(utcnow()),
+        "team_id": task.team_id,
+        "actor": {"id": actor.id, "name": actor.name} if actor else None,
+        "task": task_json(task),
+    }
+    if changes is not None:
+        payload["changes"] = changes
+    if comment is not None:
+        payload["comment"] = {
+            "id": comment.id, "task_id": comment.task_id, "author_id": comment.author_id,
+            "body": comment.body, "body_html": comment.body_html, "created_at": plain(comment.created_at),
+        }
+    body = json.dumps(payload, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+    deliveries = [WebhookDelivery(webhook_id=w.id, event=event, body=body, next_attempt_at=utcnow()) for w in hooks]
+    db.session.add_all(deliveries)
+    db.session.flush()
+    for delivery in deliveries:
+        outbox.queue_after_commit("webhook", delivery.id)
+    return deliveries
+
+
+# Sending --------------------------------------------------------------------------------------------
+
+
+def sign(secret: str, body: bytes) -> str:
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+class _PinnedHTTPConnection(http.client.HTTPConnection):
+    """Connects to the address that passed the check, not to whatever the name resolves to next."""
+
+    def __init__(self, host: str, port: int, address: str, timeout: float) -> None:
+        super().__init__(host, port, timeout=timeout)
+        self.address = address
+
+    def connect(self) -> None:
+        self.sock = socket.create_connection((self.address, self.port), self.timeout)
+
+
+class _PinnedHTTPSConnection(http.client.HTTPSConnection):
+    def __init__(self, host: str, port: int, address: str, timeout: float) -> None:
+        super().__init__(host, port, timeout=timeout, context=ssl.create_default_context())
+        self.address = address
+
+    def connect(self) -> None:
+        sock = socket.create_connection((self.address, self.port), self.timeout)
+        self.sock = self._context.wrap_socket(sock, server_hostname=self.host)
+
+
+def _post(url: str, body: bytes, headers: dict[str, str], timeout: float) -> int:
+    host, port, addresses = resolve(url)
+    parts = urlsplit(url)
+    cls = _PinnedHTTPSConnection if parts.scheme == "https" else _PinnedHTTPConnection
+    connection = cls(host, port, addresses[0], timeout)
+    try:
+        path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        connection.request("POST", path, body=body, headers=headers)
+        response = connection.getresponse()
+        response.read(65536)
+        return response.status
+    finally:
+        connection.close()
+
+
+def send_delivery(session: Session, delivery_id: int, now: datetime) -> bool:
+    """Send one queued call if it is due and not taken by another sender; True when it was answered 2xx."""
+    if not outbox.claim(session, WebhookDelivery, delivery_id, now, WebhookDelivery.status == "pending"):
+        return False
+    delivery = session.get(WebhookDelivery, delivery_id)
+    webhook = delivery.webhook
+    body = delivery.body.encode()
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": "Tracker-Webhooks/1",
+        "X-Tracker-Event": delivery.event,
+        "X-Tracker-Delivery": str(delivery.id),
+        SIGNATURE_HEADER: sign(webhook.secret, body),
+    }
+    error = None
+    try:
+        status = _post(webhook.url, body, headers, current_app.config.get("WEBHOOK_TIMEOUT", 5))
+        delivery.response_status = status
+        if not 200 <= status < 300:
+            error = f"HTTP {status}"
+    except Invalid as exc:
+        error = " ".join(exc.errors.get("url", [])) or exc.detail
+    except (OSError, http.client.HTTPException) as exc:
+        error = f"{type(exc).__name__}: {exc}"
+    if error is None:
+        delivery.attempts += 1
+        delivery.status, delivery.delivered_at, delivery.locked_until, delivery.last_error = "delivered", now, None, None
+    else:
+        if outbox.record_failure(delivery, now, error):
+            delivery.status = "failed"
+        log.warning("webhook delivery %s to %s failed (attempt %s): %s", delivery.id, webhook.url,
+                    delivery.attempts, error)
+    session.commit()
+    return error is None
