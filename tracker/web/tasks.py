@@ -13,6 +13,8 @@ from . import apply_errors, localtime, request_filter, viewer_zone
 from .forms import TaskForm, choices
 
 bp = Blueprint("tasks", __name__)
+# Domain field names that the task form shows under another name.
+FORM_FIELDS = {"due_at": "due_date", "start_at": "start_date"}
 
 
 @bp.before_request
@@ -126,7 +128,7 @@ def create(team_id: int):
         try:
             task = tasks.create_task(member, data)
         except Invalid as exc:
-            apply_errors(form, exc)
+            apply_errors(form, exc, FORM_FIELDS)
         else:
             flash(f"Task #{task.id} created.", "success")
             return redirect(url_for("tasks.show", task_id=task.id))
@@ -231,7 +233,7 @@ def edit(task_id: int):
             flash("Someone else saved this task while you were editing. Your changes are kept below: "
                   "compare them with theirs, then save again to keep yours.", "warning")
         except Invalid as exc:
-            apply_errors(form, exc, {"due_at": "due_date", "start_at": "start_date"})
+            apply_errors(form, exc, FORM_FIELDS)
         else:
             flash("Task saved.", "success")
             return redirect(url_for("tasks.show", task_id=task.id))
