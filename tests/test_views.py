@@ -245,6 +245,12 @@ def test_forecast_marks_at_risk_tasks_and_explains_them_on_the_task_page(client,
     assert "at risk" in show and "needs 200 h" in show and "Europe/Lisbon" in show
     assert "at risk" not in client.get(f"/tasks/{fine.id}").get_data(as_text=True).split("</dl>")[1].split("Time")[0]
     assert "at risk" in client.get("/my-work").get_data(as_text=True)
+    # Every view marks it: the list, the board, the matrix and the calendar.
+    month = soon.strftime("%Y-%m")
+    for url in (f"/teams/{team.team_id}/tasks", f"/teams/{team.team_id}/board",
+                f"/teams/{team.team_id}/eisenhower", f"/teams/{team.team_id}/calendar?month={month}"):
+        page = client.get(url).get_data(as_text=True)
+        assert re.search(r'class="risk-(tag|dot)"', page), url
 
 
 def test_forecast_queues_an_assignees_tasks_from_all_their_teams(app):

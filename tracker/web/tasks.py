@@ -113,6 +113,7 @@ def index(team_id: int):
         members=teams.members_of(member.team),
         statuses=STATUSES,
         priorities=PRIORITIES,
+        forecast=views.forecast_teams([team_id]),
     ), 422 if error else 200
 
 

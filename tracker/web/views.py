@@ -101,7 +101,7 @@ def calendar(team_id: int):
         year = today.year
     grid = views.deadline_calendar(member, year, month, task_filter, current_user.timezone)
     return _team_page("views/calendar.html", member, grid=grid, task_filter=task_filter,
-                      filter_error=error), 422 if error else 200
+                      filter_error=error, forecast=views.forecast_teams([team_id])), 422 if error else 200
 
 
 @bp.get("/teams/<int:team_id>/dashboard")
