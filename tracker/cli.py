@@ -68,3 +68,30 @@ def register(app: Flask) -> None:
         click.echo(f"Demo team “{team.name}” (/teams/{team.id}). Logins:")
         for email, password in logins:
             click.echo(f"  {email}  password: {password}")
+
+    @app.cli.command("send-digests")
+    def send_digests_command() -> None:
+        """Email each user's daily digest (overdue and due today) once per local day, from 08:00 in
+        their time zone. Idempotent: run it from cron every 10 minutes or so."""
+        from .mail import mail_enabled, send_digests
+
+        if not mail_enabled():
+            click.echo("Mail is not configured (MAIL_SERVER); no digests sent.")
+            return
+        click.echo(f"Queued {send_digests()} digest(s).")
+
+    @app.cli.command("deliver")
+    def deliver_command() -> None:
+        """Send queued emails and webhook calls whose next attempt is due (retries, with backoff)."""
+        from .outbox import deliver_due
+
+        sent = deliver_due()
+        click.echo(f"Sent {sent['mail']} email(s) and {sent['webhook']} webhook call(s).")
+
+    @app.cli.command("scan-deadlines")
+    def scan_deadlines_command() -> None:
+        """Notify assignees of deadlines within 24 hours and of tasks the forecast puts at risk (once each)."""
+        from .notifications import scan_deadlines
+
+        counts = scan_deadlines()
+        click.echo(f"Notified {counts['due_soon']} due-soon and {counts['at_risk']} at-risk task(s).")

@@ -133,6 +133,13 @@ def can_edit(user: User, comment: Comment, now: datetime | None = None) -> bool:
     return comment.author_id == user.id and (now or utcnow()) - comment.created_at <= EDIT_WINDOW
 
 
+def require_editable(member: TeamMembership, comment: Comment, now: datetime | None = None) -> None:
+    if comment.author_id != member.user_id:
+        raise Forbidden("Only its author can edit a comment.")
+    if not can_edit(member.user, comment, now):
+        raise Forbidden(f"Comments can be edited for {int(EDIT_WINDOW.total_seconds() // 60)} minutes after writing them.")
+
+
 def can_delete(member: TeamMembership, comment: Comment) -> bool:
     return comment.author_id == member.user_id or has_role(member, "manager")
 
@@ -158,10 +165,7 @@ def add_comment(member: TeamMembership, task: Task, body: str, now: datetime | N
 def edit_comment(member: TeamMembership, comment: Comment, body: str, now: datetime | None = None) -> Comment:
     """Only the author, and only within EDIT_WINDOW of writing it; newly mentioned members are notified."""
     now = now or utcnow()
-    if comment.author_id != member.user_id:
-        raise Forbidden("Only its author can edit a comment.")
-    if not can_edit(member.user, comment, now):
-        raise Forbidden(f"Comments can be edited for {int(EDIT_WINDOW.total_seconds() // 60)} minutes after writing them.")
+    require_editable(member, comment, now)
     body = _check_body(body)
     members = _members(comment.task.team_id)
     before = {m.user.id for m in find_mentions(comment.body, members)}

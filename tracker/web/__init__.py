@@ -71,6 +71,12 @@ def register_web(app: Flask) -> None:
     for module in (main, auth, teams, tasks, views, timelog):
         app.register_blueprint(module.bp)
 
+    from . import activity, calendar, comments, notifications, webhooks
+
+    for module in (comments, activity, notifications, calendar, webhooks):
+        app.register_blueprint(module.bp)
+    app.add_template_global(comments.collaboration_for, "collaboration_for")
+
     app.add_template_filter(localtime, "localtime")
     app.add_template_filter(render_markdown, "markdown")
     app.add_template_global(utcnow, "utcnow")

@@ -1,0 +1,178 @@
+"""Comments: Markdown, mentions that link and notify, the edit window, who may delete, watchers,
+escaping, and another team's comments staying invisible."""
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from conftest import add_to_team, login, make_task, make_team, make_user, membership
+from tracker import comments, watchers
+from tracker.errors import Forbidden, Invalid, NotFound
+from tracker.extensions import db
+from tracker.models import Comment, Notification, utcnow
+
+XSS = '<script>alert(1)</script><img src=x onerror=alert(2)> [click](javascript:alert(3)) "quotes" & <b onclick=x>b</b>'
+
+
+@pytest.fixture
+def crew(team_of_three):
+    t = team_of_three
+    owner_m = membership(t["team_id"], t["owner"])
+    task = make_task(owner_m, "Shard the sessions table", assignee_id=t["member"].id)
+    return {**t, "task": task, "owner_m": owner_m,
+            "manager_m": membership(t["team_id"], t["manager"]), "member_m": membership(t["team_id"], t["member"])}
+
+
+def notifications_of(user):
+    return db.session.scalars(select(Notification).where(Notification.user_id == user.id).order_by(Notification.id)).all()
+
+
+def test_comment_through_the_page_renders_markdown_and_shows_to_the_team(client, crew):
+    login(client, crew["manager"])
+    r = client.post(f"/tasks/{crew['task'].id}/comments", data={"body": "Use **range** partitioning, see `pg_partman`."})
+    assert r.status_code == 302 and "#comment-" in r.headers["Location"]
+    page = client.get(f"/tasks/{crew['task'].id}").get_data(as_text=True)
+    assert "<strong>range</strong>" in page and "<code>pg_partman</code>" in page
+    assert "Comments (1)" in page and "Manu" in page
+
+
+def test_empty_or_huge_comment_is_refused_with_a_message_and_nothing_saved(client, crew):
+    login(client, crew["member"])
+    r = client.post(f"/tasks/{crew['task'].id}/comments", data={"body": "   "})
+    assert r.status_code == 422 and "Write something." in r.get_data(as_text=True)
+    r = client.post(f"/tasks/{crew['task'].id}/comments", data={"body": "x" * 10_001})
+    assert r.status_code == 422 and "at most 10000 characters" in r.get_data(as_text=True)
+    assert db.session.scalar(select(Comment.id)) is None
+
+
+def test_xss_in_a_comment_is_inert_on_the_page(client, crew):
+    comments.add_comment(crew["member_m"], crew["task"], XSS)
+    login(client, crew["owner"])
+    page = client.get(f"/tasks/{crew['task'].id}").get_data(as_text=True)
+    section = page[page.index('id="comments"'):]
+    assert "<script>alert(1)" not in section and "onerror" not in section and "javascript:" not in section
+    assert "onclick" not in section
+    assert "alert(1)" not in section and "<b>b</b>" in section and "\"quotes\" &amp;" in section
+
+
+def test_mentions_by_name_first_name_and_email_link_and_notify_only_team_members(crew):
+    outsider = crew["outsider"]
+    body = f"@Manu please review; cc @{crew['member'].email} and @Otto (not in the team), not ana@x.org"
+    comment = comments.add_comment(crew["owner_m"], crew["task"], body)
+    links = re.findall(r'<a class="mention" href="/teams/(\d+)/activity\?person=(\d+)"[^>]*>([^<]+)</a>', comment.body_html)
+    assert {(int(team), int(person)) for team, person, _ in links} == {
+        (crew["team_id"], crew["manager"].id), (crew["team_id"], crew["member"].id)}
+    assert [n.kind for n in notifications_of(crew["manager"])] == ["mentioned"]
+    # The assignee is a watcher and is mentioned: one "mentioned", no extra "commented".
+    assert [n.kind for n in notifications_of(crew["member"])] == ["assigned", "mentioned"]
+    assert notifications_of(outsider) == []
+    assert notifications_of(crew["owner"]) == []  # the author is never notified of their own comment
+
+
+def test_full_names_with_spaces_and_the_longest_match_win(app):
+    ana = make_user("Ana Lima")
+    anabel = make_user("Ana Belle")
+    m = make_team(ana)
+    add_to_team(m, anabel)
+    found = comments.find_mentions("Hi @Ana Belle, and @analima. Email@ana no", [ana, anabel])
+    assert [(f.user.name, "Hi @Ana Belle, and @analima. Email@ana no"[f.start:f.end]) for f in found] == [
+        ("Ana Belle", "@Ana Belle"), ("Ana Lima", "@analima")]
+    # "ana" is ambiguous as a first name: not a mention of either.
+    assert comments.find_mentions("@ana there", [ana, anabel]) == []
+
+
+def test_commenting_makes_you_a_watcher_and_watchers_hear_of_comments(crew):
+    comments.add_comment(crew["manager_m"], crew["task"], "First!")
+    assert watchers.is_watching(crew["manager"], crew["task"])
+    comments.add_comment(crew["member_m"], crew["task"], "Second.")
+    # Reporter (owner) and the earlier commenter (manager) are told; the author is not.
+    assert [n.kind for n in notifications_of(crew["owner"])] == ["commented", "commented"]
+    assert [n.kind for n in notifications_of(crew["manager"])] == ["commented"]
+    assert "Mia commented on #" in notifications_of(crew["manager"])[0].summary
+
+
+def test_watch_and_unwatch_buttons(client, crew):
+    login(client, crew["manager"])
+    page = client.get(f"/tasks/{crew['task'].id}").get_data(as_text=True)
+    assert ">Watch</button>" in page
+    assert client.post(f"/tasks/{crew['task'].id}/watch", data={"watch": "1"}).status_code == 302
+    assert watchers.is_watching(crew["manager"], crew["task"])
+    assert ">Stop watching</button>" in client.get(f"/tasks/{crew['task'].id}").get_data(as_text=True)
+    client.post(f"/tasks/{crew['task'].id}/watch", data={"watch": "0"})
+    assert not watchers.is_watching(crew["manager"], crew["task"])
+
+
+def test_reporter_and_assignee_watch_a_new_task(crew):
+    assert {u.id for u in watchers.watchers_of(crew["task"])} == {crew["owner"].id, crew["member"].id}
+
+
+def test_author_edits_within_the_window_only(client, crew):
+    comment = comments.add_comment(crew["member_m"], crew["task"], "Typo here")
+    login(client, crew["member"])
+    assert client.get(f"/comments/{comment.id}/edit").status_code == 200
+    r = client.post(f"/comments/{comment.id}/edit", data={"body": "Fixed, and @Manu"})
+    assert r.status_code == 302
+    db.session.refresh(comment)
+    assert comment.body == "Fixed, and @Manu" and comment.edited_at is not None
+    assert [n.kind for n in notifications_of(crew["manager"])] == ["mentioned"]  # newly mentioned
+    # Later than the window: refused, text unchanged.
+    with pytest.raises(Forbidden):
+        comments.edit_comment(crew["member_m"], comment, "Too late", now=comment.created_at + timedelta(minutes=16))
+    comment.created_at = utcnow() - timedelta(minutes=20)
+    db.session.commit()
+    assert client.get(f"/comments/{comment.id}/edit").status_code == 403
+    assert client.post(f"/comments/{comment.id}/edit", data={"body": "Too late"}).status_code == 403
+    db.session.refresh(comment)
+    assert comment.body == "Fixed, and @Manu"
+
+
+def test_only_the_author_edits_and_author_or_manager_deletes(client, crew):
+    comment = comments.add_comment(crew["member_m"], crew["task"], "Mine")
+    with pytest.raises(Forbidden):
+        comments.edit_comment(crew["manager_m"], comment, "Not yours")
+    other = make_user("Milo")
+    other_m = add_to_team(crew["owner_m"], other)
+    with pytest.raises(Forbidden):
+        comments.delete_comment(other_m, comment)
+    login(client, other)
+    assert client.post(f"/comments/{comment.id}/delete").status_code == 403
+    client.post("/logout")
+    login(client, crew["manager"])
+    assert client.post(f"/comments/{comment.id}/delete").status_code == 302
+    assert db.session.get(Comment, comment.id) is None
+
+
+def test_another_teams_comments_are_404(client, crew):
+    comment = comments.add_comment(crew["member_m"], crew["task"], "Internal")
+    login(client, crew["outsider"])
+    assert client.get(f"/comments/{comment.id}/edit").status_code == 404
+    assert client.post(f"/comments/{comment.id}/delete").status_code == 404
+    assert client.post(f"/tasks/{crew['task'].id}/comments", data={"body": "hi"}).status_code == 404
+    assert client.post(f"/tasks/{crew['task'].id}/watch", data={"watch": "1"}).status_code == 404
+    with pytest.raises(NotFound):
+        comments.get_comment(crew["outsider"], comment.id)
+    outsider_m = membership(crew["other_team_id"], crew["outsider"])
+    with pytest.raises(NotFound):
+        comments.add_comment(outsider_m, crew["task"], "sneaky")
+
+
+def test_comment_validation_raises_invalid_for_api_callers(crew):
+    with pytest.raises(Invalid) as exc:
+        comments.add_comment(crew["member_m"], crew["task"], "")
+    assert "body" in exc.value.errors
+
+
+def test_two_people_in_different_zones_see_the_comment_time_in_their_own_zone(client, crew):
+    comment = comments.add_comment(crew["manager_m"], crew["task"], "Deploy at noon UTC")
+    comment.created_at = utcnow().replace(year=2026, month=7, day=1, hour=12, minute=0, second=0, microsecond=0)
+    db.session.commit()
+    login(client, crew["member"])  # Asia/Tokyo, UTC+9
+    tokyo = client.get(f"/tasks/{crew['task'].id}").get_data(as_text=True)
+    assert "Wed 01 Jul 2026 21:00" in tokyo
+    client.post("/logout")
+    login(client, crew["manager"])  # America/New_York, UTC-4 in July
+    new_york = client.get(f"/tasks/{crew['task'].id}").get_data(as_text=True)
+    assert "Wed 01 Jul 2026 08:00" in new_york and "Deploy at noon UTC" in new_york
