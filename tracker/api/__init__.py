@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import time
 
-from flask import Flask, Response, request
+from flask import Flask, Response, current_app, request
 from flask_limiter.errors import RateLimitExceeded
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 
 from ..errors import Conflict, DomainError, Invalid
 from ..extensions import csrf, limiter
@@ -36,6 +36,21 @@ def _http_problem(exc: HTTPException) -> Response:
         405: f"{request.method} is not allowed here.",
     }.get(exc.code or 500, exc.description or "")
     return problem(exc.code or 500, exc.name, detail, headers)
+
+
+def _real_routing_error(exc: HTTPException) -> HTTPException:
+    """Werkzeug checks the method before the converters, so POST /tasks/0 says 405 though no
+    /tasks/0 exists for any method; that is a 404."""
+    if isinstance(exc, MethodNotAllowed) and exc.valid_methods:
+        adapter = current_app.create_url_adapter(request)
+        for method in exc.valid_methods:
+            try:
+                adapter.match(method=method)
+            except HTTPException:
+                continue
+            return exc  # the path exists for another method: a genuine 405
+        return NotFound()
+    return exc
 
 
 @bp.errorhandler(ProblemResponse)
@@ -93,5 +108,5 @@ def register_api(app: Flask) -> None:
             and (exc.code or 0) >= 400
             and (request.path == bp.url_prefix or request.path.startswith(bp.url_prefix + "/"))
         ):
-            return _http_problem(exc)
+            return _http_problem(_real_routing_error(exc))
         return None

@@ -13,7 +13,8 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from ..models import PRIORITIES, ROLES, STATUSES
-from ..tasks import SORTS
+from ..tasks import DESCRIPTION_MAX, ESTIMATE_MAX, LABEL_MAX, LABELS_PER_TASK, SORTS, TITLE_MAX
+from ..timelog import MAX_HOURS_PER_ENTRY, NOTE_MAX
 from ..text import render_markdown
 
 Role = Literal[ROLES]  # type: ignore[valid-type]
@@ -21,6 +22,7 @@ Status = Literal[STATUSES]  # type: ignore[valid-type]
 Priority = Literal[PRIORITIES]  # type: ignore[valid-type]
 StatusFilter = Literal[("open", *STATUSES)]  # type: ignore[valid-type]
 Sort = Literal[tuple(SORTS) + tuple(f"-{s}" for s in SORTS)]  # type: ignore[valid-type]
+Id = Annotated[int, Field(ge=1, le=2**31 - 1)]
 ClockTime = Annotated[str, Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$", examples=["09:00"])]
 Instant = Annotated[datetime, Field(description="RFC 3339 date-time; the server returns UTC with a Z.")]
 Deadline = Annotated[
@@ -149,7 +151,7 @@ class TeamOut(Out):
 
 
 class TeamCreate(Body):
-    name: str
+    name: str = Field(min_length=1)
     slug: str | None = Field(None, description="Lower-case letters, digits and hyphens; made unique.")
 
 
@@ -244,28 +246,30 @@ class ConflictProblem(Problem):
 
 
 class _TaskFields(Body):
-    description: str | None = Field(None, description="Markdown.")
+    description: str | None = Field(None, max_length=DESCRIPTION_MAX, description="Markdown.")
     status: Status | None = None
     priority: Priority | None = None
     due_at: Deadline = None
     start_at: Deadline = None
-    estimate_hours: float | None = Field(None, description="Hours, 0 or more.")
-    assignee_id: int | None = Field(None, description="A member of the team, or null.")
-    labels: list[str] | None = None
-    blocked_by: list[int] | None = Field(None, description="Ids of tasks of the same team.")
+    estimate_hours: float | None = Field(None, ge=0, le=ESTIMATE_MAX, description="Hours.")
+    assignee_id: Id | None = Field(None, description="A member of the team, or null.")
+    labels: list[Annotated[str, Field(max_length=LABEL_MAX)]] | None = Field(
+        None, max_length=LABELS_PER_TASK, description="Letters, digits and - _ . + (stored in lower case)."
+    )
+    blocked_by: list[Id] | None = Field(None, description="Ids of tasks of the same team.")
 
 
 class TaskCreate(_TaskFields):
-    title: str
+    title: str = Field(min_length=1, max_length=TITLE_MAX)
     category: str = Field(description="One of the team's active category slugs.")
     status: Status = "todo"
     priority: Priority = "medium"
 
 
 class TaskPatch(_TaskFields):
-    title: str | None = None
+    title: str | None = Field(None, min_length=1, max_length=TITLE_MAX)
     category: str | None = None
-    version: int | None = Field(
+    version: Id | None = Field(
         None, description="The version you last read; if the task has moved on you get 409 with `current`."
     )
 
@@ -299,9 +303,9 @@ class TimeEntryOut(Out):
 
 
 class TimeEntryCreate(Body):
-    hours: float = Field(description="More than 0, at most 24.")
+    hours: float = Field(gt=0, le=MAX_HOURS_PER_ENTRY, description="Hours spent.")
     spent_on: date = Field(description="The day the work was done; at latest tomorrow.")
-    note: str = ""
+    note: str = Field("", max_length=NOTE_MAX)
 
 
 # Pages ------------------------------------------------------------------------------------------
