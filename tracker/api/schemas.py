@@ -321,3 +321,82 @@ def paged(model: type[BaseModel], items: list, page: int, per_page: int, total: 
     total = len(items) if total is None else total
     start = (page - 1) * per_page
     return model(items=items[start : start + per_page], total=total, page=page, per_page=per_page)
+
+
+# Prioritisation views ---------------------------------------------------------------------------
+
+
+class ViewQuery(Query):
+    """The task filters that narrow a view (status and sorting are the view's own)."""
+
+    category: str | None = Field(None, description="A category slug.")
+    priority: Priority | None = None
+    assignee: Annotated[str, Field(pattern=r"^(me|none|[0-9]{1,9})$")] | None = Field(
+        None, description="A user id, `me` or `none`."
+    )
+    label: str | None = None
+    q: str | None = Field(None, description="Text in the title or description, or a task number.")
+
+
+class MyWorkOut(Out):
+    timezone: str = Field(description="The caller's zone, which decides what is today and this week.")
+    overdue: list[TaskOut]
+    today: list[TaskOut]
+    this_week: list[TaskOut]
+    later: list[TaskOut]
+    no_due: list[TaskOut]
+
+
+class EisenhowerOut(Out):
+    urgency_window_hours: int = Field(description="Due within this many hours (or overdue) is urgent.")
+    do: list[TaskOut] = Field(description="Important (critical or high) and urgent.")
+    schedule: list[TaskOut] = Field(description="Important, not urgent.")
+    delegate: list[TaskOut] = Field(description="Urgent, not important.")
+    later: list[TaskOut] = Field(description="Neither.")
+
+
+class CategoryLoadOut(Out):
+    slug: str
+    name: str
+    archived: bool
+    open: int
+    overdue: int
+
+
+class PersonLoadOut(Out):
+    user_id: int
+    name: str
+    open_tasks: int
+    remaining_hours: float = Field(description="Open estimate hours not yet logged.")
+    unestimated: int = Field(description="Open tasks without an estimate.")
+    capacity_hours_per_week: float
+    tight_due_at: Instant | None = Field(description="The deadline with the least room before it.")
+    needed_hours: float = Field(description="Estimate hours due by tight_due_at.")
+    available_hours: float = Field(description="Working hours until tight_due_at.")
+    overloaded: bool
+
+
+class DeadlinesOut(Out):
+    overdue: list[TaskOut]
+    due_soon: list[TaskOut] = Field(description="Due within 7 days.")
+    at_risk: list[TaskOut] = Field(description="Projected to finish after the deadline.")
+    by_category: list[CategoryLoadOut]
+    by_assignee: list[PersonLoadOut]
+
+
+class ForecastItemOut(Out):
+    task_id: int
+    title: str
+    assignee_id: int | None
+    due_at: Instant | None
+    projected_finish_at: Instant | None = Field(description="None when unassigned or unestimated.")
+    at_risk: bool
+    slack_hours: float | None = Field(description="Working hours between the projected finish and the deadline.")
+    remaining_hours: float | None
+    reason: str
+    waits_for: list[int] = Field(description="Open blockers it cannot start before.")
+    explanation: str | None
+
+
+class ForecastOut(Out):
+    items: list[ForecastItemOut]
