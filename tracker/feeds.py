@@ -13,7 +13,7 @@ from sqlalchemy.orm import joinedload
 
 from .errors import NotFound
 from .extensions import db
-from .mail import absolute_url
+from .mail import absolute_url, one_line
 from .models import CalendarFeed, Task, Team, TeamMembership, User, utcnow
 
 PRODID = "-//Tracker//Deadlines//EN"
@@ -109,7 +109,7 @@ def build_calendar(name: str, tasks: list[Task], now: datetime) -> bytes:
         event.add("uid", f"task-{task.id}@{host}")
         event.add("dtstamp", now)
         event.add("dtstart", task.due_at)
-        event.add("summary", f"#{task.id} {task.title}")
+        event.add("summary", f"#{task.id} {one_line(task.title, 300)}")  # a summary is one line
         event.add("description", "\n".join([
             f"Team: {task.team.name}",
             f"Status: {task.status.replace('_', ' ')} · priority {task.priority}",
