@@ -250,3 +250,35 @@ def test_digest_can_be_turned_off(smtp, crew):
     smtp.messages.clear()
     mail.send_digests(now)
     assert smtp.to("dev@example.test") == []
+
+
+def test_background_delivery_sends_after_the_request_returns(database, smtp):
+    """Production mode: the committing request does not wait for the SMTP server."""
+    app = build_app(database, MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp.port, MAIL_USE_TLS=False,
+                    DELIVERY="background")
+    with app.app_context():
+        db.create_all()
+        owner, dev = make_user("Olga"), make_user("Dev", email="dev@example.test")
+        owner_m = make_team(owner)
+        add_to_team(owner_m, dev)
+        make_task(owner_m, "In the background", assignee_id=dev.id)
+        outbox.drain(timeout=30)
+        assert [m["Subject"] for m in smtp.to("dev@example.test")] == ["Olga assigned you #1 In the background"]
+        assert db.session.scalar(select(OutboxEmail.sent_at)) is not None
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_cron_mode_leaves_sending_to_the_deliver_command(database, smtp):
+    app = build_app(database, MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp.port, MAIL_USE_TLS=False, DELIVERY="cron")
+    with app.app_context():
+        db.create_all()
+        owner, dev = make_user("Olga"), make_user("Dev", email="dev@example.test")
+        owner_m = make_team(owner)
+        add_to_team(owner_m, dev)
+        make_task(owner_m, "Later", assignee_id=dev.id)
+        assert smtp.messages == []
+        assert app.test_cli_runner().invoke(args=["deliver"]).exit_code == 0
+        assert len(smtp.to("dev@example.test")) == 1
+        db.session.remove()
+        db.engine.dispose()

@@ -89,20 +89,20 @@ def test_unread_count_in_the_navigation_and_marking_read(client, crew):
     make_task(crew["owner_m"], "C", assignee_id=crew["manager"].id)
     login(client, crew["member"])
     page = client.get("/teams").get_data(as_text=True)
-    assert '<span class="count" aria-label="2 unread">2</span>' in page
+    assert '<span class="unread-count" aria-label="2 unread">2</span>' in page
     listing = client.get("/notifications").get_data(as_text=True)
     assert f"Olga assigned you #{a.id} A" in listing and "assigned you #3" not in listing
     first = db.session.scalar(select(Notification).where(Notification.user_id == crew["member"].id).order_by(Notification.id))
     r = client.post("/notifications/read", data={"id": first.id, "next": f"/tasks/{a.id}"})
     assert r.status_code == 302 and r.headers["Location"].endswith(f"/tasks/{a.id}")
-    assert '<span class="count" aria-label="1 unread">1</span>' in client.get("/teams").get_data(as_text=True)
+    assert '<span class="unread-count" aria-label="1 unread">1</span>' in client.get("/teams").get_data(as_text=True)
     # Someone else's notification id is ignored.
     theirs = db.session.scalar(select(Notification).where(Notification.user_id == crew["manager"].id))
     client.post("/notifications/read", data={"id": theirs.id})
     db.session.refresh(theirs)
     assert theirs.read_at is None
     client.post("/notifications/read")
-    assert 'class="count"' not in client.get("/teams").get_data(as_text=True)
+    assert 'class="unread-count"' not in client.get("/teams").get_data(as_text=True)
     assert "No unread notifications." in client.get("/notifications?unread=1").get_data(as_text=True)
 
 

@@ -74,11 +74,13 @@ def register(app: Flask) -> None:
         """Email each user's daily digest (overdue and due today) once per local day, from 08:00 in
         their time zone. Idempotent: run it from cron every 10 minutes or so."""
         from .mail import mail_enabled, send_digests
+        from .outbox import drain
 
         if not mail_enabled():
             click.echo("Mail is not configured (MAIL_SERVER); no digests sent.")
             return
         click.echo(f"Queued {send_digests()} digest(s).")
+        drain()
 
     @app.cli.command("deliver")
     def deliver_command() -> None:
@@ -92,6 +94,8 @@ def register(app: Flask) -> None:
     def scan_deadlines_command() -> None:
         """Notify assignees of deadlines within 24 hours and of tasks the forecast puts at risk (once each)."""
         from .notifications import scan_deadlines
+        from .outbox import drain
 
         counts = scan_deadlines()
+        drain()
         click.echo(f"Notified {counts['due_soon']} due-soon and {counts['at_risk']} at-risk task(s).")

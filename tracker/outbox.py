@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from datetime import datetime, timedelta
 
 from flask import Flask, current_app, has_app_context
@@ -22,6 +22,7 @@ MAX_ATTEMPTS = 10
 LOCK = timedelta(minutes=5)  # a sender that died mid-send releases its claim after this long
 _QUEUED = "tracker.after_commit"
 _executor: ThreadPoolExecutor | None = None
+_running: set[Future] = set()
 
 
 def backoff(attempts: int) -> timedelta:
@@ -59,7 +60,14 @@ def _dispatch(app: Flask, queued: list[tuple[str, int]]) -> None:
         global _executor
         if _executor is None:
             _executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="tracker-delivery")
-        _executor.submit(_deliver_in_context, app, queued)
+        future = _executor.submit(_deliver_in_context, app, queued)
+        _running.add(future)
+        future.add_done_callback(_running.discard)
+
+
+def drain(timeout: float | None = None) -> None:
+    """Wait for background sends started so far (the command-line tools call this before exiting)."""
+    wait(list(_running), timeout=timeout)
 
 
 def _deliver_in_context(app: Flask, queued: list[tuple[str, int]]) -> None:
