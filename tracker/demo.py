@@ -45,6 +45,9 @@ def seed_demo(owner_email: str | None = None, task_count: int = 320, seed: int =
     team = db.session.scalar(select(Team).where(Team.slug == DEMO_SLUG))
     if team is not None:
         return team, logins
+    owner = find_user_by_email(owner_email) if owner_email else None
+    if owner_email and owner is None:  # checked before anything is added, so a typo leaves no trace
+        raise ValueError(f"no user with email {owner_email}")
     rng = random.Random(seed)
     users = []
     for email, name, zone, _role, days, (start, end) in PEOPLE:
@@ -56,9 +59,6 @@ def seed_demo(owner_email: str | None = None, task_count: int = 320, seed: int =
             db.session.add(user)
         users.append(user)
     db.session.flush()
-    owner = find_user_by_email(owner_email) if owner_email else None
-    if owner_email and owner is None:
-        raise ValueError(f"no user with email {owner_email}")
     team = create_team(owner or users[0], "Platform (demo)", slug=DEMO_SLUG)
     for user, (_e, _n, _z, role, *_rest) in zip(users, PEOPLE):
         if user.id != (owner or users[0]).id:
