@@ -69,7 +69,7 @@ class ValidationProblem(Problem):
 
 
 class PagingQuery(Query):
-    page: int = Field(1, ge=1, description="Page number, from 1.")
+    page: int = Field(1, ge=1, le=100_000, description="Page number, from 1.")
     per_page: int = Field(50, ge=1, le=200, description="Items per page (at most 200).")
 
 
@@ -400,3 +400,92 @@ class ForecastItemOut(Out):
 
 class ForecastOut(Out):
     items: list[ForecastItemOut]
+
+
+# Collaboration ----------------------------------------------------------------------------------
+
+
+class CommentOut(Out):
+    id: int
+    task_id: int
+    author_id: int | None
+    body: str = Field(description="Markdown; `@name` or `@email` mentions a team member.")
+    body_html: str = Field(description="Rendered and sanitised, mentions linked.")
+    created_at: Instant
+    edited_at: Instant | None
+
+
+class CommentWrite(Body):
+    body: str = Field(min_length=1, description="Markdown; mentioned members are notified.")
+
+
+class ActivityOut(Out):
+    id: int
+    task_id: int
+    actor_id: int | None
+    kind: str = Field(description="created, changed, deleted, restored, commented, comment_edited, "
+                      "comment_deleted, time_logged or time_deleted.")
+    field: str | None = Field(description="For `changed`: the task field.")
+    old_value: Any = Field(description="For `changed`: the value before (times as RFC 3339 UTC).")
+    new_value: Any = Field(description="The value after, or what was added.")
+    comment_id: int | None
+    created_at: Instant
+
+
+class ActivityQuery(PagingQuery):
+    person: Annotated[str, Field(pattern=r"^[0-9]{1,9}$")] | None = Field(None, description="An actor's user id.")
+    category: str | None = Field(None, description="A task category slug.")
+    kind: Literal["changes", "comments", "time"] | None = None
+
+
+class NotificationOut(Out):
+    id: int
+    kind: str
+    task_id: int | None
+    actor_id: int | None
+    comment_id: int | None
+    summary: str
+    read: bool
+    created_at: Instant
+
+
+class NotificationQuery(PagingQuery):
+    unread: bool = Field(False, description="Only unread notifications.")
+
+
+class MarkRead(Body):
+    ids: list[Id] | None = Field(None, description="The notifications to mark read; omit or null for all.")
+
+
+class MarkedOut(Out):
+    marked: int = Field(description="How many notifications changed from unread to read.")
+
+
+class WebhookOut(Out):
+    id: int
+    team_id: int
+    url: str
+    events: list[str]
+    active: bool
+    created_at: Instant
+
+
+class WebhookCreated(WebhookOut):
+    secret: str = Field(description="Signs each delivery (HMAC-SHA256 in X-Tracker-Signature); shown once.")
+
+
+class WebhookCreate(Body):
+    url: str = Field(description="An http(s) URL on a public address.")
+    events: list[str] = Field(min_length=1, description="task.created, task.updated, task.deleted, comment.created.")
+    secret: str | None = Field(None, description="16 to 128 characters; generated when omitted.")
+
+
+class CalendarOut(Out):
+    user_feed_url: str = Field(description="iCalendar feed of the deadlines assigned to you.")
+    team_feed_urls: dict[str, str] = Field(description="Per team id, the feed of all the team's deadlines.")
+
+
+CommentPage = page_of(CommentOut, "CommentPage")
+ActivityPage = page_of(ActivityOut, "ActivityPage")
+NotificationPage = page_of(NotificationOut, "NotificationPage")
+WebhookPage = page_of(WebhookOut, "WebhookPage")
