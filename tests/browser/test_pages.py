@@ -7,14 +7,14 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 from conftest import add_to_team, make_task, make_team, make_user
 
-from tracker import saved_filters, tasks, timelog
+from tracker import comments, saved_filters, tasks, timelog
 from tracker.tasks import parse_task_filter
 
 from .conftest import PHONE, assert_accessible, assert_no_horizontal_overflow, log_in
 
 ANONYMOUS_PAGES = ["/", "/login", "/register", "/no-such-page"]
-# Pages whose URL needs something this module cannot make up; none for now.
-NOT_PAGES = {"static"}
+# Routes that answer with something other than a page (their own tests cover them).
+NOT_PAGES = {"static", "calendar.feed"}
 
 
 @pytest.fixture(scope="module")
@@ -41,9 +41,12 @@ def world(live_server):
         tasks.move_to_trash(owner, trashed)
         saved = saved_filters.save_filter(owner, "Database work", "list", parse_task_filter({"category": "database"}))
         entry = timelog.log_time(owner, made[0], 1.5, date.today(), "Explain plans")
+        comment = comments.add_comment(owner, made[0], "@Mia can you check the **plan**?")
+        comments.add_comment(member, made[0], "@Olga looks fine, see `EXPLAIN` output.")
         return {
             "olga": olga.email, "mia": mia.email, "team_id": owner.team_id, "member_id": member.user_id,
             "task_id": made[0].id, "filter_id": saved.id, "entry_id": entry.id, "user_id": mia.id,
+            "comment_id": comment.id,
         }
 
 
@@ -51,7 +54,8 @@ def page_urls(app, world) -> list[str]:
     """The URL of every GET route of the HTML surface, with this module's ids filled in. A new route
     with a parameter this function does not know fails here, so that it gets checked too."""
     values = {"team_id": world["team_id"], "task_id": world["task_id"], "filter_id": world["filter_id"],
-              "entry_id": world["entry_id"], "user_id": world["user_id"]}
+              "entry_id": world["entry_id"], "user_id": world["user_id"],
+              "comment_id": world["comment_id"]}
     urls = []
     for rule in app.url_map.iter_rules():
         if "GET" not in rule.methods or rule.endpoint in NOT_PAGES or rule.rule.startswith("/api"):
