@@ -215,3 +215,37 @@ def test_the_dashboard_reads_overdue_and_due_soon_work(live_server, page):
     expect(soon.get_by_role("link", name="Alert on payout latency")).to_be_visible()
     expect(soon).not_to_contain_text("Upgrade payouts")
     expect(page.get_by_role("region", name="Per category")).to_contain_text("DevOps")
+
+
+def test_a_mention_in_a_comment_notifies_the_colleague(live_server, new_context):
+    w = team_with_a_task(live_server, title="Split the ledger service")
+    olga = new_context().new_page()
+    mia = new_context().new_page()
+    log_in(olga, w["olga"])
+    log_in(mia, w["mia"])
+    mia.goto("/notifications")
+    expect(mia.get_by_text("No notifications yet.")).to_be_visible()
+
+    olga.goto(f"/tasks/{w['task']}")
+    comments = olga.get_by_role("region", name=re.compile(r"^Comments"))
+    comments.get_by_label("Comment").fill("@Mia can you review the **split** plan?")
+    comments.get_by_role("button", name="Comment").click()
+    comment = olga.locator("article.comment").last
+    expect(comment).to_contain_text("can you review the split plan?")
+    expect(comment.get_by_role("link", name="@Mia")).to_be_visible()  # the mention links to Mia
+    expect(comment.locator("strong", has_text="split")).to_be_visible()  # Markdown rendered
+    assert_accessible(olga)
+
+    # Mia's next page shows the count in the header, and the notification leads to the task.
+    mia.goto("/my-work")
+    expect(mia.get_by_role("link", name=re.compile(r"Notifications\s*1"))).to_be_visible()
+    mia.get_by_role("link", name=re.compile(r"^Notifications")).click()
+    notice = mia.locator(".notification-list li.unread")
+    expect(notice).to_have_count(1)
+    expect(notice).to_contain_text("Split the ledger service")
+    assert_accessible(mia)
+    notice.get_by_role("button", name="Mark read").click()
+    expect(mia.locator(".notification-list li.unread")).to_have_count(0)
+    mia.locator(".notification-list").get_by_role("link", name=re.compile("Split the ledger service")).click()
+    expect(mia.get_by_role("heading", name="Split the ledger service")).to_be_visible()
+    expect(mia.locator("article.comment")).to_contain_text("can you review the split plan?")
