@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt | cksum | cut -d' ' -f1)
 export FLASK_APP := tracker
 
-.PHONY: install db run test bench clean
+.PHONY: install db run test bench screenshots clean
 
 $(STAMP): requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -27,6 +27,10 @@ test: install
 
 bench: db
 	for b in bench/*.py; do $(BIN)/python $$b; done
+
+# The README's pictures: the demo team in a scratch database, shot by the browser suite (needs Chromium).
+screenshots: install
+	TRACKER_SCREENSHOTS=docs/screenshots TRACKER_REQUIRE_ALL=1 $(BIN)/python -m pytest -q -p no:randomly tests/browser/test_screenshots.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache
