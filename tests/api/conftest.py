@@ -3,14 +3,20 @@ against the app's own OpenAPI document (documented status, media type, body sche
 from __future__ import annotations
 
 import re
+import threading
 
 import pytest
 from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
-from tracker import tokens
+from werkzeug.serving import WSGIRequestHandler, make_server
+
+from conftest import add_to_team, build_app, make_task, make_team, make_user
+from tracker import timelog, tokens
 from tracker.api.spec import openapi_document
+from tracker.extensions import db
+from tracker.tasks import move_to_trash
 
 BASE = "/api/v1"
 
@@ -135,3 +141,35 @@ def assert_problem(response, status: int, *fields: str) -> dict:
     for field in fields:
         assert field in body.get("errors", {}), body
     return body
+
+
+class QuietHandler(WSGIRequestHandler):
+    def log_request(self, *args, **kwargs) -> None:  # thousands of lines would drown a failure's report
+        pass
+
+
+@pytest.fixture
+def live_api(database):
+    """The app on 127.0.0.1 (a thread), with a seeded team and a token for its owner."""
+    app = build_app(database, API_RATE_LIMIT="100000 per minute")
+    with app.app_context():
+        db.create_all()
+        owner, mate = make_user("Olga", timezone="Europe/Lisbon"), make_user("Mia", timezone="Asia/Tokyo")
+        member = make_team(owner, "Backend")
+        add_to_team(member, mate)
+        tasks = [make_task(member, f"Task {i}", assignee_id=mate.id, due_at=None) for i in range(5)]
+        timelog.log_time(member, tasks[0], 1.5, tasks[0].created_at.date(), "seed")
+        move_to_trash(member, tasks[4])
+        token = tokens.create_token(owner, "live")[1]
+        mate_email = mate.email
+        db.session.remove()
+    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=QuietHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield {"base": f"http://127.0.0.1:{server.server_port}", "token": token, "mate_email": mate_email}
+    finally:
+        server.shutdown()
+        thread.join()
+        with app.app_context():
+            db.engine.dispose()
