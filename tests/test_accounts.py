@@ -220,3 +220,14 @@ def test_profile_settings_refuse_a_day_that_ends_before_it_starts(client, app):
     assert "The working day must end after it starts." in response.get_data(as_text=True)
     db.session.refresh(user)
     assert (user.work_start, user.work_end) == (time(9), time(17))
+
+
+@pytest.mark.parametrize("zone", ["localtime", "Factory", "", "europe/lisbon"])
+def test_only_real_places_are_time_zones(app, zone):
+    with pytest.raises(Invalid) as exc:
+        accounts.register_user("a@example.com", "A", "long enough", zone)
+    assert list(exc.value.errors) == ["timezone"]
+    user = make_user("Ana")
+    with pytest.raises(Invalid):
+        accounts.update_profile(user, timezone=zone)
+    assert user.timezone == "UTC"

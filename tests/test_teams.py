@@ -264,3 +264,14 @@ def test_team_settings_validation(client, crew):
     response = client.post(f"/teams/{crew['team_id']}/settings", data={"name": "X", "urgency_window_hours": "soon"})
     assert response.status_code == 422
     assert db.session.get(Team, crew["team_id"]).urgency_window_hours == 72
+
+
+def test_a_chosen_slug_is_checked_and_fits_the_column_once_made_unique(app):
+    owner = make_user("Olga")
+    for slug in ("Has Caps", "double--hyphen", "-edge", "x" * 49):
+        with pytest.raises(Invalid) as exc:
+            teams.create_team(owner, "Team", slug=slug)
+        assert exc.value.errors == {"slug": ["Use at most 48 lower-case letters, digits and single hyphens."]}
+    first = teams.create_team(owner, "Team", slug="x" * 48)
+    second = teams.create_team(owner, "Team", slug="x" * 48)
+    assert (first.slug, second.slug) == ("x" * 48, "x" * 48 + "-2")

@@ -35,7 +35,8 @@ def _check_email(email: str, errors: dict) -> str:
 
 
 def _check_timezone(tz: str, errors: dict) -> None:
-    if tz not in zoneinfo.available_timezones():
+    # "localtime" would follow the server's clock setting and "Factory" is a placeholder: not places.
+    if tz not in zoneinfo.available_timezones() or tz in ("Factory", "localtime"):
         errors.setdefault("timezone", []).append(f"Unknown time zone “{tz}”; use an IANA name such as Europe/Lisbon.")
 
 

@@ -88,8 +88,9 @@ def create_team(owner: User, name: str, slug: str | None = None) -> Team:
     """A new team with the nine default categories; the creator is its owner."""
     errors: dict[str, list[str]] = {}
     _check_team_fields(name, None, errors)
-    if slug is not None and not re.fullmatch(r"[a-z0-9]+(?:-[a-z0-9]+)*", slug):
-        errors["slug"] = ["Use lower-case letters, digits and single hyphens."]
+    # At most 48, so the "-2", "-3"... that keep it unique still fit the 64-character column.
+    if slug is not None and not (len(slug) <= 48 and re.fullmatch(r"[a-z0-9]+(?:-[a-z0-9]+)*", slug)):
+        errors["slug"] = ["Use at most 48 lower-case letters, digits and single hyphens."]
     if errors:
         raise Invalid(errors)
     team = Team(name=name.strip(), slug=_unique_slug(slug or slugify(name)), urgency_window_hours=72)
