@@ -48,6 +48,7 @@ def test_shortcuts_go_to_the_common_places(team, page):
         for key in keys:
             page.keyboard.press(key)
         expect(page).to_have_url(re.compile(re.escape(url) + "$"))
+        page.wait_for_load_state()  # the shortcuts module listens once the new page has loaded
 
     page.goto(f"/teams/{team['team']}/tasks")
     page.keyboard.press("/")
