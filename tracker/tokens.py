@@ -1,4 +1,5 @@
 """Personal API tokens: shown once when created, stored only as a SHA-256 digest, revocable."""
+
 from __future__ import annotations
 
 import hashlib

@@ -1,18 +1,18 @@
 """API test fixtures: tokens for the usual cast, and a client that checks every response it receives
 against the app's own OpenAPI document (documented status, media type, body schema, headers)."""
+
 from __future__ import annotations
 
 import re
 import threading
 
 import pytest
+from conftest import add_to_team, build_app, make_task, make_team, make_user
 from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
-
 from werkzeug.serving import WSGIRequestHandler, make_server
 
-from conftest import add_to_team, build_app, make_task, make_team, make_user
 from tracker import timelog, tokens
 from tracker.api.spec import openapi_document
 from tracker.extensions import db
@@ -37,8 +37,7 @@ class DocumentedResponses:
         resource = Resource.from_contents(document, default_specification=DRAFT202012)
         self.registry = Registry().with_resource("urn:tracker-openapi", resource)
         self.routes = [
-            (re.compile("^" + re.sub(r"{\w+}", r"[^/]+", path) + "$"), path)
-            for path in document["paths"]
+            (re.compile("^" + re.sub(r"{\w+}", r"[^/]+", path) + "$"), path) for path in document["paths"]
         ]
 
     def operation(self, method: str, path: str) -> dict | None:
@@ -71,7 +70,9 @@ class DocumentedResponses:
             return
         media_type = response.mimetype
         if media_type not in content:
-            raise ContractViolation(f"{method} {path} {response.status_code} sent {media_type}, not {list(content)}")
+            raise ContractViolation(
+                f"{method} {path} {response.status_code} sent {media_type}, not {list(content)}"
+            )
         schema = content[media_type]["schema"]
         validator = Draft202012Validator(
             {"$ref": "urn:tracker-openapi#" + schema["$ref"][1:]} if "$ref" in schema else schema,
@@ -123,8 +124,13 @@ def contract(app) -> DocumentedResponses:
 @pytest.fixture
 def cast(team_of_three):
     """team_of_three plus a token for each of them."""
-    return {**team_of_three, **{f"{who}_token": token_for(team_of_three[who])
-                                for who in ("owner", "manager", "member", "outsider")}}
+    return {
+        **team_of_three,
+        **{
+            f"{who}_token": token_for(team_of_three[who])
+            for who in ("owner", "manager", "member", "outsider")
+        },
+    }
 
 
 @pytest.fixture

@@ -1,4 +1,5 @@
 """Contract tests for comments, activity, notifications, webhooks and calendar feeds over the API."""
+
 from __future__ import annotations
 
 from conftest import make_task, membership
@@ -23,7 +24,9 @@ def test_comments_with_mentions_edit_and_delete(api, cast):
 
     mia = api.as_(cast["member_token"])
     notes = mia.get("/notifications?unread=true").get_json()
-    assert any(n["kind"] == "mentioned" and n["task_id"] == task.id and n["read"] is False for n in notes["items"])
+    assert any(
+        n["kind"] == "mentioned" and n["task_id"] == task.id and n["read"] is False for n in notes["items"]
+    )
 
     assert_problem(mia.patch(f"/comments/{comment['id']}", json={"body": "hijack"}), 403)
     r = api.patch(f"/comments/{comment['id']}", json={"body": "Ready for review."})
@@ -37,7 +40,9 @@ def test_comments_with_mentions_edit_and_delete(api, cast):
 
 
 def test_task_history_and_team_feed(api, cast):
-    created = api.post(f"/teams/{cast['team_id']}/tasks", json={"title": "Index", "category": "database"}).get_json()
+    created = api.post(
+        f"/teams/{cast['team_id']}/tasks", json={"title": "Index", "category": "database"}
+    ).get_json()
     api.patch(f"/tasks/{created['id']}", json={"priority": "high"})
     r = api.get(f"/tasks/{created['id']}/activity")
     assert r.status_code == 200
@@ -82,12 +87,21 @@ def test_webhooks_are_for_managers(api, cast):
     assert [h["id"] for h in listing["items"]] == [hook["id"]] and "secret" not in listing["items"][0]
     assert api.get(f"/webhooks/{hook['id']}").get_json()["url"] == HOOK_URL
 
-    assert_problem(api.post(f"/teams/{team}/webhooks", json={"url": "http://127.0.0.1/x", "events": ["task.created"]}),
-                   422, "url")
-    assert_problem(api.post(f"/teams/{team}/webhooks", json={"url": HOOK_URL, "events": ["task.exploded"]}), 422, "events")
+    assert_problem(
+        api.post(f"/teams/{team}/webhooks", json={"url": "http://127.0.0.1/x", "events": ["task.created"]}),
+        422,
+        "url",
+    )
+    assert_problem(
+        api.post(f"/teams/{team}/webhooks", json={"url": HOOK_URL, "events": ["task.exploded"]}),
+        422,
+        "events",
+    )
     member = api.as_(cast["member_token"])
     assert_problem(member.get(f"/teams/{team}/webhooks"), 403)
-    assert_problem(member.post(f"/teams/{team}/webhooks", json={"url": HOOK_URL, "events": ["task.created"]}), 403)
+    assert_problem(
+        member.post(f"/teams/{team}/webhooks", json={"url": HOOK_URL, "events": ["task.created"]}), 403
+    )
     assert_problem(member.delete(f"/webhooks/{hook['id']}"), 403)
     assert_problem(api.as_(cast["outsider_token"]).delete(f"/webhooks/{hook['id']}"), 404)
     assert api.delete(f"/webhooks/{hook['id']}").status_code == 204

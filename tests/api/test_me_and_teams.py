@@ -1,4 +1,5 @@
 """Contract tests for /me, /teams and /teams/{id}/members."""
+
 from __future__ import annotations
 
 from conftest import make_user
@@ -16,8 +17,16 @@ def test_me_shows_the_caller_and_schedule(api, cast):
 
 
 def test_patch_me_changes_profile_and_names_bad_fields(api):
-    r = api.patch("/me", json={"name": "Olga K", "timezone": "Asia/Kolkata", "work_days": [1, 2, 3],
-                               "work_start": "10:00", "work_end": "16:30"})
+    r = api.patch(
+        "/me",
+        json={
+            "name": "Olga K",
+            "timezone": "Asia/Kolkata",
+            "work_days": [1, 2, 3],
+            "work_start": "10:00",
+            "work_end": "16:30",
+        },
+    )
     assert r.status_code == 200
     me = r.get_json()
     assert me["name"] == "Olga K" and me["timezone"] == "Asia/Kolkata" and me["work_days"] == [1, 2, 3]
@@ -49,11 +58,19 @@ def test_teams_list_create_read_patch(api, cast):
     assert_problem(api.post("/teams", json={"name": "X", "slug": "Not A Slug"}), 422, "slug")
 
     r = api.patch(f"/teams/{cast['team_id']}", json={"name": "Platform", "urgency_window_hours": 48})
-    assert r.status_code == 200 and r.get_json()["name"] == "Platform" and r.get_json()["urgency_window_hours"] == 48
-    assert_problem(api.patch(f"/teams/{cast['team_id']}", json={"urgency_window_hours": 0}), 422,
-                   "urgency_window_hours")
-    assert_problem(api.patch(f"/teams/{cast['team_id']}", json={"urgency_window_hours": "soon"}), 422,
-                   "urgency_window_hours")
+    assert (
+        r.status_code == 200
+        and r.get_json()["name"] == "Platform"
+        and r.get_json()["urgency_window_hours"] == 48
+    )
+    assert_problem(
+        api.patch(f"/teams/{cast['team_id']}", json={"urgency_window_hours": 0}), 422, "urgency_window_hours"
+    )
+    assert_problem(
+        api.patch(f"/teams/{cast['team_id']}", json={"urgency_window_hours": "soon"}),
+        422,
+        "urgency_window_hours",
+    )
 
 
 def test_team_permissions(api, cast):
@@ -63,7 +80,12 @@ def test_team_permissions(api, cast):
     assert_problem(api.get(f"/teams/{cast['other_team_id']}"), 404)
     assert_problem(api.patch(f"/teams/{cast['other_team_id']}", json={"name": "Mine"}), 404)
     assert_problem(api.get("/teams/2147483647"), 404)
-    assert api.client.get("/api/v1/teams/99999999999", headers={"Authorization": f"Bearer {api.token}"}).status_code == 404
+    assert (
+        api.client.get(
+            "/api/v1/teams/99999999999", headers={"Authorization": f"Bearer {api.token}"}
+        ).status_code
+        == 404
+    )
 
 
 def test_members_list_add_change_remove(api, cast):
@@ -82,7 +104,9 @@ def test_members_list_add_change_remove(api, cast):
 
     assert_problem(api.post(f"/teams/{team}/members", json={"email": "nobody@example.com"}), 422, "email")
     assert_problem(api.post(f"/teams/{team}/members", json={"email": "nia@example.com"}), 422, "email")
-    assert_problem(api.post(f"/teams/{team}/members", json={"email": "x@example.com", "role": "boss"}), 422, "role")
+    assert_problem(
+        api.post(f"/teams/{team}/members", json={"email": "x@example.com", "role": "boss"}), 422, "role"
+    )
 
     r = api.patch(f"/teams/{team}/members/{newcomer.id}", json={"role": "member"})
     assert r.status_code == 200 and r.get_json()["role"] == "member"
@@ -96,11 +120,17 @@ def test_member_permissions(api, cast):
     manager = api.as_(cast["manager_token"])
     make_user("Zed", email="zed@example.com")
     assert_problem(member.post(f"/teams/{team}/members", json={"email": "zed@example.com"}), 403)
-    assert_problem(manager.post(f"/teams/{team}/members", json={"email": "zed@example.com", "role": "owner"}), 403)
+    assert_problem(
+        manager.post(f"/teams/{team}/members", json={"email": "zed@example.com", "role": "owner"}), 403
+    )
     assert_problem(member.patch(f"/teams/{team}/members/{cast['manager'].id}", json={"role": "member"}), 403)
     assert_problem(manager.delete(f"/teams/{team}/members/{cast['owner'].id}"), 403)
-    assert_problem(api.delete(f"/teams/{team}/members/{cast['owner'].id}"), 422, "team")  # the last owner stays
+    assert_problem(
+        api.delete(f"/teams/{team}/members/{cast['owner'].id}"), 422, "team"
+    )  # the last owner stays
     assert_problem(api.get(f"/teams/{cast['other_team_id']}/members"), 404)
-    assert_problem(api.post(f"/teams/{cast['other_team_id']}/members", json={"email": "zed@example.com"}), 404)
+    assert_problem(
+        api.post(f"/teams/{cast['other_team_id']}/members", json={"email": "zed@example.com"}), 404
+    )
     assert member.delete(f"/teams/{team}/members/{cast['member'].id}").status_code == 204  # leaving
     assert_problem(member.get(f"/teams/{team}"), 404)

@@ -1,4 +1,5 @@
 """The OpenAPI document: valid 3.1, complete, generated from the models, and its reference page."""
+
 from __future__ import annotations
 
 from openapi_spec_validator import validate
@@ -17,11 +18,22 @@ def test_document_is_valid_openapi_31(client):
 def test_every_endpoint_of_the_contract_is_documented(client):
     paths = client.get("/api/v1/openapi.json").get_json()["paths"]
     expected = {
-        ("get", "/me"), ("patch", "/me"), ("get", "/teams"), ("post", "/teams"), ("get", "/teams/{team_id}"),
-        ("patch", "/teams/{team_id}"), ("get", "/teams/{team_id}/members"), ("post", "/teams/{team_id}/members"),
-        ("get", "/teams/{team_id}/tasks"), ("post", "/teams/{team_id}/tasks"), ("get", "/tasks/{task_id}"),
-        ("patch", "/tasks/{task_id}"), ("delete", "/tasks/{task_id}"), ("post", "/tasks/{task_id}/restore"),
-        ("get", "/tasks/{task_id}/time-entries"), ("post", "/tasks/{task_id}/time-entries"),
+        ("get", "/me"),
+        ("patch", "/me"),
+        ("get", "/teams"),
+        ("post", "/teams"),
+        ("get", "/teams/{team_id}"),
+        ("patch", "/teams/{team_id}"),
+        ("get", "/teams/{team_id}/members"),
+        ("post", "/teams/{team_id}/members"),
+        ("get", "/teams/{team_id}/tasks"),
+        ("post", "/teams/{team_id}/tasks"),
+        ("get", "/tasks/{task_id}"),
+        ("patch", "/tasks/{task_id}"),
+        ("delete", "/tasks/{task_id}"),
+        ("post", "/tasks/{task_id}/restore"),
+        ("get", "/tasks/{task_id}/time-entries"),
+        ("post", "/tasks/{task_id}/time-entries"),
         ("get", "/openapi.json"),
     }
     documented = {(method, path) for path, methods in paths.items() for method in methods}
@@ -33,15 +45,29 @@ def test_errors_and_headers_are_documented(client):
     document = client.get("/api/v1/openapi.json").get_json()
     patch = document["paths"]["/tasks/{task_id}"]["patch"]
     assert {"400", "401", "404", "409", "412", "415", "422", "429"} <= set(patch["responses"])
-    assert patch["responses"]["409"]["content"]["application/problem+json"]["schema"]["$ref"].endswith("ConflictProblem")
+    assert patch["responses"]["409"]["content"]["application/problem+json"]["schema"]["$ref"].endswith(
+        "ConflictProblem"
+    )
     assert patch["responses"]["429"]["headers"]["Retry-After"]["required"] is True
     assert any(p["name"] == "If-Match" and p["in"] == "header" for p in patch["parameters"])
     create = document["paths"]["/teams/{team_id}/tasks"]["post"]
     assert {"Location", "ETag"} <= set(create["responses"]["201"]["headers"])
     listing = document["paths"]["/teams/{team_id}/tasks"]["get"]
     names = {p["name"] for p in listing["parameters"]}
-    assert {"status", "category", "priority", "assignee", "label", "due_before", "due_after", "overdue", "q",
-            "sort", "page", "per_page"} <= names
+    assert {
+        "status",
+        "category",
+        "priority",
+        "assignee",
+        "label",
+        "due_before",
+        "due_after",
+        "overdue",
+        "q",
+        "sort",
+        "page",
+        "per_page",
+    } <= names
     # Vocabularies come from the models, not a second list.
     task = document["components"]["schemas"]["TaskOut"]
     assert task["properties"]["status"]["enum"] == ["todo", "in_progress", "in_review", "blocked", "done"]

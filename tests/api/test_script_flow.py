@@ -2,6 +2,7 @@
 team, adds a member, creates, filters and updates tasks (with concurrency control), comments, logs
 time, deletes a task and reads every view. It talks HTTP to a live server and takes every path,
 method and field name from the document, by operationId."""
+
 from __future__ import annotations
 
 import json
@@ -24,14 +25,27 @@ class Client:
             for method, op in methods.items()
         }
 
-    def call(self, operation_id: str, body: dict | None = None, headers: dict | None = None,
-             query: dict | None = None, **path_args):
+    def call(
+        self,
+        operation_id: str,
+        body: dict | None = None,
+        headers: dict | None = None,
+        query: dict | None = None,
+        **path_args,
+    ):
         method, template = self.operations[operation_id]
         url = self.base + template.format(**path_args)
         if query:
             url += "?" + urllib.parse.urlencode(query)
-        request = urllib.request.Request(url, method=method, headers={
-            "Authorization": f"Bearer {self.token}", "Accept": "application/json", **(headers or {})})
+        request = urllib.request.Request(
+            url,
+            method=method,
+            headers={
+                "Authorization": f"Bearer {self.token}",
+                "Accept": "application/json",
+                **(headers or {}),
+            },
+        )
         if body is not None:
             request.data = json.dumps(body).encode()
             request.add_header("Content-Type", "application/json")
@@ -55,39 +69,60 @@ def test_a_script_built_from_the_document_alone(live_api):
     assert status == 201 and team["role"] == "owner"
     category = team["categories"][0]["slug"]
 
-    status, _, member = api.call("add_member", {"email": live_api["mate_email"], "role": "member"}, team_id=team["id"])
+    status, _, member = api.call(
+        "add_member", {"email": live_api["mate_email"], "role": "member"}, team_id=team["id"]
+    )
     assert status == 201
     status, _, members = api.call("list_members", team_id=team["id"])
     assert {m["user_id"] for m in members["items"]} == {me["id"], member["user_id"]}
 
-    status, headers, task = api.call("create_task", {
-        "title": "Paginate the export", "category": category, "priority": "high",
-        "assignee_id": member["user_id"], "due_at": "2030-03-01", "estimate_hours": 5, "labels": ["export"],
-    }, team_id=team["id"])
+    status, headers, task = api.call(
+        "create_task",
+        {
+            "title": "Paginate the export",
+            "category": category,
+            "priority": "high",
+            "assignee_id": member["user_id"],
+            "due_at": "2030-03-01",
+            "estimate_hours": 5,
+            "labels": ["export"],
+        },
+        team_id=team["id"],
+    )
     assert status == 201 and headers["ETag"] == '"1"' and headers["Location"].endswith(f"/tasks/{task['id']}")
-    api.call("create_task", {"title": "Unrelated", "category": category, "priority": "low"}, team_id=team["id"])
+    api.call(
+        "create_task", {"title": "Unrelated", "category": category, "priority": "low"}, team_id=team["id"]
+    )
 
-    status, _, found = api.call("list_tasks", team_id=team["id"],
-                                query={"priority": "high", "assignee": member["user_id"], "label": "export"})
+    status, _, found = api.call(
+        "list_tasks",
+        team_id=team["id"],
+        query={"priority": "high", "assignee": member["user_id"], "label": "export"},
+    )
     assert status == 200 and [t["id"] for t in found["items"]] == [task["id"]]
 
     status, headers, _ = api.call("get_task", task_id=task["id"])
     etag = headers["ETag"]
-    status, headers, task = api.call("patch_task", {"status": "in_progress"}, headers={"If-Match": etag},
-                                     task_id=task["id"])
+    status, headers, task = api.call(
+        "patch_task", {"status": "in_progress"}, headers={"If-Match": etag}, task_id=task["id"]
+    )
     assert status == 200 and task["version"] == 2
-    status, _, problem = api.call("patch_task", {"status": "in_review"}, headers={"If-Match": etag}, task_id=task["id"])
+    status, _, problem = api.call(
+        "patch_task", {"status": "in_review"}, headers={"If-Match": etag}, task_id=task["id"]
+    )
     assert status == 412 and problem["current"]["status"] == "in_progress"
     status, _, problem = api.call("patch_task", {"status": "in_review", "version": 1}, task_id=task["id"])
     assert status == 409 and problem["current"]["version"] == 2
-    status, _, task = api.call("patch_task", {"status": "in_review", "version": problem["current"]["version"]},
-                               task_id=task["id"])
+    status, _, task = api.call(
+        "patch_task", {"status": "in_review", "version": problem["current"]["version"]}, task_id=task["id"]
+    )
     assert status == 200 and task["status"] == "in_review"
 
     status, _, comment = api.call("add_comment", {"body": "Looks good, one nit."}, task_id=task["id"])
     assert status == 201 and comment["body_html"].startswith("<p>")
-    status, _, entry = api.call("log_time", {"hours": 2.5, "spent_on": "2026-11-24", "note": "first pass"},
-                                task_id=task["id"])
+    status, _, entry = api.call(
+        "log_time", {"hours": 2.5, "spent_on": "2026-11-24", "note": "first pass"}, task_id=task["id"]
+    )
     assert status == 201
     status, _, task = api.call("get_task", task_id=task["id"])
     assert task["spent_hours"] == 2.5

@@ -1,4 +1,5 @@
 """Contract tests for /teams/{id}/tasks and /tasks/{id}: filters, create, read, concurrency, trash."""
+
 from __future__ import annotations
 
 from conftest import make_task, membership
@@ -12,8 +13,16 @@ def create(api, team_id, **fields):
 
 
 def test_create_returns_201_with_location_etag_and_the_task(api, cast):
-    r = create(api, cast["team_id"], priority="high", labels=["Billing", "q4"], estimate_hours=3,
-               assignee_id=cast["member"].id, description="Use **keys**", due_at="2026-12-01")
+    r = create(
+        api,
+        cast["team_id"],
+        priority="high",
+        labels=["Billing", "q4"],
+        estimate_hours=3,
+        assignee_id=cast["member"].id,
+        description="Use **keys**",
+        due_at="2026-12-01",
+    )
     assert r.status_code == 201
     task = r.get_json()
     assert r.headers["Location"].endswith(f"/api/v1/tasks/{task['id']}")
@@ -49,7 +58,9 @@ def test_bad_json_is_400_and_wrong_media_type_415(api, cast):
     r = api.post(path, data='{"title": "x",', headers={"Content-Type": "application/json"})
     assert "not valid JSON" in assert_problem(r, 400)["detail"]
     assert_problem(api.post(path, data="", headers={"Content-Type": "application/json"}), 400)
-    assert_problem(api.post(path, data="title=x", headers={"Content-Type": "application/x-www-form-urlencoded"}), 415)
+    assert_problem(
+        api.post(path, data="title=x", headers={"Content-Type": "application/x-www-form-urlencoded"}), 415
+    )
     assert_problem(api.post(path, json=["a list"]), 422, "body")
 
 
@@ -66,11 +77,22 @@ def test_wrong_team_is_404_for_everything(api, cast):
 
 def test_filters_sorting_and_paging(api, cast):
     team = cast["team_id"]
-    a = create(api, team, title="Rotate keys", category="security", priority="critical",
-               assignee_id=cast["owner"].id, due_at="2020-01-01T00:00:00Z", labels=["ops"]).get_json()
-    b = create(api, team, title="Index orders", category="database", priority="low",
-               due_at="2030-01-01T00:00:00Z").get_json()
-    c = create(api, team, title="Write docs", category="api-docs", status="done", assignee_id=cast["member"].id).get_json()
+    a = create(
+        api,
+        team,
+        title="Rotate keys",
+        category="security",
+        priority="critical",
+        assignee_id=cast["owner"].id,
+        due_at="2020-01-01T00:00:00Z",
+        labels=["ops"],
+    ).get_json()
+    b = create(
+        api, team, title="Index orders", category="database", priority="low", due_at="2030-01-01T00:00:00Z"
+    ).get_json()
+    c = create(
+        api, team, title="Write docs", category="api-docs", status="done", assignee_id=cast["member"].id
+    ).get_json()
 
     def ids(query):
         r = api.get(f"/teams/{team}/tasks?{query}")
@@ -109,7 +131,9 @@ def test_get_sends_etag_and_patch_changes_only_what_is_sent(api, cast):
     assert r.status_code == 200 and r.headers["ETag"] == '"2"'
     body = r.get_json()
     assert body["status"] == "in_progress" and body["priority"] == "high" and body["labels"] == ["a"]
-    r = api.patch(f"/tasks/{task['id']}", json={"due_at": "2027-01-01", "assignee_id": cast["manager"].id, "version": 2})
+    r = api.patch(
+        f"/tasks/{task['id']}", json={"due_at": "2027-01-01", "assignee_id": cast["manager"].id, "version": 2}
+    )
     assert r.status_code == 200 and r.get_json()["version"] == 3
     assert r.get_json()["due_at"] == "2027-01-02T04:59:59Z"  # end of day in New York, the assignee's zone
     r = api.patch(f"/tasks/{task['id']}", json={"due_at": None, "assignee_id": None})
@@ -132,7 +156,9 @@ def test_stale_if_match_is_412_and_changes_nothing(api, cast):
 def test_stale_version_is_409_with_the_current_task(api, cast):
     task = create(api, cast["team_id"]).get_json()
     manager = api.as_(cast["manager_token"])
-    assert manager.patch(f"/tasks/{task['id']}", json={"priority": "critical", "version": 1}).status_code == 200
+    assert (
+        manager.patch(f"/tasks/{task['id']}", json={"priority": "critical", "version": 1}).status_code == 200
+    )
     r = api.patch(f"/tasks/{task['id']}", json={"priority": "low", "version": 1})
     body = assert_problem(r, 409)
     assert body["current"]["priority"] == "critical" and body["current"]["version"] == 2
@@ -143,8 +169,11 @@ def test_patch_validation_names_the_field(api, cast):
     task = create(api, cast["team_id"]).get_json()
     assert_problem(api.patch(f"/tasks/{task['id']}", json={"title": None}), 422, "title")
     assert_problem(api.patch(f"/tasks/{task['id']}", json={"blocked_by": [task["id"]]}), 422, "blocked_by")
-    assert_problem(api.patch(f"/tasks/{task['id']}", json={"start_at": "2027-01-02", "due_at": "2027-01-01"}),
-                   422, "start_at")
+    assert_problem(
+        api.patch(f"/tasks/{task['id']}", json={"start_at": "2027-01-02", "due_at": "2027-01-01"}),
+        422,
+        "start_at",
+    )
     assert_problem(api.patch(f"/tasks/{task['id']}", json={"id": 5}), 422, "id")
 
 

@@ -1,4 +1,5 @@
 """Contract tests for time entries: /tasks/{id}/time-entries and /time-entries/{id}."""
+
 from __future__ import annotations
 
 from datetime import date, timedelta
@@ -11,7 +12,9 @@ from .conftest import assert_problem
 def test_log_list_read_and_delete_time(api, cast):
     task = make_task(membership(cast["team_id"], cast["owner"]))
     member = api.as_(cast["member_token"])
-    r = member.post(f"/tasks/{task.id}/time-entries", json={"hours": 1.5, "spent_on": "2026-11-20", "note": " review "})
+    r = member.post(
+        f"/tasks/{task.id}/time-entries", json={"hours": 1.5, "spent_on": "2026-11-20", "note": " review "}
+    )
     assert r.status_code == 201
     entry = r.get_json()
     assert entry["hours"] == 1.5 and entry["spent_on"] == "2026-11-20" and entry["note"] == "review"
@@ -26,7 +29,9 @@ def test_log_list_read_and_delete_time(api, cast):
 
     other = api.as_(cast["outsider_token"])
     assert_problem(other.get(f"/time-entries/{entry['id']}"), 404)
-    assert_problem(other.post(f"/tasks/{task.id}/time-entries", json={"hours": 1, "spent_on": "2026-11-20"}), 404)
+    assert_problem(
+        other.post(f"/tasks/{task.id}/time-entries", json={"hours": 1, "spent_on": "2026-11-20"}), 404
+    )
     own_entry_of_owner = listing["items"][0]["id"]
     assert_problem(member.delete(f"/time-entries/{own_entry_of_owner}"), 403)
     assert member.delete(f"/time-entries/{entry['id']}").status_code == 204
@@ -43,5 +48,7 @@ def test_time_validation_names_the_field(api, cast):
     assert_problem(api.post(path, json={"hours": 1, "spent_on": far}), 422, "spent_on")
     assert_problem(api.post(path, json={"hours": 1, "spent_on": "yesterday"}), 422, "spent_on")
     assert_problem(api.post(path, json={"hours": 1}), 422, "spent_on")
-    assert_problem(api.post(path, json={"hours": 1, "spent_on": "2026-11-20", "note": "x" * 501}), 422, "note")
+    assert_problem(
+        api.post(path, json={"hours": 1, "spent_on": "2026-11-20", "note": "x" * 501}), 422, "note"
+    )
     assert api.get(path).get_json()["total"] == 0

@@ -1,12 +1,13 @@
 """Tokens (settings page, CLI, bearer auth), rate limits, problem details for unknown routes."""
+
 from __future__ import annotations
 
 import re
 
 import pytest
+from conftest import PASSWORD, build_app, login, make_user
 from sqlalchemy import select
 
-from conftest import PASSWORD, build_app, login, make_user
 from tracker.extensions import db
 from tracker.models import ApiToken
 from tracker.tokens import digest
@@ -76,7 +77,12 @@ def test_settings_token_forms_need_csrf(database):
         client = app.test_client()
         page = client.get("/login").get_data(as_text=True)
         csrf = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
-        assert client.post("/login", data={"email": user.email, "password": PASSWORD, "csrf_token": csrf}).status_code == 302
+        assert (
+            client.post(
+                "/login", data={"email": user.email, "password": PASSWORD, "csrf_token": csrf}
+            ).status_code
+            == 302
+        )
         assert client.post("/settings/tokens", data={"token-label": "x"}).status_code == 400
         assert db.session.scalar(select(ApiToken.id)) is None
         db.session.remove()
@@ -100,8 +106,12 @@ def test_create_token_cli_prints_the_token_on_the_last_line(app):
 
 @pytest.fixture
 def limited_app(database):
-    app = build_app(database, API_RATE_LIMIT="3 per minute", LOGIN_RATE_LIMIT_IP="100 per minute",
-                    LOGIN_RATE_LIMIT_ACCOUNT="2 per 15 minutes")
+    app = build_app(
+        database,
+        API_RATE_LIMIT="3 per minute",
+        LOGIN_RATE_LIMIT_IP="100 per minute",
+        LOGIN_RATE_LIMIT_ACCOUNT="2 per 15 minutes",
+    )
     with app.app_context():
         db.create_all()
         yield app
@@ -124,7 +134,9 @@ def test_failed_logins_are_limited_per_account_with_a_clear_page(limited_app):
     ana = make_user("Ana")
     client = limited_app.test_client()
     for _ in range(2):
-        assert client.post("/login", data={"email": ana.email, "password": "wrong password"}).status_code == 422
+        assert (
+            client.post("/login", data={"email": ana.email, "password": "wrong password"}).status_code == 422
+        )
     r = client.post("/login", data={"email": ana.email, "password": PASSWORD})
     assert r.status_code == 429 and "Retry-After" in r.headers
     page = r.get_data(as_text=True)
@@ -139,7 +151,9 @@ def test_failed_logins_are_limited_per_address(database):
         db.create_all()
         client = app.test_client()
         users = [make_user(f"User{i}") for i in range(4)]
-        statuses = [client.post("/login", data={"email": u.email, "password": "nope nope"}).status_code for u in users]
+        statuses = [
+            client.post("/login", data={"email": u.email, "password": "nope nope"}).status_code for u in users
+        ]
         assert statuses == [422, 422, 422, 429]
         db.session.remove()
         db.engine.dispose()

@@ -1,9 +1,11 @@
 """Contract tests for the prioritisation views: /me/work, /teams/{id}/eisenhower, /deadlines, /forecast."""
+
 from __future__ import annotations
 
 from datetime import timedelta
 
 from conftest import make_task, membership
+
 from tracker.models import utcnow
 
 from .conftest import assert_problem
@@ -34,7 +36,9 @@ def test_eisenhower_quadrants_and_filters(api, cast):
     owner = membership(cast["team_id"], cast["owner"])
     now = utcnow()
     do = make_task(owner, "Do", priority="critical", due_at=now + timedelta(hours=5))
-    schedule = make_task(owner, "Schedule", priority="high", due_at=now + timedelta(days=20), category="security")
+    schedule = make_task(
+        owner, "Schedule", priority="high", due_at=now + timedelta(days=20), category="security"
+    )
     delegate = make_task(owner, "Delegate", priority="low", due_at=now - timedelta(hours=2))
     later = make_task(owner, "Later", priority="medium")
     r = api.get(f"/teams/{cast['team_id']}/eisenhower")
@@ -42,7 +46,11 @@ def test_eisenhower_quadrants_and_filters(api, cast):
     body = r.get_json()
     assert body["urgency_window_hours"] == 72
     assert (ids(body["do"]), ids(body["schedule"]), ids(body["delegate"]), ids(body["later"])) == (
-        [do.id], [schedule.id], [delegate.id], [later.id])
+        [do.id],
+        [schedule.id],
+        [delegate.id],
+        [later.id],
+    )
     narrowed = api.get(f"/teams/{cast['team_id']}/eisenhower?category=security").get_json()
     assert ids(narrowed["schedule"]) == [schedule.id] and narrowed["do"] == []
     assert_problem(api.get(f"/teams/{cast['team_id']}/eisenhower?priority=urgent"), 422, "priority")
@@ -52,8 +60,9 @@ def test_eisenhower_quadrants_and_filters(api, cast):
 def test_deadlines_view_lists_and_loads(api, cast):
     owner = membership(cast["team_id"], cast["owner"])
     now = utcnow()
-    overdue = make_task(owner, "Overdue", due_at=now - timedelta(days=1), assignee_id=cast["member"].id,
-                        estimate_hours=4)
+    overdue = make_task(
+        owner, "Overdue", due_at=now - timedelta(days=1), assignee_id=cast["member"].id, estimate_hours=4
+    )
     soon = make_task(owner, "Soon", due_at=now + timedelta(days=2), category="security")
     r = api.as_(cast["member_token"]).get(f"/teams/{cast['team_id']}/deadlines")
     assert r.status_code == 200

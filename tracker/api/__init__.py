@@ -4,6 +4,7 @@ document generated from the same pydantic models that validate the requests.
 Endpoint modules: me, teams, tasks, time_entries, views (the prioritisation views) and
 collaboration (comments, activity, notifications, webhooks, calendar).
 """
+
 from __future__ import annotations
 
 import time
@@ -30,7 +31,9 @@ def _http_problem(exc: HTTPException) -> Response:
         headers["Allow"] = ", ".join(exc.valid_methods)
     if exc.code == 429:
         headers["Retry-After"] = _retry_after()
-        return problem(429, "Too many requests", f"Rate limit exceeded ({exc.description}); retry later.", headers)
+        return problem(
+            429, "Too many requests", f"Rate limit exceeded ({exc.description}); retry later.", headers
+        )
     detail = {
         404: "There is nothing here, or it belongs to a team you are not in.",
         405: f"{request.method} is not allowed here.",

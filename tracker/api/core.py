@@ -2,6 +2,7 @@
 validates the body and query with pydantic models, and records everything the OpenAPI document says
 about it. Also here: bearer-token authentication, the per-token rate limit and problem details.
 """
+
 from __future__ import annotations
 
 import functools
@@ -57,7 +58,7 @@ class Operation:
     @property
     def path(self) -> str:
         """The rule in OpenAPI's notation: /teams/{team_id}."""
-        return re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", bp.url_prefix + self.rule)[len(bp.url_prefix):]
+        return re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", bp.url_prefix + self.rule)[len(bp.url_prefix) :]
 
 
 OPERATIONS: dict[str, Operation] = {}
@@ -94,10 +95,21 @@ def operation(
         if "<" in rule:
             expected.add(404)
         op = Operation(
-            method=method.upper(), rule=rule, endpoint=f"{bp.name}.{func.__name__}", summary=summary,
-            description=(func.__doc__ or "").strip(), tag=tag, status=status, response=response,
-            body=body, query=query, errors=expected, headers=headers or {},
-            request_headers=request_headers or {}, auth=auth, media_type=media_type,
+            method=method.upper(),
+            rule=rule,
+            endpoint=f"{bp.name}.{func.__name__}",
+            summary=summary,
+            description=(func.__doc__ or "").strip(),
+            tag=tag,
+            status=status,
+            response=response,
+            body=body,
+            query=query,
+            errors=expected,
+            headers=headers or {},
+            request_headers=request_headers or {},
+            auth=auth,
+            media_type=media_type,
         )
         OPERATIONS[op.endpoint] = op
 

@@ -1,4 +1,5 @@
 """The API reference page (/api/docs): the OpenAPI document rendered by the app's own template."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -24,7 +25,11 @@ def describe_type(schema: dict) -> str:
     kind = schema.get("type", "any")
     if kind == "array":
         return "array of " + describe_type(schema.get("items", {}))
-    if kind == "object" and "additionalProperties" in schema and isinstance(schema["additionalProperties"], dict):
+    if (
+        kind == "object"
+        and "additionalProperties" in schema
+        and isinstance(schema["additionalProperties"], dict)
+    ):
         return "object of " + describe_type(schema["additionalProperties"])
     if "format" in schema:
         return f"{kind} ({schema['format']})"
@@ -35,8 +40,13 @@ def describe_type(schema: dict) -> str:
 
 def _constraints(schema: dict) -> str:
     parts = []
-    for key, text in (("minimum", "≥ {}"), ("maximum", "≤ {}"), ("minLength", "at least {} characters"),
-                      ("maxLength", "at most {} characters"), ("default", "default {}")):
+    for key, text in (
+        ("minimum", "≥ {}"),
+        ("maximum", "≤ {}"),
+        ("minLength", "at least {} characters"),
+        ("maxLength", "at most {} characters"),
+        ("default", "default {}"),
+    ):
         if key in schema and not (key == "default" and schema[key] is None):
             parts.append(text.format(schema[key]))
     return ", ".join(parts)
@@ -67,28 +77,37 @@ def reference_model() -> dict[str, Any]:
             responses = []
             for status, response in op["responses"].items():
                 schema = next(iter(response.get("content", {}).values()), {}).get("schema")
-                responses.append({
-                    "status": status,
-                    "description": response["description"],
-                    "type": describe_type(schema) if schema else "",
-                    "headers": list(response.get("headers", {})),
-                })
-            groups[op["tags"][0]].append({
-                "id": op["operationId"],
-                "method": method.upper(),
-                "path": path,
-                "summary": op["summary"],
-                "description": op.get("description", ""),
-                "auth": op.get("security") != [],
-                "parameters": [
-                    {"name": p["name"], "in": p["in"], "type": describe_type(p["schema"]),
-                     "required": p["required"], "description": p.get("description", ""),
-                     "constraints": _constraints(p["schema"])}
-                    for p in op.get("parameters", [])
-                ],
-                "body": describe_type(body) if body else "",
-                "responses": responses,
-            })
+                responses.append(
+                    {
+                        "status": status,
+                        "description": response["description"],
+                        "type": describe_type(schema) if schema else "",
+                        "headers": list(response.get("headers", {})),
+                    }
+                )
+            groups[op["tags"][0]].append(
+                {
+                    "id": op["operationId"],
+                    "method": method.upper(),
+                    "path": path,
+                    "summary": op["summary"],
+                    "description": op.get("description", ""),
+                    "auth": op.get("security") != [],
+                    "parameters": [
+                        {
+                            "name": p["name"],
+                            "in": p["in"],
+                            "type": describe_type(p["schema"]),
+                            "required": p["required"],
+                            "description": p.get("description", ""),
+                            "constraints": _constraints(p["schema"]),
+                        }
+                        for p in op.get("parameters", [])
+                    ],
+                    "body": describe_type(body) if body else "",
+                    "responses": responses,
+                }
+            )
     schemas = {name: fields_of(schema) for name, schema in document["components"]["schemas"].items()}
     return {"document": document, "groups": groups, "schemas": schemas, "status_text": STATUS_TEXT}
 

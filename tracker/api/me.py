@@ -1,4 +1,5 @@
 """The caller's own account: GET and PATCH /me."""
+
 from __future__ import annotations
 
 from datetime import datetime

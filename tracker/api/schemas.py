@@ -5,6 +5,7 @@ returns, and the OpenAPI document is generated from them, so the document cannot
 code. Business rules (who may do what, title length, deadlines in zones) stay in the domain modules;
 the vocabularies and limits below are imported from there, never retyped.
 """
+
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -14,8 +15,8 @@ from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from ..models import PRIORITIES, ROLES, STATUSES
 from ..tasks import DESCRIPTION_MAX, ESTIMATE_MAX, LABEL_MAX, LABELS_PER_TASK, SORTS, TITLE_MAX
-from ..timelog import MAX_HOURS_PER_ENTRY, NOTE_MAX
 from ..text import render_markdown
+from ..timelog import MAX_HOURS_PER_ENTRY, NOTE_MAX
 
 Role = Literal[ROLES]  # type: ignore[valid-type]
 Status = Literal[STATUSES]  # type: ignore[valid-type]
@@ -391,7 +392,9 @@ class ForecastItemOut(Out):
     due_at: Instant | None
     projected_finish_at: Instant | None = Field(description="None when unassigned or unestimated.")
     at_risk: bool
-    slack_hours: float | None = Field(description="Working hours between the projected finish and the deadline.")
+    slack_hours: float | None = Field(
+        description="Working hours between the projected finish and the deadline."
+    )
     remaining_hours: float | None
     reason: str
     waits_for: list[int] = Field(description="Open blockers it cannot start before.")
@@ -423,8 +426,10 @@ class ActivityOut(Out):
     id: int
     task_id: int
     actor_id: int | None
-    kind: str = Field(description="created, changed, deleted, restored, commented, comment_edited, "
-                      "comment_deleted, time_logged or time_deleted.")
+    kind: str = Field(
+        description="created, changed, deleted, restored, commented, comment_edited, "
+        "comment_deleted, time_logged or time_deleted."
+    )
     field: str | None = Field(description="For `changed`: the task field.")
     old_value: Any = Field(description="For `changed`: the value before (times as RFC 3339 UTC).")
     new_value: Any = Field(description="The value after, or what was added.")
@@ -433,7 +438,9 @@ class ActivityOut(Out):
 
 
 class ActivityQuery(PagingQuery):
-    person: Annotated[str, Field(pattern=r"^[0-9]{1,9}$")] | None = Field(None, description="An actor's user id.")
+    person: Annotated[str, Field(pattern=r"^[0-9]{1,9}$")] | None = Field(
+        None, description="An actor's user id."
+    )
     category: str | None = Field(None, description="A task category slug.")
     kind: Literal["changes", "comments", "time"] | None = None
 
@@ -476,7 +483,9 @@ class WebhookCreated(WebhookOut):
 
 class WebhookCreate(Body):
     url: str = Field(description="An http(s) URL on a public address.")
-    events: list[str] = Field(min_length=1, description="task.created, task.updated, task.deleted, comment.created.")
+    events: list[str] = Field(
+        min_length=1, description="task.created, task.updated, task.deleted, comment.created."
+    )
     secret: str | None = Field(None, description="16 to 128 characters; generated when omitted.")
 
 

@@ -1,5 +1,6 @@
 """GET /api/v1/openapi.json: the OpenAPI 3.1 document, built from the declared operations and the
 pydantic models that validate their requests and build their responses."""
+
 from __future__ import annotations
 
 import copy
@@ -15,11 +16,19 @@ from .schemas import ConflictProblem, Problem, ValidationProblem
 
 REF = "#/components/schemas/{model}"
 STATUS_TEXT = {
-    200: "OK", 201: "Created", 204: "No content", 400: "Malformed JSON or an empty body",
-    401: "Missing, unknown or revoked token", 403: "Your role in the team does not allow this",
-    404: "No such object, or it belongs to a team you are not in", 409: "The version you sent is stale",
-    412: "The If-Match ETag is stale", 413: "The body is too large", 415: "The body is not JSON",
-    422: "Invalid input; `errors` names each field", 429: "Rate limit exceeded; see Retry-After",
+    200: "OK",
+    201: "Created",
+    204: "No content",
+    400: "Malformed JSON or an empty body",
+    401: "Missing, unknown or revoked token",
+    403: "Your role in the team does not allow this",
+    404: "No such object, or it belongs to a team you are not in",
+    409: "The version you sent is stale",
+    412: "The If-Match ETag is stale",
+    413: "The body is too large",
+    415: "The body is not JSON",
+    422: "Invalid input; `errors` names each field",
+    429: "Rate limit exceeded; see Retry-After",
 }
 TAG_TEXT = {
     "Me": "The caller's account and working schedule.",
@@ -106,7 +115,9 @@ class _Builder:
         }
         if status in headers:
             name, text = headers[status]
-            response["headers"] = {name: {"description": text, "required": True, "schema": {"type": "string"}}}
+            response["headers"] = {
+                name: {"description": text, "required": True, "schema": {"type": "string"}}
+            }
         return response
 
     def operation(self, op: Operation) -> dict:
@@ -122,8 +133,15 @@ class _Builder:
         if op.query is not None:
             parameters += self.query_parameters(op.query)
         for name, text in op.request_headers.items():
-            parameters.append({"name": name, "in": "header", "required": False, "description": text,
-                               "schema": {"type": "string"}})
+            parameters.append(
+                {
+                    "name": name,
+                    "in": "header",
+                    "required": False,
+                    "description": text,
+                    "schema": {"type": "string"},
+                }
+            )
         success: dict[str, Any] = {"description": STATUS_TEXT.get(op.status, "OK")}
         if op.status != 204:
             schema = self.ref(op.response, "serialization") if op.response else {"type": "object"}

@@ -1,4 +1,5 @@
 """Tasks: the filtered list, create, read, partial update with concurrency control, trash, restore."""
+
 from __future__ import annotations
 
 from flask import request, url_for
@@ -9,7 +10,7 @@ from .core import ProblemResponse, caller, etag, if_match_fails, operation, repl
 from .schemas import TaskCreate, TaskOut, TaskPage, TaskPatch, TaskQuery
 
 ETAG = {"ETag": 'The task\'s version in quotes, e.g. "3"; send it back as If-Match.'}
-IF_MATCH = {"If-Match": 'The ETag you last read; a stale one gets 412 and changes nothing.'}
+IF_MATCH = {"If-Match": "The ETag you last read; a stale one gets 412 and changes nothing."}
 
 
 def task_out(task: Task) -> TaskOut:
@@ -28,14 +29,20 @@ def _task_reply(task: Task, status: int = 200, **headers: str):
 def _check_if_match(task: Task) -> None:
     if if_match_fails(task.version):
         raise ProblemResponse(
-            412, f"The task is at version {task.version}; read it again and re-apply your change.",
-            {"ETag": etag(task.version)}, current=task_json(task),
+            412,
+            f"The task is at version {task.version}; read it again and re-apply your change.",
+            {"ETag": etag(task.version)},
+            current=task_json(task),
         )
 
 
 @operation(
-    "GET", "/teams/<id:team_id>/tasks", summary="A team's tasks, filtered and sorted", tag="Tasks",
-    response=TaskPage, query=TaskQuery,
+    "GET",
+    "/teams/<id:team_id>/tasks",
+    summary="A team's tasks, filtered and sorted",
+    tag="Tasks",
+    response=TaskPage,
+    query=TaskQuery,
 )
 def list_tasks(team_id: int, query: TaskQuery):
     """Live tasks (not in the trash) matching every filter given, one page at a time. Tasks without a
@@ -49,8 +56,14 @@ def list_tasks(team_id: int, query: TaskQuery):
 
 
 @operation(
-    "POST", "/teams/<id:team_id>/tasks", summary="Create a task", tag="Tasks", response=TaskOut,
-    status=201, body=TaskCreate, headers={"Location": "The new task's URL.", **ETAG},
+    "POST",
+    "/teams/<id:team_id>/tasks",
+    summary="Create a task",
+    tag="Tasks",
+    response=TaskOut,
+    status=201,
+    body=TaskCreate,
+    headers={"Location": "The new task's URL.", **ETAG},
 )
 def create_task(team_id: int, body: TaskCreate):
     """Any member creates tasks. `title` and `category` are required; the caller is the reporter."""
@@ -67,8 +80,15 @@ def get_task(task_id: int):
 
 
 @operation(
-    "PATCH", "/tasks/<id:task_id>", summary="Change a task", tag="Tasks", response=TaskOut, body=TaskPatch,
-    errors=[409, 412], headers=ETAG, request_headers=IF_MATCH,
+    "PATCH",
+    "/tasks/<id:task_id>",
+    summary="Change a task",
+    tag="Tasks",
+    response=TaskOut,
+    body=TaskPatch,
+    errors=[409, 412],
+    headers=ETAG,
+    request_headers=IF_MATCH,
 )
 def patch_task(task_id: int, body: TaskPatch):
     """A partial update: only the fields sent change. Guard it with `If-Match` (412 when stale) or with
@@ -83,8 +103,13 @@ def patch_task(task_id: int, body: TaskPatch):
 
 
 @operation(
-    "DELETE", "/tasks/<id:task_id>", summary="Move a task to the trash", tag="Tasks", status=204,
-    errors=[412], request_headers=IF_MATCH,
+    "DELETE",
+    "/tasks/<id:task_id>",
+    summary="Move a task to the trash",
+    tag="Tasks",
+    status=204,
+    errors=[412],
+    request_headers=IF_MATCH,
 )
 def delete_task(task_id: int):
     """Any member deletes; the task goes to the team's trash, from which a manager can restore it."""
@@ -95,8 +120,13 @@ def delete_task(task_id: int):
 
 
 @operation(
-    "POST", "/tasks/<id:task_id>/restore", summary="Restore a task from the trash", tag="Tasks",
-    response=TaskOut, errors=[403, 422], headers=ETAG,
+    "POST",
+    "/tasks/<id:task_id>/restore",
+    summary="Restore a task from the trash",
+    tag="Tasks",
+    response=TaskOut,
+    errors=[403, 422],
+    headers=ETAG,
 )
 def restore_task(task_id: int):
     """Managers restore trashed tasks (a task that is not in the trash is a 422)."""

@@ -1,4 +1,5 @@
 """Teams and their members: /teams, /teams/{id}, /teams/{id}/members."""
+
 from __future__ import annotations
 
 from flask import url_for
@@ -29,7 +30,13 @@ def list_teams(query: PagingQuery):
 
 
 @operation(
-    "POST", "/teams", summary="Create a team", tag="Teams", response=TeamOut, status=201, body=TeamCreate,
+    "POST",
+    "/teams",
+    summary="Create a team",
+    tag="Teams",
+    response=TeamOut,
+    status=201,
+    body=TeamCreate,
     headers={"Location": "The new team's URL."},
 )
 def create_team(body: TeamCreate):
@@ -46,19 +53,30 @@ def get_team(team_id: int):
 
 
 @operation(
-    "PATCH", "/teams/<id:team_id>", summary="Rename a team or change its urgency window", tag="Teams",
-    response=TeamOut, body=TeamPatch, errors=[403],
+    "PATCH",
+    "/teams/<id:team_id>",
+    summary="Rename a team or change its urgency window",
+    tag="Teams",
+    response=TeamOut,
+    body=TeamPatch,
+    errors=[403],
 )
 def patch_team(team_id: int, body: TeamPatch):
     """Managers and owners change the name and the urgency window (used by the Eisenhower view)."""
     membership = teams.membership_for(caller(), team_id)
     data = body.model_dump(exclude_unset=True)
-    teams.update_team(membership, name=data.get("name"), urgency_window_hours=data.get("urgency_window_hours"))
+    teams.update_team(
+        membership, name=data.get("name"), urgency_window_hours=data.get("urgency_window_hours")
+    )
     return reply(TeamOut.of(membership))
 
 
 @operation(
-    "GET", "/teams/<id:team_id>/members", summary="A team's members", tag="Members", response=MemberPage,
+    "GET",
+    "/teams/<id:team_id>/members",
+    summary="A team's members",
+    tag="Members",
+    response=MemberPage,
     query=PagingQuery,
 )
 def list_members(team_id: int, query: PagingQuery):
@@ -76,8 +94,15 @@ def _member(actor, user_id: int):
 
 
 @operation(
-    "POST", "/teams/<id:team_id>/members", summary="Add a member", tag="Members", response=MemberOut,
-    status=201, body=MemberCreate, errors=[403], headers={"Location": "The membership's URL."},
+    "POST",
+    "/teams/<id:team_id>/members",
+    summary="Add a member",
+    tag="Members",
+    response=MemberOut,
+    status=201,
+    body=MemberCreate,
+    errors=[403],
+    headers={"Location": "The membership's URL."},
 )
 def add_member(team_id: int, body: MemberCreate):
     """Add an existing account by email (manager+; only owners add owners)."""
@@ -87,16 +112,22 @@ def add_member(team_id: int, body: MemberCreate):
     return reply(MemberOut.of(membership), 201, {"Location": location})
 
 
-@operation("GET", "/teams/<id:team_id>/members/<id:user_id>", summary="One member", tag="Members",
-           response=MemberOut)
+@operation(
+    "GET", "/teams/<id:team_id>/members/<id:user_id>", summary="One member", tag="Members", response=MemberOut
+)
 def get_member(team_id: int, user_id: int):
     """One member of a team the caller is in."""
     return reply(MemberOut.of(_member(teams.membership_for(caller(), team_id), user_id)))
 
 
 @operation(
-    "PATCH", "/teams/<id:team_id>/members/<id:user_id>", summary="Change a member's role", tag="Members",
-    response=MemberOut, body=MemberPatch, errors=[403],
+    "PATCH",
+    "/teams/<id:team_id>/members/<id:user_id>",
+    summary="Change a member's role",
+    tag="Members",
+    response=MemberOut,
+    body=MemberPatch,
+    errors=[403],
 )
 def patch_member(team_id: int, user_id: int, body: MemberPatch):
     """Managers change roles; granting or taking away `owner` needs an owner; a team keeps one owner."""
@@ -106,8 +137,12 @@ def patch_member(team_id: int, user_id: int, body: MemberPatch):
 
 
 @operation(
-    "DELETE", "/teams/<id:team_id>/members/<id:user_id>", summary="Remove a member (or leave)",
-    tag="Members", status=204, errors=[403, 422],
+    "DELETE",
+    "/teams/<id:team_id>/members/<id:user_id>",
+    summary="Remove a member (or leave)",
+    tag="Members",
+    status=204,
+    errors=[403, 422],
 )
 def remove_member(team_id: int, user_id: int):
     """Managers remove members and managers, owners remove owners; your own id means leaving the team.

@@ -1,4 +1,5 @@
 """Time tracking: /tasks/{id}/time-entries and /time-entries/{id}."""
+
 from __future__ import annotations
 
 from flask import url_for
@@ -9,8 +10,12 @@ from .schemas import PagingQuery, TimeEntryCreate, TimeEntryOut, TimeEntryPage, 
 
 
 @operation(
-    "GET", "/tasks/<id:task_id>/time-entries", summary="Time logged on a task", tag="Time",
-    response=TimeEntryPage, query=PagingQuery,
+    "GET",
+    "/tasks/<id:task_id>/time-entries",
+    summary="Time logged on a task",
+    tag="Time",
+    response=TimeEntryPage,
+    query=PagingQuery,
 )
 def list_time_entries(task_id: int, query: PagingQuery):
     """Everyone's entries on the task, oldest day first."""
@@ -20,8 +25,14 @@ def list_time_entries(task_id: int, query: PagingQuery):
 
 
 @operation(
-    "POST", "/tasks/<id:task_id>/time-entries", summary="Log time on a task", tag="Time",
-    response=TimeEntryOut, status=201, body=TimeEntryCreate, headers={"Location": "The entry's URL."},
+    "POST",
+    "/tasks/<id:task_id>/time-entries",
+    summary="Log time on a task",
+    tag="Time",
+    response=TimeEntryOut,
+    status=201,
+    body=TimeEntryCreate,
+    headers={"Location": "The entry's URL."},
 )
 def log_time(task_id: int, body: TimeEntryCreate):
     """Any member logs hours (more than 0, at most 24 per entry) on a day up to tomorrow."""
@@ -39,7 +50,11 @@ def get_time_entry(entry_id: int):
 
 
 @operation(
-    "DELETE", "/time-entries/<id:entry_id>", summary="Delete a time entry", tag="Time", status=204,
+    "DELETE",
+    "/time-entries/<id:entry_id>",
+    summary="Delete a time entry",
+    tag="Time",
+    status=204,
     errors=[403],
 )
 def delete_time_entry(entry_id: int):

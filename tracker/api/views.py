@@ -2,6 +2,7 @@
 
 Each calls the function in tracker/views.py that the HTML page of the same view calls.
 """
+
 from __future__ import annotations
 
 from flask import request
@@ -37,20 +38,31 @@ def my_work():
 
 
 @operation(
-    "GET", "/teams/<id:team_id>/eisenhower", summary="Open tasks in Eisenhower quadrants", tag="Views",
-    response=EisenhowerOut, query=ViewQuery,
+    "GET",
+    "/teams/<id:team_id>/eisenhower",
+    summary="Open tasks in Eisenhower quadrants",
+    tag="Views",
+    response=EisenhowerOut,
+    query=ViewQuery,
 )
 def eisenhower(team_id: int, query: ViewQuery):
     """Important means priority critical or high; urgent means overdue or due within the team's
     urgency window."""
     member = teams.membership_for(caller(), team_id)
-    task_filter = tasks.parse_task_filter({k: v for k, v in request.args.items() if k in ViewQuery.model_fields})
+    task_filter = tasks.parse_task_filter(
+        {k: v for k, v in request.args.items() if k in ViewQuery.model_fields}
+    )
     quadrants = views.eisenhower(member, task_filter)
-    return reply(EisenhowerOut(urgency_window_hours=member.team.urgency_window_hours, **_task_lists(quadrants)))
+    return reply(
+        EisenhowerOut(urgency_window_hours=member.team.urgency_window_hours, **_task_lists(quadrants))
+    )
 
 
 @operation(
-    "GET", "/teams/<id:team_id>/deadlines", summary="Deadlines and load (the manager's view)", tag="Views",
+    "GET",
+    "/teams/<id:team_id>/deadlines",
+    summary="Deadlines and load (the manager's view)",
+    tag="Views",
     response=DeadlinesOut,
 )
 def deadlines(team_id: int):
@@ -61,10 +73,16 @@ def deadlines(team_id: int):
     lists = _task_lists({"overdue": data.overdue, "due_soon": data.due_soon, "at_risk": data.at_risk})
     people = [
         PersonLoadOut(
-            user_id=load.user.id, name=load.user.name, open_tasks=load.open_tasks,
-            remaining_hours=load.remaining_hours, unestimated=load.unestimated,
-            capacity_hours_per_week=load.capacity_hours_per_week, tight_due_at=load.tight_due_at,
-            needed_hours=load.needed_hours, available_hours=load.available_hours, overloaded=load.overloaded,
+            user_id=load.user.id,
+            name=load.user.name,
+            open_tasks=load.open_tasks,
+            remaining_hours=load.remaining_hours,
+            unestimated=load.unestimated,
+            capacity_hours_per_week=load.capacity_hours_per_week,
+            tight_due_at=load.tight_due_at,
+            needed_hours=load.needed_hours,
+            available_hours=load.available_hours,
+            overloaded=load.overloaded,
         )
         for load in data.by_assignee
     ]
@@ -72,8 +90,13 @@ def deadlines(team_id: int):
     return reply(DeadlinesOut(**lists, by_category=categories, by_assignee=people))
 
 
-@operation("GET", "/teams/<id:team_id>/forecast", summary="Projected finish and risk per open task",
-           tag="Views", response=ForecastOut)
+@operation(
+    "GET",
+    "/teams/<id:team_id>/forecast",
+    summary="Projected finish and risk per open task",
+    tag="Views",
+    response=ForecastOut,
+)
 def forecast(team_id: int):
     """For every open task: when it should be finished, from each assignee's queue (priority, then
     deadline), remaining estimates and working hours in their time zone; and whether that is after
@@ -85,10 +108,19 @@ def forecast(team_id: int):
         result = team_forecast.results.get(task.id)
         if result is None:
             continue
-        items.append(ForecastItemOut(
-            task_id=task.id, title=task.title, assignee_id=task.assignee_id, due_at=task.due_at,
-            projected_finish_at=result.projected_finish_at, at_risk=result.at_risk,
-            slack_hours=result.slack_hours, remaining_hours=result.remaining_hours, reason=result.reason,
-            waits_for=list(result.waits_for), explanation=team_forecast.explain(task.id),
-        ))
+        items.append(
+            ForecastItemOut(
+                task_id=task.id,
+                title=task.title,
+                assignee_id=task.assignee_id,
+                due_at=task.due_at,
+                projected_finish_at=result.projected_finish_at,
+                at_risk=result.at_risk,
+                slack_hours=result.slack_hours,
+                remaining_hours=result.remaining_hours,
+                reason=result.reason,
+                waits_for=list(result.waits_for),
+                explanation=team_forecast.explain(task.id),
+            )
+        )
     return reply(ForecastOut(items=items))

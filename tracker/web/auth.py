@@ -109,7 +109,8 @@ def settings():
             flash("Your settings are saved.", "success")
             return redirect(url_for("auth.settings"))
     failed = bool(profile.errors)
-    return render_template("auth/settings.html", profile=profile, password=password, **_token_context()), 422 if failed else 200
+    page = render_template("auth/settings.html", profile=profile, password=password, **_token_context())
+    return page, 422 if failed else 200
 
 
 @bp.post("/settings/password")
@@ -156,7 +157,8 @@ def create_token():
             page = render_template("auth/settings.html", profile=profile, password=password,
                                    **_token_context(new_token=raw))
             return page, 200, {"Cache-Control": "no-store"}
-    return render_template("auth/settings.html", profile=profile, password=password, **_token_context(form)), 422
+    page = render_template("auth/settings.html", profile=profile, password=password, **_token_context(form))
+    return page, 422
 
 
 @bp.post("/settings/tokens/<int:token_id>/revoke")
