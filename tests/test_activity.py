@@ -61,6 +61,8 @@ def test_comments_and_time_entries_are_in_the_history(crew):
                      ("comment_deleted", crew["owner"].id)]
     assert history(task)[2][3] == {"hours": 1.5, "spent_on": "2026-11-20", "note": "schema draft",
                                    "user_id": crew["member"].id}
+    assert history(task)[1][3] is None  # the deleted comment's text is not kept in the history
+    assert history(task)[4][2] == crew["member"].id  # whose comment it was
 
 
 def test_a_conflicting_save_leaves_no_history_behind(crew):

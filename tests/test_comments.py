@@ -176,3 +176,41 @@ def test_two_people_in_different_zones_see_the_comment_time_in_their_own_zone(cl
     login(client, crew["manager"])  # America/New_York, UTC-4 in July
     new_york = client.get(f"/tasks/{crew['task'].id}").get_data(as_text=True)
     assert "Wed 01 Jul 2026 08:00" in new_york and "Deploy at noon UTC" in new_york
+
+
+def test_two_people_across_time_zones_work_on_one_task(client, app):
+    """Kenji in Tokyo and Nora in New York: each sees the other's comment, mention, change and the
+    deadline in their own time."""
+    kenji = make_user("Kenji", timezone="Asia/Tokyo")
+    nora = make_user("Nora", timezone="America/New_York")
+    team = make_team(kenji, "Payments")
+    add_to_team(team, nora)
+    login(client, kenji)
+    r = client.post(f"/teams/{team.team_id}/tasks/new", data={
+        "title": "Idempotency keys", "category": "server-code", "status": "todo", "priority": "high",
+        "due_date": "2026-12-01", "due_time": "09:00", "assignee_id": str(nora.id), "labels": "", "blocked_by": ""})
+    assert r.status_code == 302
+    task_url = r.headers["Location"]
+    task_id = int(task_url.rsplit("/", 1)[1])
+    client.post(f"/tasks/{task_id}/comments", data={"body": "@Nora can you take this before the freeze?"})
+    client.post("/logout")
+
+    login(client, nora)
+    listing = client.get("/notifications").get_data(as_text=True)
+    assert f"Kenji assigned you #{task_id} Idempotency keys" in listing
+    assert f"Kenji mentioned you on #{task_id} Idempotency keys" in listing
+    page = client.get(task_url).get_data(as_text=True)
+    # 09:00 on 1 Dec in Tokyo is 19:00 on 30 Nov in New York.
+    assert "30 Nov 19:00" in page and "@Nora</a> can you take this" in page
+    client.post(f"/tasks/{task_id}/comments", data={"body": "Yes, @Kenji. Moving it to in progress."})
+    from tracker import tasks as task_domain
+    task, nora_m = task_domain.get_task(nora, task_id)
+    task_domain.update_task(nora_m, task, {"status": "in_progress"})
+    client.post("/logout")
+
+    login(client, kenji)
+    kinds = [n.kind for n in db.session.scalars(select(Notification).where(Notification.user_id == kenji.id))]
+    assert sorted(kinds) == ["mentioned", "status_changed"]
+    page = client.get(task_url).get_data(as_text=True)
+    assert "01 Dec 09:00" in page and "Yes, <a class=\"mention\"" in page
+    assert "Nora</strong> changed the status from todo to in progress" in page

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import joinedload
 
 from . import notifications, webhooks
@@ -116,7 +116,10 @@ def comment_edited(member: TeamMembership, task: Task, comment: Comment, newly_m
 
 
 def comment_deleted(member: TeamMembership, task: Task, comment: Comment) -> None:
-    # The text goes with the comment; the history keeps only that it was there.
+    # The text goes with the comment (also the excerpts in its history); the history keeps only that
+    # it was there and whose it was.
+    db.session.execute(update(Activity).where(Activity.comment_id == comment.id).values(new_value=None)
+                       .execution_options(synchronize_session=False))
     _record(task, member.user_id, "comment_deleted", field="author_id", old=comment.author_id)
 
 
