@@ -431,3 +431,23 @@ def test_the_list_page_runs_the_same_number_of_queries_for_10_and_200_tasks(clie
     large = count_queries(client, url)
     assert len(row_titles(client.get(url).get_data(as_text=True))) > 10
     assert small == large, (small, large)
+
+
+def test_a_task_whose_blocker_went_to_the_trash_can_still_be_saved(client, crew):
+    blocker = make_task(crew["o"], "Blocker")
+    other = make_task(crew["o"], "Other")
+    task = make_task(crew["o"], "Waiting", blocked_by=[blocker.id])
+    tasks.move_to_trash(crew["o"], blocker)
+    login(client, crew["owner"])
+    form = read_form(client.get(f"/tasks/{task.id}/edit").get_data(as_text=True))
+    assert form["blocked_by"] == str(blocker.id)
+    form["title"] = "Still waiting"
+    assert client.post(f"/tasks/{task.id}/edit", data=form).status_code == 302
+    # A new link to a trashed task is still refused; dropping the old one works.
+    tasks.move_to_trash(crew["o"], other)
+    response = client.post(f"/tasks/{task.id}/edit", data=dict(form, version="2", blocked_by=f"{blocker.id}, {other.id}"))
+    assert f"No task of this team has number #{other.id}." in errors_of(response.get_data(as_text=True))
+    assert client.post(f"/tasks/{task.id}/edit", data=dict(form, version="2", blocked_by="")).status_code == 302
+    db.session.expire_all()
+    stored = db.session.get(Task, task.id)
+    assert (stored.title, stored.blocked_by, stored.version) == ("Still waiting", [], 3)

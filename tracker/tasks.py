@@ -410,11 +410,14 @@ def _validated(member: TeamMembership, task: Task | None, data: Mapping[str, Any
         if task is not None and task.id in ids:
             fail("blocked_by", "A task cannot be blocked by itself.")
             ids.discard(task.id)
+        # A link to a blocker that has since gone to the trash may stay (else the task could not be
+        # saved from its own form until someone removed the number); new links need a live task.
+        linked = {b.id for b in task.blocked_by} if task is not None else set()
         blockers = list(
             db.session.scalars(
                 select(Task).where(
                     Task.id.in_([i for i in ids if 0 < i <= MAX_ID]), Task.team_id == team_id,
-                    Task.deleted_at.is_(None),
+                    or_(Task.deleted_at.is_(None), Task.id.in_(linked)),
                 )
             )
         ) if ids else []
