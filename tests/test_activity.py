@@ -1,13 +1,14 @@
 """Activity history: every change with field, old and new value, who and when, written in the same
 transaction as the change; shown on the task page and in the team feed, filterable."""
+
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pytest
+from conftest import login, make_task, membership
 from sqlalchemy import func, select
 
-from conftest import login, make_task, membership
 from tracker import comments, tasks, timelog
 from tracker.errors import Conflict
 from tracker.extensions import db
@@ -18,22 +19,36 @@ from tracker.models import Activity
 def crew(team_of_three):
     t = team_of_three
     owner_m = membership(t["team_id"], t["owner"])
-    return {**t, "owner_m": owner_m, "manager_m": membership(t["team_id"], t["manager"]),
-            "member_m": membership(t["team_id"], t["member"])}
+    return {
+        **t,
+        "owner_m": owner_m,
+        "manager_m": membership(t["team_id"], t["manager"]),
+        "member_m": membership(t["team_id"], t["member"]),
+    }
 
 
 def history(task):
-    return [(a.kind, a.field, a.old_value, a.new_value, a.actor_id) for a in db.session.scalars(
-        select(Activity).where(Activity.task_id == task.id).order_by(Activity.id))]
+    return [
+        (a.kind, a.field, a.old_value, a.new_value, a.actor_id)
+        for a in db.session.scalars(select(Activity).where(Activity.task_id == task.id).order_by(Activity.id))
+    ]
 
 
 def test_every_change_is_recorded_with_old_and_new_values(crew):
     task = make_task(crew["owner_m"], "Add the index", priority="low")
-    due = datetime(2026, 12, 1, 17, 0, tzinfo=timezone.utc)
-    tasks.update_task(crew["manager_m"], task, {
-        "status": "in_progress", "priority": "high", "due_at": due, "assignee_id": crew["member"].id,
-        "labels": ["db", "perf"], "category": "server-code",
-    })
+    due = datetime(2026, 12, 1, 17, 0, tzinfo=UTC)
+    tasks.update_task(
+        crew["manager_m"],
+        task,
+        {
+            "status": "in_progress",
+            "priority": "high",
+            "due_at": due,
+            "assignee_id": crew["member"].id,
+            "labels": ["db", "perf"],
+            "category": "server-code",
+        },
+    )
     owner, manager = crew["owner"].id, crew["manager"].id
     assert history(task) == [
         ("created", None, None, "Add the index", owner),
@@ -56,11 +71,19 @@ def test_comments_and_time_entries_are_in_the_history(crew):
     timelog.delete_time_entry(crew["member_m"], entry)
     comments.delete_comment(crew["owner_m"], comment)
     kinds = [(h[0], h[4]) for h in history(task)]
-    assert kinds == [("created", crew["owner"].id), ("commented", crew["member"].id),
-                     ("time_logged", crew["member"].id), ("time_deleted", crew["member"].id),
-                     ("comment_deleted", crew["owner"].id)]
-    assert history(task)[2][3] == {"hours": 1.5, "spent_on": "2026-11-20", "note": "schema draft",
-                                   "user_id": crew["member"].id}
+    assert kinds == [
+        ("created", crew["owner"].id),
+        ("commented", crew["member"].id),
+        ("time_logged", crew["member"].id),
+        ("time_deleted", crew["member"].id),
+        ("comment_deleted", crew["owner"].id),
+    ]
+    assert history(task)[2][3] == {
+        "hours": 1.5,
+        "spent_on": "2026-11-20",
+        "note": "schema draft",
+        "user_id": crew["member"].id,
+    }
     assert history(task)[1][3] is None  # the deleted comment's text is not kept in the history
     assert history(task)[4][2] == crew["member"].id  # whose comment it was
 
@@ -92,8 +115,11 @@ def test_unchanged_save_records_nothing(crew):
 
 def test_task_page_shows_history_in_the_viewers_zone(client, crew):
     task = make_task(crew["owner_m"], "Rotate keys")
-    tasks.update_task(crew["manager_m"], task, {"due_at": datetime(2026, 7, 1, 12, 0, tzinfo=timezone.utc),
-                                                "assignee_id": crew["member"].id})
+    tasks.update_task(
+        crew["manager_m"],
+        task,
+        {"due_at": datetime(2026, 7, 1, 12, 0, tzinfo=UTC), "assignee_id": crew["member"].id},
+    )
     login(client, crew["member"])  # Tokyo
     page = client.get(f"/tasks/{task.id}").get_data(as_text=True)
     assert "Manu</strong> changed the deadline from none to Wed 01 Jul 2026 21:00" in page
@@ -112,7 +138,9 @@ def test_team_feed_filters_by_person_category_and_kind(client, crew):
     login(client, crew["member"])
     everything = client.get(f"/teams/{crew['team_id']}/activity").get_data(as_text=True)
     assert "4 entries" in everything
-    by_manager = client.get(f"/teams/{crew['team_id']}/activity?person={crew['manager'].id}").get_data(as_text=True)
+    by_manager = client.get(f"/teams/{crew['team_id']}/activity?person={crew['manager'].id}").get_data(
+        as_text=True
+    )
     assert "1 entry" in by_manager and "Endpoint" in by_manager and "Schema</a>" not in by_manager
     database = client.get(f"/teams/{crew['team_id']}/activity?category=database").get_data(as_text=True)
     assert "2 entries" in database and "changed the status from todo to in review" in database

@@ -1,20 +1,24 @@
 """Comments: Markdown, mentions that link and notify, the edit window, who may delete, watchers,
 escaping, and another team's comments staying invisible."""
+
 from __future__ import annotations
 
 import re
 from datetime import timedelta
 
 import pytest
+from conftest import add_to_team, login, make_task, make_team, make_user, membership
 from sqlalchemy import select
 
-from conftest import add_to_team, login, make_task, make_team, make_user, membership
 from tracker import comments, watchers
 from tracker.errors import Forbidden, Invalid, NotFound
 from tracker.extensions import db
 from tracker.models import Comment, Notification, utcnow
 
-XSS = '<script>alert(1)</script><img src=x onerror=alert(2)> [click](javascript:alert(3)) "quotes" & <b onclick=x>b</b>'
+XSS = (
+    '<script>alert(1)</script><img src=x onerror=alert(2)> [click](javascript:alert(3)) "quotes" & '
+    "<b onclick=x>b</b>"
+)
 
 
 @pytest.fixture
@@ -22,17 +26,26 @@ def crew(team_of_three):
     t = team_of_three
     owner_m = membership(t["team_id"], t["owner"])
     task = make_task(owner_m, "Shard the sessions table", assignee_id=t["member"].id)
-    return {**t, "task": task, "owner_m": owner_m,
-            "manager_m": membership(t["team_id"], t["manager"]), "member_m": membership(t["team_id"], t["member"])}
+    return {
+        **t,
+        "task": task,
+        "owner_m": owner_m,
+        "manager_m": membership(t["team_id"], t["manager"]),
+        "member_m": membership(t["team_id"], t["member"]),
+    }
 
 
 def notifications_of(user):
-    return db.session.scalars(select(Notification).where(Notification.user_id == user.id).order_by(Notification.id)).all()
+    return db.session.scalars(
+        select(Notification).where(Notification.user_id == user.id).order_by(Notification.id)
+    ).all()
 
 
 def test_comment_through_the_page_renders_markdown_and_shows_to_the_team(client, crew):
     login(client, crew["manager"])
-    r = client.post(f"/tasks/{crew['task'].id}/comments", data={"body": "Use **range** partitioning, see `pg_partman`."})
+    r = client.post(
+        f"/tasks/{crew['task'].id}/comments", data={"body": "Use **range** partitioning, see `pg_partman`."}
+    )
     assert r.status_code == 302 and "#comment-" in r.headers["Location"]
     page = client.get(f"/tasks/{crew['task'].id}").get_data(as_text=True)
     assert "<strong>range</strong>" in page and "<code>pg_partman</code>" in page
@@ -52,19 +65,23 @@ def test_xss_in_a_comment_is_inert_on_the_page(client, crew):
     comments.add_comment(crew["member_m"], crew["task"], XSS)
     login(client, crew["owner"])
     page = client.get(f"/tasks/{crew['task'].id}").get_data(as_text=True)
-    section = page[page.index('id="comments"'):]
+    section = page[page.index('id="comments"') :]
     assert "<script>alert(1)" not in section and "onerror" not in section and "javascript:" not in section
     assert "onclick" not in section
-    assert "alert(1)" not in section and "<b>b</b>" in section and "\"quotes\" &amp;" in section
+    assert "alert(1)" not in section and "<b>b</b>" in section and '"quotes" &amp;' in section
 
 
 def test_mentions_by_name_first_name_and_email_link_and_notify_only_team_members(crew):
     outsider = crew["outsider"]
     body = f"@Manu please review; cc @{crew['member'].email} and @Otto (not in the team), not ana@x.org"
     comment = comments.add_comment(crew["owner_m"], crew["task"], body)
-    links = re.findall(r'<a class="mention" href="/teams/(\d+)/activity\?person=(\d+)"[^>]*>([^<]+)</a>', comment.body_html)
+    links = re.findall(
+        r'<a class="mention" href="/teams/(\d+)/activity\?person=(\d+)"[^>]*>([^<]+)</a>', comment.body_html
+    )
     assert {(int(team), int(person)) for team, person, _ in links} == {
-        (crew["team_id"], crew["manager"].id), (crew["team_id"], crew["member"].id)}
+        (crew["team_id"], crew["manager"].id),
+        (crew["team_id"], crew["member"].id),
+    }
     assert [n.kind for n in notifications_of(crew["manager"])] == ["mentioned"]
     # The assignee is a watcher and is mentioned: one "mentioned", no extra "commented".
     assert [n.kind for n in notifications_of(crew["member"])] == ["assigned", "mentioned"]
@@ -78,8 +95,10 @@ def test_full_names_with_spaces_and_the_longest_match_win(app):
     m = make_team(ana)
     add_to_team(m, anabel)
     found = comments.find_mentions("Hi @Ana Belle, and @analima. Email@ana no", [ana, anabel])
-    assert [(f.user.name, "Hi @Ana Belle, and @analima. Email@ana no"[f.start:f.end]) for f in found] == [
-        ("Ana Belle", "@Ana Belle"), ("Ana Lima", "@analima")]
+    assert [(f.user.name, "Hi @Ana Belle, and @analima. Email@ana no"[f.start : f.end]) for f in found] == [
+        ("Ana Belle", "@Ana Belle"),
+        ("Ana Lima", "@analima"),
+    ]
     # "ana" is ambiguous as a first name: not a mention of either.
     assert comments.find_mentions("@ana there", [ana, anabel]) == []
 
@@ -120,7 +139,9 @@ def test_author_edits_within_the_window_only(client, crew):
     assert [n.kind for n in notifications_of(crew["manager"])] == ["mentioned"]  # newly mentioned
     # Later than the window: refused, text unchanged.
     with pytest.raises(Forbidden):
-        comments.edit_comment(crew["member_m"], comment, "Too late", now=comment.created_at + timedelta(minutes=16))
+        comments.edit_comment(
+            crew["member_m"], comment, "Too late", now=comment.created_at + timedelta(minutes=16)
+        )
     comment.created_at = utcnow() - timedelta(minutes=20)
     db.session.commit()
     assert client.get(f"/comments/{comment.id}/edit").status_code == 403
@@ -167,7 +188,9 @@ def test_comment_validation_raises_invalid_for_api_callers(crew):
 
 def test_two_people_in_different_zones_see_the_comment_time_in_their_own_zone(client, crew):
     comment = comments.add_comment(crew["manager_m"], crew["task"], "Deploy at noon UTC")
-    comment.created_at = utcnow().replace(year=2026, month=7, day=1, hour=12, minute=0, second=0, microsecond=0)
+    comment.created_at = utcnow().replace(
+        year=2026, month=7, day=1, hour=12, minute=0, second=0, microsecond=0
+    )
     db.session.commit()
     login(client, crew["member"])  # Asia/Tokyo, UTC+9
     tokyo = client.get(f"/tasks/{crew['task'].id}").get_data(as_text=True)
@@ -186,9 +209,20 @@ def test_two_people_across_time_zones_work_on_one_task(client, app):
     team = make_team(kenji, "Payments")
     add_to_team(team, nora)
     login(client, kenji)
-    r = client.post(f"/teams/{team.team_id}/tasks/new", data={
-        "title": "Idempotency keys", "category": "server-code", "status": "todo", "priority": "high",
-        "due_date": "2026-12-01", "due_time": "09:00", "assignee_id": str(nora.id), "labels": "", "blocked_by": ""})
+    r = client.post(
+        f"/teams/{team.team_id}/tasks/new",
+        data={
+            "title": "Idempotency keys",
+            "category": "server-code",
+            "status": "todo",
+            "priority": "high",
+            "due_date": "2026-12-01",
+            "due_time": "09:00",
+            "assignee_id": str(nora.id),
+            "labels": "",
+            "blocked_by": "",
+        },
+    )
     assert r.status_code == 302
     task_url = r.headers["Location"]
     task_id = int(task_url.rsplit("/", 1)[1])
@@ -204,6 +238,7 @@ def test_two_people_across_time_zones_work_on_one_task(client, app):
     assert "30 Nov 19:00" in page and "@Nora</a> can you take this" in page
     client.post(f"/tasks/{task_id}/comments", data={"body": "Yes, @Kenji. Moving it to in progress."})
     from tracker import tasks as task_domain
+
     task, nora_m = task_domain.get_task(nora, task_id)
     task_domain.update_task(nora_m, task, {"status": "in_progress"})
     client.post("/logout")
@@ -212,5 +247,5 @@ def test_two_people_across_time_zones_work_on_one_task(client, app):
     kinds = [n.kind for n in db.session.scalars(select(Notification).where(Notification.user_id == kenji.id))]
     assert sorted(kinds) == ["mentioned", "status_changed"]
     page = client.get(task_url).get_data(as_text=True)
-    assert "01 Dec 09:00" in page and "Yes, <a class=\"mention\"" in page
+    assert "01 Dec 09:00" in page and 'Yes, <a class="mention"' in page
     assert "Nora</strong> changed the status from todo to in progress" in page

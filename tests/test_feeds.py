@@ -1,22 +1,23 @@
 """Calendar feeds: parsed with icalendar and, independently, with vobject; every event checked; UTC
 instants; rotation makes the old URL 404; escaping of hostile titles."""
+
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 import vobject
+from conftest import add_to_team, login, make_task, make_team, make_user, membership
 from icalendar import Calendar
 from sqlalchemy import delete
 
-from conftest import add_to_team, login, make_task, make_team, make_user, membership
 from tracker import feeds, tasks
 from tracker.extensions import db
 from tracker.models import TeamMembership
 
-D1 = datetime(2026, 12, 1, 16, 0, tzinfo=timezone.utc)
-D2 = datetime(2026, 12, 3, 9, 30, tzinfo=timezone.utc)
-D3 = datetime(2026, 12, 5, 23, 59, 59, tzinfo=timezone.utc)
+D1 = datetime(2026, 12, 1, 16, 0, tzinfo=UTC)
+D2 = datetime(2026, 12, 3, 9, 30, tzinfo=UTC)
+D3 = datetime(2026, 12, 5, 23, 59, 59, tzinfo=UTC)
 HOSTILE = 'Fix, the; "parser"\\ now\r\nEND:VEVENT\r\nBEGIN:VEVENT\r\nSUMMARY:injected'
 
 
@@ -38,12 +39,19 @@ def setup(team_of_three):
     other_m = make_team(other_owner, "Infra")
     add_to_team(other_m, member)
     elsewhere = make_task(other_m, "Renew certificates", assignee_id=member.id, due_at=D2)
-    return {**t, "owner_m": owner_m, "mine": mine, "theirs": theirs, "hostile": hostile, "elsewhere": elsewhere,
-            "infra_id": other_m.team_id}
+    return {
+        **t,
+        "owner_m": owner_m,
+        "mine": mine,
+        "theirs": theirs,
+        "hostile": hostile,
+        "elsewhere": elsewhere,
+        "infra_id": other_m.team_id,
+    }
 
 
 def path_of(url: str) -> str:
-    return url[url.index("/calendar/"):]
+    return url[url.index("/calendar/") :]
 
 
 def events_by_icalendar(body: bytes) -> dict[str, dict]:
@@ -53,15 +61,21 @@ def events_by_icalendar(body: bytes) -> dict[str, dict]:
     for event in calendar.walk("VEVENT"):
         start = event.decoded("DTSTART")
         assert start.tzinfo is not None and start.utcoffset().total_seconds() == 0
-        events[str(event["UID"])] = {"start": start, "summary": str(event["SUMMARY"]), "url": str(event["URL"]),
-                                     "description": str(event["DESCRIPTION"])}
+        events[str(event["UID"])] = {
+            "start": start,
+            "summary": str(event["SUMMARY"]),
+            "url": str(event["URL"]),
+            "description": str(event["DESCRIPTION"]),
+        }
     return events
 
 
 def events_by_vobject(body: bytes) -> dict[str, dict]:
     calendar = vobject.readOne(body.decode("utf-8"))
-    return {e.uid.value: {"start": e.dtstart.value, "summary": e.summary.value, "url": e.url.value}
-            for e in calendar.vevent_list}
+    return {
+        e.uid.value: {"start": e.dtstart.value, "summary": e.summary.value, "url": e.url.value}
+        for e in calendar.vevent_list
+    }
 
 
 def check_feed(body: bytes, expected: dict) -> None:
@@ -104,7 +118,10 @@ def test_hostile_titles_are_escaped_not_injected(client, setup, base_url):
     assert b"SUMMARY:injected" not in body
     assert b"\\;" in body and b"\\," in body and b"\\n" in body
     parsed = events_by_icalendar(body)[f"task-{setup['hostile'].id}@tracker.example.test"]
-    assert parsed["summary"] == f'#{setup["hostile"].id} Fix, the; "parser"\\ now END:VEVENT BEGIN:VEVENT SUMMARY:injected'
+    assert (
+        parsed["summary"]
+        == f'#{setup["hostile"].id} Fix, the; "parser"\\ now END:VEVENT BEGIN:VEVENT SUMMARY:injected'
+    )
 
 
 def test_settings_page_lists_feeds_and_rotation_makes_old_urls_404(client, setup, base_url):
@@ -124,8 +141,11 @@ def test_settings_page_lists_feeds_and_rotation_makes_old_urls_404(client, setup
 
 def test_leaving_a_team_closes_its_feed_and_drops_its_tasks(client, setup, base_url):
     urls = feeds.feed_urls(setup["member"])
-    db.session.execute(delete(TeamMembership).where(TeamMembership.team_id == setup["infra_id"],
-                                                    TeamMembership.user_id == setup["member"].id))
+    db.session.execute(
+        delete(TeamMembership).where(
+            TeamMembership.team_id == setup["infra_id"], TeamMembership.user_id == setup["member"].id
+        )
+    )
     db.session.commit()
     assert client.get(path_of(urls.team_feed_urls[setup["infra_id"]])).status_code == 404
     check_feed(client.get(path_of(urls.user_feed_url)).data, {t: setup[t] for t in ("mine", "hostile")})
@@ -138,7 +158,7 @@ def test_unknown_secret_is_404(client, setup):
 
 def test_a_deadline_change_moves_the_event(client, setup, base_url):
     url = path_of(feeds.feed_urls(setup["member"]).user_feed_url)
-    new_due = datetime(2026, 12, 2, 8, 15, tzinfo=timezone.utc)
+    new_due = datetime(2026, 12, 2, 8, 15, tzinfo=UTC)
     tasks.update_task(setup["owner_m"], setup["mine"], {"due_at": new_due})
     event = events_by_icalendar(client.get(url).data)[f"task-{setup['mine'].id}@tracker.example.test"]
     assert event["start"] == new_due

@@ -1,18 +1,19 @@
 """Email against a real SMTP server (aiosmtpd on 127.0.0.1): sent after commit only, plain text and
 HTML with a link to the task, escaped; a failing server keeps the change and is retried; the daily
 digest at 08:00 in each user's zone, once."""
+
 from __future__ import annotations
 
 import socket
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from email import message_from_bytes, policy
 from zoneinfo import ZoneInfo
 
 import pytest
 from aiosmtpd.controller import Controller
+from conftest import add_to_team, build_app, make_task, make_team, make_user
 from sqlalchemy import select, update
 
-from conftest import add_to_team, build_app, make_task, make_team, make_user
 from tracker import activity, comments, mail, notifications, outbox, tasks
 from tracker.errors import Conflict
 from tracker.extensions import db
@@ -55,8 +56,14 @@ def smtp():
 
 
 def mail_app(database, port: int):
-    return build_app(database, MAIL_SERVER="127.0.0.1", MAIL_PORT=port, MAIL_USE_TLS=False,
-                     MAIL_SENDER="Tracker <tracker@example.test>", BASE_URL="https://tracker.example.test")
+    return build_app(
+        database,
+        MAIL_SERVER="127.0.0.1",
+        MAIL_PORT=port,
+        MAIL_USE_TLS=False,
+        MAIL_SENDER="Tracker <tracker@example.test>",
+        BASE_URL="https://tracker.example.test",
+    )
 
 
 @pytest.fixture
@@ -79,13 +86,19 @@ def crew(app):
 
 
 def parts(message):
-    return (message.get_body(preferencelist=("plain",)).get_content(),
-            message.get_body(preferencelist=("html",)).get_content())
+    return (
+        message.get_body(preferencelist=("plain",)).get_content(),
+        message.get_body(preferencelist=("html",)).get_content(),
+    )
 
 
 def test_an_assignment_email_arrives_after_commit_with_text_html_and_a_link(smtp, crew):
-    task = make_task(crew["owner_m"], "Tune autovacuum", assignee_id=crew["dev"].id,
-                     due_at=datetime(2026, 12, 1, 17, 0, tzinfo=timezone.utc))
+    task = make_task(
+        crew["owner_m"],
+        "Tune autovacuum",
+        assignee_id=crew["dev"].id,
+        due_at=datetime(2026, 12, 1, 17, 0, tzinfo=UTC),
+    )
     [message] = smtp.to("dev@example.test")
     assert message["Subject"] == f"Olga assigned you #{task.id} Tune autovacuum"
     assert message["From"] == "Tracker <tracker@example.test>"
@@ -106,7 +119,10 @@ def test_comment_text_is_escaped_in_the_html_email_and_subject_has_no_line_break
     assert "\n" not in message["Subject"] and "Evil Bcc: victim" in message["Subject"]
     text, html = parts(message)
     assert "<script>" not in html and "<img" not in html
-    assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in html or "&lt;script&gt;alert(&quot;x&quot;)" in html
+    assert (
+        "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in html
+        or "&lt;script&gt;alert(&quot;x&quot;)" in html
+    )
     assert '<script>alert("x")</script>' in text  # plain text is not HTML: shown as written
 
 
@@ -151,7 +167,9 @@ def test_a_failing_mail_server_keeps_the_change_and_the_email_is_retried(databas
         assert outbox.deliver_due(row.next_attempt_at + timedelta(seconds=1)) == {"mail": 1, "webhook": 0}
         db.session.refresh(row)
         assert row.sent_at is not None and row.attempts == 2
-        assert [m["Subject"] for m in smtp.to("dev@example.test")] == [f"Olga assigned you #{task.id} Kept anyway"]
+        assert [m["Subject"] for m in smtp.to("dev@example.test")] == [
+            f"Olga assigned you #{task.id} Kept anyway"
+        ]
         # Delivered once: a second run sends nothing again.
         assert outbox.deliver_due(row.next_attempt_at + timedelta(hours=1)) == {"mail": 0, "webhook": 0}
         db.session.remove()
@@ -195,11 +213,26 @@ def test_digest_at_eight_local_for_users_in_different_zones_once_a_day(smtp, cre
     for person in (crew["owner"], crew["dev"]):
         notifications.set_preferences(person, {"digest": "none"})
     # 2026-11-25 00:30 UTC is 09:30 in Tokyo and 19:30 the day before in New York.
-    now = datetime(2026, 11, 25, 0, 30, tzinfo=timezone.utc)
+    now = datetime(2026, 11, 25, 0, 30, tzinfo=UTC)
     make_task(crew["owner_m"], "Tokyo overdue", assignee_id=tokyo.id, due_at=now - timedelta(hours=3))
-    make_task(crew["owner_m"], "Tokyo today", assignee_id=tokyo.id, due_at=datetime(2026, 11, 25, 14, 0, tzinfo=ZoneInfo("Asia/Tokyo")))
-    make_task(crew["owner_m"], "Tokyo tomorrow", assignee_id=tokyo.id, due_at=datetime(2026, 11, 26, 10, 0, tzinfo=ZoneInfo("Asia/Tokyo")))
-    make_task(crew["owner_m"], "NY today", assignee_id=ny.id, due_at=datetime(2026, 11, 25, 17, 0, tzinfo=ZoneInfo("America/New_York")))
+    make_task(
+        crew["owner_m"],
+        "Tokyo today",
+        assignee_id=tokyo.id,
+        due_at=datetime(2026, 11, 25, 14, 0, tzinfo=ZoneInfo("Asia/Tokyo")),
+    )
+    make_task(
+        crew["owner_m"],
+        "Tokyo tomorrow",
+        assignee_id=tokyo.id,
+        due_at=datetime(2026, 11, 26, 10, 0, tzinfo=ZoneInfo("Asia/Tokyo")),
+    )
+    make_task(
+        crew["owner_m"],
+        "NY today",
+        assignee_id=ny.id,
+        due_at=datetime(2026, 11, 25, 17, 0, tzinfo=ZoneInfo("America/New_York")),
+    )
     done = make_task(crew["owner_m"], "NY done", assignee_id=ny.id, due_at=now - timedelta(days=1))
     tasks.update_task(crew["owner_m"], done, {"status": "done"})
     smtp.messages.clear()
@@ -227,10 +260,21 @@ def test_digest_at_eight_local_for_users_in_different_zones_once_a_day(smtp, cre
 
 def test_digest_command_is_idempotent(app, smtp, crew):
     # Pick a zone where it is now between 08:00 and 23:00, so the digest is due today there.
-    now = datetime.now(timezone.utc)
-    zone = next(z for z in ("Pacific/Kiritimati", "Asia/Tokyo", "Asia/Kolkata", "Europe/Lisbon", "America/New_York",
-                            "America/Los_Angeles", "Pacific/Honolulu", "Pacific/Pago_Pago")
-                if 8 <= now.astimezone(ZoneInfo(z)).hour < 23)
+    now = datetime.now(UTC)
+    zone = next(
+        z
+        for z in (
+            "Pacific/Kiritimati",
+            "Asia/Tokyo",
+            "Asia/Kolkata",
+            "Europe/Lisbon",
+            "America/New_York",
+            "America/Los_Angeles",
+            "Pacific/Honolulu",
+            "Pacific/Pago_Pago",
+        )
+        if 8 <= now.astimezone(ZoneInfo(z)).hour < 23
+    )
     person = make_user("Zed", email="zed@example.test", timezone=zone)
     add_to_team(crew["owner_m"], person)
     make_task(crew["owner_m"], "Overdue thing", assignee_id=person.id, due_at=now - timedelta(hours=1))
@@ -245,7 +289,7 @@ def test_digest_command_is_idempotent(app, smtp, crew):
 
 def test_digest_can_be_turned_off(smtp, crew):
     notifications.set_preferences(crew["dev"], {"digest": "none"})
-    now = datetime(2026, 11, 25, 18, 0, tzinfo=timezone.utc)  # 10:00 in Los Angeles
+    now = datetime(2026, 11, 25, 18, 0, tzinfo=UTC)  # 10:00 in Los Angeles
     make_task(crew["owner_m"], "Overdue", assignee_id=crew["dev"].id, due_at=now - timedelta(hours=1))
     smtp.messages.clear()
     mail.send_digests(now)
@@ -254,8 +298,9 @@ def test_digest_can_be_turned_off(smtp, crew):
 
 def test_background_delivery_sends_after_the_request_returns(database, smtp):
     """Production mode: the committing request does not wait for the SMTP server."""
-    app = build_app(database, MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp.port, MAIL_USE_TLS=False,
-                    DELIVERY="background")
+    app = build_app(
+        database, MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp.port, MAIL_USE_TLS=False, DELIVERY="background"
+    )
     with app.app_context():
         db.create_all()
         owner, dev = make_user("Olga"), make_user("Dev", email="dev@example.test")
@@ -263,14 +308,18 @@ def test_background_delivery_sends_after_the_request_returns(database, smtp):
         add_to_team(owner_m, dev)
         make_task(owner_m, "In the background", assignee_id=dev.id)
         outbox.drain(timeout=30)
-        assert [m["Subject"] for m in smtp.to("dev@example.test")] == ["Olga assigned you #1 In the background"]
+        assert [m["Subject"] for m in smtp.to("dev@example.test")] == [
+            "Olga assigned you #1 In the background"
+        ]
         assert db.session.scalar(select(OutboxEmail.sent_at)) is not None
         db.session.remove()
         db.engine.dispose()
 
 
 def test_cron_mode_leaves_sending_to_the_deliver_command(database, smtp):
-    app = build_app(database, MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp.port, MAIL_USE_TLS=False, DELIVERY="cron")
+    app = build_app(
+        database, MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp.port, MAIL_USE_TLS=False, DELIVERY="cron"
+    )
     with app.app_context():
         db.create_all()
         owner, dev = make_user("Olga"), make_user("Dev", email="dev@example.test")

@@ -1,13 +1,14 @@
 """In-app notifications: each kind, who gets them, per-kind preferences, the unread count, marking
 read, and the scheduled due-soon and at-risk scans."""
+
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
+from conftest import add_to_team, login, make_task, make_user, membership
 from sqlalchemy import select
 
-from conftest import login, make_task, make_user, membership, add_to_team
 from tracker import comments, notifications, tasks, watchers
 from tracker.errors import Invalid
 from tracker.extensions import db
@@ -17,13 +18,21 @@ from tracker.models import Notification, TeamMembership, utcnow
 @pytest.fixture
 def crew(team_of_three):
     t = team_of_three
-    return {**t, "owner_m": membership(t["team_id"], t["owner"]), "manager_m": membership(t["team_id"], t["manager"]),
-            "member_m": membership(t["team_id"], t["member"])}
+    return {
+        **t,
+        "owner_m": membership(t["team_id"], t["owner"]),
+        "manager_m": membership(t["team_id"], t["manager"]),
+        "member_m": membership(t["team_id"], t["member"]),
+    }
 
 
 def kinds(user):
-    return [n.kind for n in db.session.scalars(
-        select(Notification).where(Notification.user_id == user.id).order_by(Notification.id))]
+    return [
+        n.kind
+        for n in db.session.scalars(
+            select(Notification).where(Notification.user_id == user.id).order_by(Notification.id)
+        )
+    ]
 
 
 def test_assigning_someone_else_notifies_them_but_not_yourself(crew):
@@ -41,12 +50,15 @@ def test_watchers_hear_of_status_and_deadline_changes_but_not_the_actor(crew):
     task = make_task(crew["owner_m"], "Cache", assignee_id=crew["member"].id)
     watchers.watch(crew["manager_m"], task)
     tasks.update_task(crew["member_m"], task, {"status": "in_progress"})
-    tasks.update_task(crew["member_m"], task, {"due_at": datetime(2026, 12, 24, tzinfo=timezone.utc)})
+    tasks.update_task(crew["member_m"], task, {"due_at": datetime(2026, 12, 24, tzinfo=UTC)})
     tasks.update_task(crew["member_m"], task, {"title": "Cache (v2)"})  # neither kind: no notification
     assert kinds(crew["owner"]) == ["status_changed", "deadline_changed"]
     assert kinds(crew["manager"]) == ["status_changed", "deadline_changed"]
     assert kinds(crew["member"]) == ["assigned"]
-    summaries = [n.summary for n in db.session.scalars(select(Notification).where(Notification.user_id == crew["owner"].id))]
+    summaries = [
+        n.summary
+        for n in db.session.scalars(select(Notification).where(Notification.user_id == crew["owner"].id))
+    ]
     assert summaries[0] == f"Mia moved #{task.id} Cache from todo to in progress"
 
 
@@ -65,7 +77,9 @@ def test_preferences_none_and_email_only_keep_the_in_app_list_empty(crew):
     assert kinds(crew["member"]) == []
     assert notifications.preferences(crew["member"])["assigned"] == "none"
     with pytest.raises(Invalid) as exc:
-        notifications.set_preferences(crew["member"], {"assigned": "pigeon", "nope": "both", "digest": "in_app"})
+        notifications.set_preferences(
+            crew["member"], {"assigned": "pigeon", "nope": "both", "digest": "in_app"}
+        )
     assert set(exc.value.errors) == {"assigned", "nope", "digest"}
     assert notifications.preferences(crew["member"])["assigned"] == "none"  # nothing half-written
 
@@ -74,10 +88,17 @@ def test_settings_page_saves_each_kind(client, crew):
     login(client, crew["member"])
     page = client.get("/settings/notifications").get_data(as_text=True)
     assert 'name="status_changed"' in page and 'name="digest"' in page
-    r = client.post("/settings/notifications", data={"status_changed": "none", "commented": "both", "digest": "none"})
+    r = client.post(
+        "/settings/notifications", data={"status_changed": "none", "commented": "both", "digest": "none"}
+    )
     assert r.status_code == 302
     prefs = notifications.preferences(crew["member"])
-    assert (prefs["status_changed"], prefs["commented"], prefs["digest"], prefs["assigned"]) == ("none", "both", "none", "both")
+    assert (prefs["status_changed"], prefs["commented"], prefs["digest"], prefs["assigned"]) == (
+        "none",
+        "both",
+        "none",
+        "both",
+    )
     r = client.post("/settings/notifications", data={"commented": "carrier-pigeon"})
     assert r.status_code == 422 and "Choose one of: in_app, email, both, none." in r.get_data(as_text=True)
     assert "settings/notifications" in client.get("/settings").get_data(as_text=True)
@@ -92,10 +113,14 @@ def test_unread_count_in_the_navigation_and_marking_read(client, crew):
     assert '<span class="unread-count" aria-label="2 unread">2</span>' in page
     listing = client.get("/notifications").get_data(as_text=True)
     assert f"Olga assigned you #{a.id} A" in listing and "assigned you #3" not in listing
-    first = db.session.scalar(select(Notification).where(Notification.user_id == crew["member"].id).order_by(Notification.id))
+    first = db.session.scalar(
+        select(Notification).where(Notification.user_id == crew["member"].id).order_by(Notification.id)
+    )
     r = client.post("/notifications/read", data={"id": first.id, "next": f"/tasks/{a.id}"})
     assert r.status_code == 302 and r.headers["Location"].endswith(f"/tasks/{a.id}")
-    assert '<span class="unread-count" aria-label="1 unread">1</span>' in client.get("/teams").get_data(as_text=True)
+    assert '<span class="unread-count" aria-label="1 unread">1</span>' in client.get("/teams").get_data(
+        as_text=True
+    )
     # Someone else's notification id is ignored.
     theirs = db.session.scalar(select(Notification).where(Notification.user_id == crew["manager"].id))
     client.post("/notifications/read", data={"id": theirs.id})
@@ -110,7 +135,7 @@ def test_notification_times_show_in_each_readers_zone(client, crew):
     task = make_task(crew["owner_m"], "Zones", assignee_id=crew["member"].id)
     tasks.update_task(crew["member_m"], task, {"status": "done"})
     for n in db.session.scalars(select(Notification)):
-        n.created_at = datetime(2026, 1, 15, 23, 30, tzinfo=timezone.utc)
+        n.created_at = datetime(2026, 1, 15, 23, 30, tzinfo=UTC)
     db.session.commit()
     login(client, crew["member"])  # Tokyo, UTC+9: the next day
     assert "Fri 16 Jan 2026 08:30" in client.get("/notifications").get_data(as_text=True)
@@ -120,7 +145,7 @@ def test_notification_times_show_in_each_readers_zone(client, crew):
 
 
 def test_due_soon_is_sent_once_per_deadline(crew):
-    now = datetime(2026, 11, 25, 12, 0, tzinfo=timezone.utc)
+    now = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
     soon = make_task(crew["owner_m"], "Soon", assignee_id=crew["member"].id, due_at=now + timedelta(hours=20))
     make_task(crew["owner_m"], "Later", assignee_id=crew["member"].id, due_at=now + timedelta(days=30))
     make_task(crew["owner_m"], "Nobody's", due_at=now + timedelta(hours=2))
@@ -128,19 +153,31 @@ def test_due_soon_is_sent_once_per_deadline(crew):
     assert notifications.scan_deadlines(now + timedelta(minutes=10))["due_soon"] == 0
     assert kinds(crew["member"]).count("due_soon") == 1
     note = db.session.scalar(select(Notification).where(Notification.kind == "due_soon"))
-    assert note.task_id == soon.id and "(Asia/Tokyo)" in note.summary and "Thu 26 Nov 2026 17:00" in note.summary
+    assert (
+        note.task_id == soon.id and "(Asia/Tokyo)" in note.summary and "Thu 26 Nov 2026 17:00" in note.summary
+    )
     # A moved deadline that is again within 24 hours is a new reminder.
     tasks.update_task(crew["owner_m"], soon, {"due_at": now + timedelta(hours=23)})
     assert notifications.scan_deadlines(now)["due_soon"] == 1
 
 
 def test_at_risk_when_the_forecast_says_the_deadline_will_be_missed(crew):
-    now = datetime(2026, 11, 25, 9, 0, tzinfo=timezone.utc)  # a Wednesday
+    now = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)  # a Wednesday
     # Mia works 09:00-17:00 in Tokyo: 40 hours of work cannot be done by tomorrow.
-    late = make_task(crew["owner_m"], "Rewrite billing", assignee_id=crew["member"].id,
-                     due_at=now + timedelta(days=1), estimate_hours=40)
-    fine = make_task(crew["owner_m"], "Fix typo", assignee_id=crew["member"].id,
-                     due_at=now + timedelta(days=20), estimate_hours=1)
+    late = make_task(
+        crew["owner_m"],
+        "Rewrite billing",
+        assignee_id=crew["member"].id,
+        due_at=now + timedelta(days=1),
+        estimate_hours=40,
+    )
+    fine = make_task(
+        crew["owner_m"],
+        "Fix typo",
+        assignee_id=crew["member"].id,
+        due_at=now + timedelta(days=20),
+        estimate_hours=1,
+    )
     counts = notifications.scan_deadlines(now)
     assert counts["at_risk"] == 1
     risky = db.session.scalars(select(Notification.task_id).where(Notification.kind == "at_risk")).all()

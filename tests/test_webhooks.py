@@ -1,6 +1,7 @@
 """Outgoing webhooks, delivered to a real HTTP server on 127.0.0.1: signed bodies, event filters,
 retries with backoff after a 500, a timeout, the delivery log, and the refusal of loopback, private,
 link-local and metadata addresses (server-side request forgery) when private targets are not allowed."""
+
 from __future__ import annotations
 
 import hashlib
@@ -12,9 +13,9 @@ from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from conftest import build_app, login, make_task, membership
 from sqlalchemy import select
 
-from conftest import build_app, login, make_task, membership
 from tracker import activity, comments, outbox, tasks, webhooks
 from tracker.errors import Forbidden, Invalid, NotFound
 from tracker.extensions import db
@@ -46,7 +47,9 @@ class Receiver:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_port}/hooks/tracker?team=1"
-        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        self.thread = threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
         self.thread.start()
 
     def close(self) -> None:
@@ -74,8 +77,12 @@ def app(database):
 @pytest.fixture
 def crew(team_of_three):
     t = team_of_three
-    return {**t, "owner_m": membership(t["team_id"], t["owner"]), "manager_m": membership(t["team_id"], t["manager"]),
-            "member_m": membership(t["team_id"], t["member"])}
+    return {
+        **t,
+        "owner_m": membership(t["team_id"], t["owner"]),
+        "manager_m": membership(t["team_id"], t["manager"]),
+        "member_m": membership(t["team_id"], t["member"]),
+    }
 
 
 def verify(request: dict, secret: str = SECRET) -> dict:
@@ -86,18 +93,28 @@ def verify(request: dict, secret: str = SECRET) -> dict:
 
 
 def test_events_are_signed_and_delivered_after_commit(receiver, crew):
-    hook = webhooks.create_webhook(crew["manager_m"], receiver.url, ["task.created", "task.updated", "task.deleted",
-                                                                     "comment.created"], SECRET)
+    hook = webhooks.create_webhook(
+        crew["manager_m"],
+        receiver.url,
+        ["task.created", "task.updated", "task.deleted", "comment.created"],
+        SECRET,
+    )
     task = make_task(crew["owner_m"], "Rate-limit the login", assignee_id=crew["member"].id)
     tasks.update_task(crew["member_m"], task, {"status": "in_progress"})
     comments.add_comment(crew["member_m"], task, "Started")
     tasks.move_to_trash(crew["owner_m"], task)
     assert [r["headers"]["X-Tracker-Event"] for r in receiver.requests] == [
-        "task.created", "task.updated", "comment.created", "task.deleted"]
+        "task.created",
+        "task.updated",
+        "comment.created",
+        "task.deleted",
+    ]
     assert all(r["path"] == "/hooks/tracker?team=1" for r in receiver.requests)
     created, updated, commented, deleted = (verify(r) for r in receiver.requests)
     assert created["event"] == "task.created" and created["task"]["title"] == "Rate-limit the login"
-    assert created["actor"] == {"id": crew["owner"].id, "name": "Olga"} and created["team_id"] == crew["team_id"]
+    assert (
+        created["actor"] == {"id": crew["owner"].id, "name": "Olga"} and created["team_id"] == crew["team_id"]
+    )
     assert updated["changes"] == {"status": {"old": "todo", "new": "in_progress"}}
     assert commented["comment"]["body"] == "Started" and commented["comment"]["task_id"] == task.id
     assert deleted["task"]["id"] == task.id
@@ -170,7 +187,9 @@ def test_a_receiver_that_never_answers_times_out_and_the_change_stands(app, crew
     silent.bind(("127.0.0.1", 0))
     silent.listen(1)  # accepts connections into the backlog, never answers
     try:
-        webhooks.create_webhook(crew["manager_m"], f"http://127.0.0.1:{silent.getsockname()[1]}/", ["task.created"], SECRET)
+        webhooks.create_webhook(
+            crew["manager_m"], f"http://127.0.0.1:{silent.getsockname()[1]}/", ["task.created"], SECRET
+        )
         task = make_task(crew["owner_m"], "Still saved")
         delivery = db.session.scalar(select(WebhookDelivery))
         assert delivery.status == "pending" and "timed out" in delivery.last_error
@@ -188,12 +207,25 @@ def test_nothing_is_sent_for_a_rolled_back_change(receiver, crew):
     assert receiver.requests == [] and db.session.scalar(select(WebhookDelivery.id)) is None
 
 
-@pytest.mark.parametrize("url", [
-    "http://127.0.0.1/hook", "http://127.8.9.10:8080/", "http://localhost/hook", "http://10.0.0.5/",
-    "http://172.16.3.4/", "http://192.168.1.1/", "http://169.254.169.254/latest/meta-data/",
-    "http://[::1]/", "http://[::ffff:127.0.0.1]/", "http://[fd00:ec2::254]/", "http://[fe80::1]/",
-    "http://0.0.0.0/", "http://100.64.0.1/", "http://2130706433/",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1/hook",
+        "http://127.8.9.10:8080/",
+        "http://localhost/hook",
+        "http://10.0.0.5/",
+        "http://172.16.3.4/",
+        "http://192.168.1.1/",
+        "http://169.254.169.254/latest/meta-data/",
+        "http://[::1]/",
+        "http://[::ffff:127.0.0.1]/",
+        "http://[fd00:ec2::254]/",
+        "http://[fe80::1]/",
+        "http://0.0.0.0/",
+        "http://100.64.0.1/",
+        "http://2130706433/",
+    ],
+)
 def test_private_loopback_link_local_and_metadata_targets_are_refused(app, crew, url):
     app.config["WEBHOOKS_ALLOW_PRIVATE"] = False
     with pytest.raises(Invalid) as exc:
@@ -201,11 +233,16 @@ def test_private_loopback_link_local_and_metadata_targets_are_refused(app, crew,
     assert "may not call loopback, private, link-local or metadata addresses" in exc.value.errors["url"][0]
 
 
-@pytest.mark.parametrize("url, message", [
-    ("ftp://example.com/", "http:// or https://"), ("javascript:alert(1)", "http:// or https://"),
-    ("http://user:pw@example.com/", "credentials"), ("not a url", "http:// or https://"),
-    ("http://no-such-host.invalid/", "cannot be resolved"),
-])
+@pytest.mark.parametrize(
+    "url, message",
+    [
+        ("ftp://example.com/", "http:// or https://"),
+        ("javascript:alert(1)", "http:// or https://"),
+        ("http://user:pw@example.com/", "credentials"),
+        ("not a url", "http:// or https://"),
+        ("http://no-such-host.invalid/", "cannot be resolved"),
+    ],
+)
 def test_unusable_urls_are_refused(app, crew, url, message):
     with pytest.raises(Invalid) as exc:
         webhooks.create_webhook(crew["manager_m"], url, ["task.created"], SECRET)
@@ -225,8 +262,10 @@ def test_the_check_is_repeated_at_delivery(receiver, app, crew):
 
 def test_managers_manage_webhooks_and_see_the_delivery_log(client, receiver, crew):
     login(client, crew["manager"])
-    r = client.post(f"/teams/{crew['team_id']}/webhooks",
-                    data={"url": receiver.url, "secret": "", "events": ["task.created", "task.updated"]})
+    r = client.post(
+        f"/teams/{crew['team_id']}/webhooks",
+        data={"url": receiver.url, "secret": "", "events": ["task.created", "task.updated"]},
+    )
     assert r.status_code == 302
     [hook] = webhooks.list_webhooks(crew["manager_m"])
     assert len(hook.secret) == 64 and hook.event_list == ["task.created", "task.updated"]

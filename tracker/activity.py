@@ -1,10 +1,11 @@
 """Activity history: every change to a task (field, old and new value, who, when), every comment and
 time entry, written in the same transaction as the change. Recording an event also does what follows
 from it: watchers, notifications and webhook calls, all in that transaction too."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -28,17 +29,33 @@ CATEGORIES = {
 def plain(value: Any) -> Any:
     """A value as stored in the history and shown by the API: instants as RFC 3339 UTC strings."""
     if isinstance(value, datetime):
-        return value.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+        return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
     if isinstance(value, (list, tuple)):
         return [plain(v) for v in value]
     return value
 
 
-def _record(task: Task, actor_id: int | None, kind: str, *, field: str | None = None, old: Any = None,
-            new: Any = None, comment_id: int | None = None, at: datetime | None = None) -> Activity:
+def _record(
+    task: Task,
+    actor_id: int | None,
+    kind: str,
+    *,
+    field: str | None = None,
+    old: Any = None,
+    new: Any = None,
+    comment_id: int | None = None,
+    at: datetime | None = None,
+) -> Activity:
     entry = Activity(
-        team_id=task.team_id, task_id=task.id, actor_id=actor_id, kind=kind, field=field,
-        old_value=plain(old), new_value=plain(new), comment_id=comment_id, created_at=at or utcnow(),
+        team_id=task.team_id,
+        task_id=task.id,
+        actor_id=actor_id,
+        kind=kind,
+        field=field,
+        old_value=plain(old),
+        new_value=plain(new),
+        comment_id=comment_id,
+        created_at=at or utcnow(),
     )
     db.session.add(entry)
     return entry
@@ -57,8 +74,13 @@ def task_created(member: TeamMembership, task: Task) -> None:
     _record(task, actor.id, "created", new=task.title, at=task.created_at)
     add_watchers(task, [task.reporter_id, task.assignee_id])
     if task.assignee_id:
-        notifications.notify([task.assignee_id], "assigned", task=task, actor=actor,
-                             summary=f"{actor.name} assigned you {_label(task)}")
+        notifications.notify(
+            [task.assignee_id],
+            "assigned",
+            task=task,
+            actor=actor,
+            summary=f"{actor.name} assigned you {_label(task)}",
+        )
     webhooks.queue_event(task, "task.created", actor)
 
 
@@ -68,21 +90,39 @@ def task_changed(member: TeamMembership, task: Task, changes: dict[str, tuple[An
         _record(task, actor.id, "changed", field=name, old=old, new=new, at=task.updated_at)
     if "assignee_id" in changes and task.assignee_id:
         add_watchers(task, [task.assignee_id])
-        notifications.notify([task.assignee_id], "assigned", task=task, actor=actor,
-                             summary=f"{actor.name} assigned you {_label(task)}")
+        notifications.notify(
+            [task.assignee_id],
+            "assigned",
+            task=task,
+            actor=actor,
+            summary=f"{actor.name} assigned you {_label(task)}",
+        )
     if changes.keys() & {"status", "due_at"}:
         watchers = watcher_ids(task)
         if "status" in changes:
             old, new = (s.replace("_", " ") for s in changes["status"])
-            notifications.notify(watchers, "status_changed", task=task, actor=actor,
-                                 summary=f"{actor.name} moved {_label(task)} from {old} to {new}")
+            notifications.notify(
+                watchers,
+                "status_changed",
+                task=task,
+                actor=actor,
+                summary=f"{actor.name} moved {_label(task)} from {old} to {new}",
+            )
         if "due_at" in changes:
             what = "changed the deadline of" if task.due_at else "removed the deadline of"
-            notifications.notify(watchers, "deadline_changed", task=task, actor=actor,
-                                 summary=f"{actor.name} {what} {_label(task)}")
-    webhooks.queue_event(task, "task.updated", actor, changes={
-        name: {"old": plain(old), "new": plain(new)} for name, (old, new) in changes.items()
-    })
+            notifications.notify(
+                watchers,
+                "deadline_changed",
+                task=task,
+                actor=actor,
+                summary=f"{actor.name} {what} {_label(task)}",
+            )
+    webhooks.queue_event(
+        task,
+        "task.updated",
+        actor,
+        changes={name: {"old": plain(old), "new": plain(new)} for name, (old, new) in changes.items()},
+    )
 
 
 def task_deleted(member: TeamMembership, task: Task) -> None:
@@ -96,41 +136,96 @@ def task_restored(member: TeamMembership, task: Task) -> None:
 
 def comment_added(member: TeamMembership, task: Task, comment: Comment, mentioned: set[int]) -> None:
     actor = member.user
-    _record(task, actor.id, "commented", new=one_line(comment.body, 200), comment_id=comment.id,
-            at=comment.created_at)
+    _record(
+        task,
+        actor.id,
+        "commented",
+        new=one_line(comment.body, 200),
+        comment_id=comment.id,
+        at=comment.created_at,
+    )
     add_watchers(task, [actor.id])
     excerpt = comment.body[:2000]
-    notifications.notify(mentioned, "mentioned", task=task, actor=actor, comment=comment, excerpt=excerpt,
-                         summary=f"{actor.name} mentioned you on {_label(task)}")
-    notifications.notify(watcher_ids(task) - mentioned, "commented", task=task, actor=actor, comment=comment,
-                         excerpt=excerpt, summary=f"{actor.name} commented on {_label(task)}")
+    notifications.notify(
+        mentioned,
+        "mentioned",
+        task=task,
+        actor=actor,
+        comment=comment,
+        excerpt=excerpt,
+        summary=f"{actor.name} mentioned you on {_label(task)}",
+    )
+    notifications.notify(
+        watcher_ids(task) - mentioned,
+        "commented",
+        task=task,
+        actor=actor,
+        comment=comment,
+        excerpt=excerpt,
+        summary=f"{actor.name} commented on {_label(task)}",
+    )
     webhooks.queue_event(task, "comment.created", actor, comment=comment)
 
 
 def comment_edited(member: TeamMembership, task: Task, comment: Comment, newly_mentioned: set[int]) -> None:
     actor = member.user
-    _record(task, actor.id, "comment_edited", new=one_line(comment.body, 200), comment_id=comment.id,
-            at=comment.edited_at)
-    notifications.notify(newly_mentioned, "mentioned", task=task, actor=actor, comment=comment,
-                         excerpt=comment.body[:2000], summary=f"{actor.name} mentioned you on {_label(task)}")
+    _record(
+        task,
+        actor.id,
+        "comment_edited",
+        new=one_line(comment.body, 200),
+        comment_id=comment.id,
+        at=comment.edited_at,
+    )
+    notifications.notify(
+        newly_mentioned,
+        "mentioned",
+        task=task,
+        actor=actor,
+        comment=comment,
+        excerpt=comment.body[:2000],
+        summary=f"{actor.name} mentioned you on {_label(task)}",
+    )
 
 
 def comment_deleted(member: TeamMembership, task: Task, comment: Comment) -> None:
     # The text goes with the comment (also the excerpts in its history); the history keeps only that
     # it was there and whose it was.
-    db.session.execute(update(Activity).where(Activity.comment_id == comment.id).values(new_value=None)
-                       .execution_options(synchronize_session=False))
+    db.session.execute(
+        update(Activity)
+        .where(Activity.comment_id == comment.id)
+        .values(new_value=None)
+        .execution_options(synchronize_session=False)
+    )
     _record(task, member.user_id, "comment_deleted", field="author_id", old=comment.author_id)
 
 
 def time_logged(member: TeamMembership, task: Task, entry: TimeEntry) -> None:
-    _record(task, member.user_id, "time_logged", new={"hours": entry.hours, "spent_on": entry.spent_on.isoformat(),
-                                                      "note": entry.note, "user_id": entry.user_id})
+    _record(
+        task,
+        member.user_id,
+        "time_logged",
+        new={
+            "hours": entry.hours,
+            "spent_on": entry.spent_on.isoformat(),
+            "note": entry.note,
+            "user_id": entry.user_id,
+        },
+    )
 
 
 def time_deleted(member: TeamMembership, task: Task, entry: TimeEntry) -> None:
-    _record(task, member.user_id, "time_deleted", old={"hours": entry.hours, "spent_on": entry.spent_on.isoformat(),
-                                                       "note": entry.note, "user_id": entry.user_id})
+    _record(
+        task,
+        member.user_id,
+        "time_deleted",
+        old={
+            "hours": entry.hours,
+            "spent_on": entry.spent_on.isoformat(),
+            "note": entry.note,
+            "user_id": entry.user_id,
+        },
+    )
 
 
 # Reading ---------------------------------------------------------------------------------------------
@@ -138,10 +233,14 @@ def time_deleted(member: TeamMembership, task: Task, entry: TimeEntry) -> None:
 
 def task_activity(task: Task) -> list[Activity]:
     """The task's whole history, oldest first, with actors loaded."""
-    return list(db.session.scalars(
-        select(Activity).options(joinedload(Activity.actor))
-        .where(Activity.task_id == task.id).order_by(Activity.created_at, Activity.id)
-    ))
+    return list(
+        db.session.scalars(
+            select(Activity)
+            .options(joinedload(Activity.actor))
+            .where(Activity.task_id == task.id)
+            .order_by(Activity.created_at, Activity.id)
+        )
+    )
 
 
 @dataclass(frozen=True)
@@ -151,7 +250,11 @@ class FeedFilter:
     kind: str | None = None  # one of CATEGORIES
 
     def to_args(self) -> dict[str, str]:
-        return {k: str(v) for k, v in (("person", self.person), ("category", self.category), ("kind", self.kind)) if v}
+        return {
+            k: str(v)
+            for k, v in (("person", self.person), ("category", self.category), ("kind", self.kind))
+            if v
+        }
 
 
 def parse_feed_filter(args) -> FeedFilter:
@@ -183,7 +286,8 @@ def team_feed(member: TeamMembership, f: FeedFilter, page: int = 1, per_page: in
     items = db.session.scalars(
         stmt.options(joinedload(Activity.actor), joinedload(Activity.task).joinedload(Task.category))
         .order_by(Activity.created_at.desc(), Activity.id.desc())
-        .limit(per_page).offset((page - 1) * per_page)
+        .limit(per_page)
+        .offset((page - 1) * per_page)
     ).all()
     return Page(list(items), total, page, per_page)
 
@@ -192,9 +296,17 @@ def team_feed(member: TeamMembership, f: FeedFilter, page: int = 1, per_page: in
 
 
 FIELD_LABELS = {
-    "title": "title", "description": "description", "category": "category", "status": "status",
-    "priority": "priority", "due_at": "deadline", "start_at": "start", "estimate_hours": "estimate",
-    "assignee_id": "assignee", "labels": "labels", "blocked_by": "blocked by",
+    "title": "title",
+    "description": "description",
+    "category": "category",
+    "status": "status",
+    "priority": "priority",
+    "due_at": "deadline",
+    "start_at": "start",
+    "estimate_hours": "estimate",
+    "assignee_id": "assignee",
+    "labels": "labels",
+    "blocked_by": "blocked by",
 }
 
 
@@ -214,9 +326,12 @@ class Describer:
             for value in (e.old_value, e.new_value):
                 if isinstance(value, dict) and isinstance(value.get("user_id"), int):
                     ids.add(value["user_id"])
-        users = dict(db.session.execute(select(User.id, User.name).where(User.id.in_(ids))).all()) if ids else {}
-        categories = dict(db.session.execute(
-            select(Category.slug, Category.name).where(Category.team_id == team_id)).all())
+        users = (
+            dict(db.session.execute(select(User.id, User.name).where(User.id.in_(ids))).all()) if ids else {}
+        )
+        categories = dict(
+            db.session.execute(select(Category.slug, Category.name).where(Category.team_id == team_id)).all()
+        )
         return cls(users, categories)
 
     def value(self, name: str | None, value: Any, fmt_instant) -> str:
@@ -247,7 +362,10 @@ class Describer:
             label = FIELD_LABELS.get(entry.field, entry.field)
             if entry.field == "description":
                 return "edited the description"
-            old, new = self.value(entry.field, entry.old_value, fmt_instant), self.value(entry.field, entry.new_value, fmt_instant)
+            old, new = (
+                self.value(entry.field, entry.old_value, fmt_instant),
+                self.value(entry.field, entry.new_value, fmt_instant),
+            )
             return f"changed the {label} from {old} to {new}"
         if kind == "deleted":
             return "moved the task to the trash"

@@ -1,6 +1,7 @@
 """Comments on tasks: Markdown rendered with the descriptions' sanitiser, `@name` / `@email` mentions of
 team members (linked, and notified), editable by their author for a while, deletable by the author or
 a manager."""
+
 from __future__ import annotations
 
 import re
@@ -60,7 +61,9 @@ def find_mentions(body: str, members: list[User]) -> list[Mention]:
         at = match.end()
         for handle, user in handles:
             end = at + len(handle)
-            if lowered.startswith(handle, at) and (end == len(body) or not (body[end].isalnum() or body[end] in "_@")):
+            if lowered.startswith(handle, at) and (
+                end == len(body) or not (body[end].isalnum() or body[end] in "_@")
+            ):
                 found.append(Mention(match.start(), end, user))
                 break
     return found
@@ -76,23 +79,30 @@ def render_body(body: str, mentions: list[Mention], team_id: int) -> str:
         # The link is built here, from escaped values only, and the result is sanitised once more.
         placeholders[token] = (
             f'<a class="mention" href="/teams/{team_id}/activity?person={mention.user.id}">'
-            f"{escape(body[mention.start:mention.end])}</a>"
+            f"{escape(body[mention.start : mention.end])}</a>"
         )
-        pieces += [body[last:mention.start], token]
+        pieces += [body[last : mention.start], token]
         last = mention.end
     pieces.append(body[last:])
     html = str(render_markdown("".join(pieces)))
     for token, link in placeholders.items():
         html = html.replace(token, link)
     attributes = {**ALLOWED_ATTRIBUTES, "a": {*ALLOWED_ATTRIBUTES.get("a", ()), "class"}}
-    return nh3.clean(html, tags=ALLOWED_TAGS, attributes=attributes, url_schemes={"http", "https", "mailto"},
-                     link_rel="noopener noreferrer nofollow")
+    return nh3.clean(
+        html,
+        tags=ALLOWED_TAGS,
+        attributes=attributes,
+        url_schemes={"http", "https", "mailto"},
+        link_rel="noopener noreferrer nofollow",
+    )
 
 
 def _members(team_id: int) -> list[User]:
-    return list(db.session.scalars(
-        select(User).join(TeamMembership).where(TeamMembership.team_id == team_id).order_by(User.id)
-    ))
+    return list(
+        db.session.scalars(
+            select(User).join(TeamMembership).where(TeamMembership.team_id == team_id).order_by(User.id)
+        )
+    )
 
 
 def _check_body(body: str) -> str:
@@ -109,10 +119,14 @@ def _check_body(body: str) -> str:
 
 def list_comments(task: Task) -> list[Comment]:
     """The task's comments, oldest first, with their authors."""
-    return list(db.session.scalars(
-        select(Comment).options(joinedload(Comment.author))
-        .where(Comment.task_id == task.id).order_by(Comment.created_at, Comment.id)
-    ))
+    return list(
+        db.session.scalars(
+            select(Comment)
+            .options(joinedload(Comment.author))
+            .where(Comment.task_id == task.id)
+            .order_by(Comment.created_at, Comment.id)
+        )
+    )
 
 
 def get_comment(user: User, comment_id: int) -> tuple[Comment, TeamMembership]:
@@ -137,7 +151,9 @@ def require_editable(member: TeamMembership, comment: Comment, now: datetime | N
     if comment.author_id != member.user_id:
         raise Forbidden("Only its author can edit a comment.")
     if not can_edit(member.user, comment, now):
-        raise Forbidden(f"Comments can be edited for {int(EDIT_WINDOW.total_seconds() // 60)} minutes after writing them.")
+        raise Forbidden(
+            f"Comments can be edited for {int(EDIT_WINDOW.total_seconds() // 60)} minutes after writing them."
+        )
 
 
 def can_delete(member: TeamMembership, comment: Comment) -> bool:
@@ -153,8 +169,13 @@ def add_comment(member: TeamMembership, task: Task, body: str, now: datetime | N
         raise NotFound("No such task.")
     body = _check_body(body)
     mentions = find_mentions(body, _members(task.team_id))
-    comment = Comment(task_id=task.id, author_id=member.user_id, body=body,
-                      body_html=render_body(body, mentions, task.team_id), created_at=now or utcnow())
+    comment = Comment(
+        task_id=task.id,
+        author_id=member.user_id,
+        body=body,
+        body_html=render_body(body, mentions, task.team_id),
+        created_at=now or utcnow(),
+    )
     db.session.add(comment)
     db.session.flush()
     activity.comment_added(member, task, comment, {m.user.id for m in mentions})
@@ -170,7 +191,11 @@ def edit_comment(member: TeamMembership, comment: Comment, body: str, now: datet
     members = _members(comment.task.team_id)
     before = {m.user.id for m in find_mentions(comment.body, members)}
     mentions = find_mentions(body, members)
-    comment.body, comment.body_html, comment.edited_at = body, render_body(body, mentions, comment.task.team_id), now
+    comment.body, comment.body_html, comment.edited_at = (
+        body,
+        render_body(body, mentions, comment.task.team_id),
+        now,
+    )
     activity.comment_edited(member, comment.task, comment, {m.user.id for m in mentions} - before)
     db.session.commit()
     return comment

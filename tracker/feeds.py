@@ -1,6 +1,7 @@
 """Calendar feeds (RFC 5545): a secret URL per user with the deadlines assigned to them, and one per
 membership with all the team's deadlines. Deadlines are UTC instants, so every calendar application
 shows them in its own zone. Rotating the secrets makes the old URLs answer 404."""
+
 from __future__ import annotations
 
 import secrets
@@ -37,10 +38,15 @@ def feed_url(secret: str) -> str:
 def feed_urls(user: User) -> FeedUrls:
     """The user's feed URLs, creating the secrets the first time (and for teams joined since)."""
     feeds = list(db.session.scalars(select(CalendarFeed).where(CalendarFeed.user_id == user.id)))
-    memberships = list(db.session.scalars(
-        select(TeamMembership).options(joinedload(TeamMembership.team))
-        .where(TeamMembership.user_id == user.id).join(Team).order_by(Team.name)
-    ))
+    memberships = list(
+        db.session.scalars(
+            select(TeamMembership)
+            .options(joinedload(TeamMembership.team))
+            .where(TeamMembership.user_id == user.id)
+            .join(Team)
+            .order_by(Team.name)
+        )
+    )
     by_team = {f.team_id: f for f in feeds}
     created = False
     for team_id in [None] + [m.team_id for m in memberships]:
@@ -68,9 +74,13 @@ def rotate(user: User) -> FeedUrls:
 def calendar_for(secret: str, now: datetime | None = None) -> bytes:
     """The iCalendar document a secret stands for; NotFound for an unknown (or rotated) secret, and for
     a team feed whose owner has left the team."""
-    feed = db.session.scalar(
-        select(CalendarFeed).options(joinedload(CalendarFeed.user)).where(CalendarFeed.secret == secret)
-    ) if secret else None
+    feed = (
+        db.session.scalar(
+            select(CalendarFeed).options(joinedload(CalendarFeed.user)).where(CalendarFeed.secret == secret)
+        )
+        if secret
+        else None
+    )
     if feed is None:
         raise NotFound("No such calendar.")
     query = (
@@ -81,12 +91,17 @@ def calendar_for(secret: str, now: datetime | None = None) -> bytes:
     )
     if feed.team_id is None:
         # Only teams the user is still in.
-        query = query.join(TeamMembership, (TeamMembership.team_id == Task.team_id)
-                           & (TeamMembership.user_id == feed.user_id)).where(Task.assignee_id == feed.user_id)
+        query = query.join(
+            TeamMembership,
+            (TeamMembership.team_id == Task.team_id) & (TeamMembership.user_id == feed.user_id),
+        ).where(Task.assignee_id == feed.user_id)
         name = f"Tracker: deadlines of {feed.user.name}"
     else:
-        member = db.session.scalar(select(TeamMembership).options(joinedload(TeamMembership.team)).where(
-            TeamMembership.team_id == feed.team_id, TeamMembership.user_id == feed.user_id))
+        member = db.session.scalar(
+            select(TeamMembership)
+            .options(joinedload(TeamMembership.team))
+            .where(TeamMembership.team_id == feed.team_id, TeamMembership.user_id == feed.user_id)
+        )
         if member is None:
             raise NotFound("No such calendar.")
         query = query.where(Task.team_id == feed.team_id)
@@ -110,12 +125,17 @@ def build_calendar(name: str, tasks: list[Task], now: datetime) -> bytes:
         event.add("dtstamp", now)
         event.add("dtstart", task.due_at)
         event.add("summary", f"#{task.id} {one_line(task.title, 300)}")  # a summary is one line
-        event.add("description", "\n".join([
-            f"Team: {task.team.name}",
-            f"Status: {task.status.replace('_', ' ')} · priority {task.priority}",
-            f"Assignee: {task.assignee.name if task.assignee else 'unassigned'}",
-            url,
-        ]))
+        event.add(
+            "description",
+            "\n".join(
+                [
+                    f"Team: {task.team.name}",
+                    f"Status: {task.status.replace('_', ' ')} · priority {task.priority}",
+                    f"Assignee: {task.assignee.name if task.assignee else 'unassigned'}",
+                    url,
+                ]
+            ),
+        )
         event.add("url", url)
         event.add("categories", [task.category.name])
         event.add("last-modified", task.updated_at)

@@ -1,5 +1,6 @@
 """Email: queued in the outbox with the change that causes it, sent over SMTP after commit, and the
 daily digest of what is overdue or due today, written at 08:00 in each user's own time zone."""
+
 from __future__ import annotations
 
 import logging
@@ -135,12 +136,18 @@ def send_digests(now: datetime | None = None) -> int:
         return 0
     now = now or utcnow()
     done_today = {
-        (user_id, day) for user_id, day in db.session.execute(
-            select(DigestRun.user_id, DigestRun.local_date).where(DigestRun.local_date >= (now - timedelta(days=1)).date())
+        (user_id, day)
+        for user_id, day in db.session.execute(
+            select(DigestRun.user_id, DigestRun.local_date).where(
+                DigestRun.local_date >= (now - timedelta(days=1)).date()
+            )
         )
     }
-    users = [u for u in db.session.scalars(select(User).order_by(User.id))
-             if (day := digest_due(u, now)) and (u.id, day) not in done_today]
+    users = [
+        u
+        for u in db.session.scalars(select(User).order_by(User.id))
+        if (day := digest_due(u, now)) and (u.id, day) not in done_today
+    ]
     if not users:
         return 0
     # Every open, assigned task due before the end of tomorrow (UTC) in one query; each user's own
@@ -148,10 +155,18 @@ def send_digests(now: datetime | None = None) -> int:
     horizon = now + timedelta(days=2)
     tasks = db.session.scalars(
         select(Task)
-        .join(TeamMembership, (TeamMembership.team_id == Task.team_id) & (TeamMembership.user_id == Task.assignee_id))
+        .join(
+            TeamMembership,
+            (TeamMembership.team_id == Task.team_id) & (TeamMembership.user_id == Task.assignee_id),
+        )
         .options(joinedload(Task.team))
-        .where(Task.assignee_id.in_([u.id for u in users]), Task.status != "done",
-               Task.deleted_at.is_(None), Task.due_at.is_not(None), Task.due_at < horizon)
+        .where(
+            Task.assignee_id.in_([u.id for u in users]),
+            Task.status != "done",
+            Task.deleted_at.is_(None),
+            Task.due_at.is_not(None),
+            Task.due_at < horizon,
+        )
         .order_by(Task.due_at, Task.id)
     ).all()
     wants_digest = channels([u.id for u in users], "digest")

@@ -1,5 +1,6 @@
 """In-app notifications and the per-kind choice of channel (in-app, email, both, none); the scheduled
 ones too: a deadline of yours within 24 hours, and a task of yours the forecast puts at risk."""
+
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
@@ -54,20 +55,30 @@ DUE_SOON = timedelta(hours=24)
 
 def preferences(user: User) -> dict[str, str]:
     """The user's channel for every kind (defaults filled in)."""
-    stored = dict(db.session.execute(
-        select(NotificationPreference.kind, NotificationPreference.channel)
-        .where(NotificationPreference.user_id == user.id)
-    ).all())
+    stored = dict(
+        db.session.execute(
+            select(NotificationPreference.kind, NotificationPreference.channel).where(
+                NotificationPreference.user_id == user.id
+            )
+        ).all()
+    )
     return {kind: stored.get(kind, DEFAULT_CHANNELS[kind]) for kind in PREFERENCE_KINDS}
 
 
 def channels(user_ids: Iterable[int], kind: str) -> dict[int, str]:
     """Each user's channel for one kind, in one query."""
     user_ids = list(user_ids)
-    stored = dict(db.session.execute(
-        select(NotificationPreference.user_id, NotificationPreference.channel)
-        .where(NotificationPreference.user_id.in_(user_ids), NotificationPreference.kind == kind)
-    ).all()) if user_ids else {}
+    stored = (
+        dict(
+            db.session.execute(
+                select(NotificationPreference.user_id, NotificationPreference.channel).where(
+                    NotificationPreference.user_id.in_(user_ids), NotificationPreference.kind == kind
+                )
+            ).all()
+        )
+        if user_ids
+        else {}
+    )
     return {user_id: stored.get(user_id, DEFAULT_CHANNELS[kind]) for user_id in user_ids}
 
 
@@ -82,8 +93,12 @@ def set_preferences(user: User, choices: Mapping[str, str]) -> dict[str, str]:
             errors[kind] = [f"Choose one of: {', '.join(allowed)}."]
     if errors:
         raise Invalid(errors)
-    stored = {p.kind: p for p in db.session.scalars(
-        select(NotificationPreference).where(NotificationPreference.user_id == user.id))}
+    stored = {
+        p.kind: p
+        for p in db.session.scalars(
+            select(NotificationPreference).where(NotificationPreference.user_id == user.id)
+        )
+    }
     for kind, channel in choices.items():
         if kind in stored:
             stored[kind].channel = channel
@@ -124,16 +139,27 @@ def notify(
     for user in users:
         channel = chosen[user.id]
         if channel in ("in_app", "both"):
-            db.session.add(Notification(
-                user_id=user.id, kind=kind, task_id=task.id, actor_id=actor.id if actor else None,
-                comment_id=comment.id if comment else None, summary=one_line(summary, 300),
-                created_at=now,
-            ))
+            db.session.add(
+                Notification(
+                    user_id=user.id,
+                    kind=kind,
+                    task_id=task.id,
+                    actor_id=actor.id if actor else None,
+                    comment_id=comment.id if comment else None,
+                    summary=one_line(summary, 300),
+                    created_at=now,
+                )
+            )
         if channel in ("email", "both"):
             queue_email(
-                user, summary, "notification",
-                summary=summary, excerpt=excerpt, task_title=f"#{task.id} {one_line(task.title)}",
-                due=local_time(task.due_at, user.timezone), status=task.status.replace("_", " "),
+                user,
+                summary,
+                "notification",
+                summary=summary,
+                excerpt=excerpt,
+                task_title=f"#{task.id} {one_line(task.title)}",
+                due=local_time(task.due_at, user.timezone),
+                status=task.status.replace("_", " "),
                 task_url=absolute_url(f"/tasks/{task.id}"),
                 settings_url=absolute_url("/settings/notifications"),
             )
@@ -147,7 +173,8 @@ def notify(
 
 def unread_count(user: User) -> int:
     return db.session.scalar(
-        select(func.count()).select_from(Notification)
+        select(func.count())
+        .select_from(Notification)
         .where(Notification.user_id == user.id, Notification.read_at.is_(None))
     )
 
@@ -166,7 +193,8 @@ def list_notifications(user: User, *, unread_only: bool = False, page: int = 1, 
         .options(joinedload(Notification.actor), joinedload(Notification.task))
         .where(*where)
         .order_by(Notification.created_at.desc(), Notification.id.desc())
-        .limit(per_page).offset((page - 1) * per_page)
+        .limit(per_page)
+        .offset((page - 1) * per_page)
     ).all()
     return Page(list(items), total, page, per_page)
 
@@ -177,7 +205,9 @@ def mark_read(user: User, ids: Iterable[int] | None = None, now: datetime | None
     if ids is not None:
         ids = [i for i in ids if isinstance(i, int) and not isinstance(i, bool)]
         stmt = stmt.where(Notification.id.in_(ids))
-    result = db.session.execute(stmt.values(read_at=now or utcnow()).execution_options(synchronize_session=False))
+    result = db.session.execute(
+        stmt.values(read_at=now or utcnow()).execution_options(synchronize_session=False)
+    )
     db.session.commit()
     return result.rowcount
 
@@ -193,7 +223,10 @@ def scan_deadlines(now: datetime | None = None) -> dict[str, int]:
     now = now or utcnow()
     open_tasks = db.session.scalars(
         select(Task)
-        .join(TeamMembership, (TeamMembership.team_id == Task.team_id) & (TeamMembership.user_id == Task.assignee_id))
+        .join(
+            TeamMembership,
+            (TeamMembership.team_id == Task.team_id) & (TeamMembership.user_id == Task.assignee_id),
+        )
         .options(joinedload(Task.assignee))
         .where(Task.status != "done", Task.deleted_at.is_(None), Task.due_at.is_not(None))
         .order_by(Task.id)
@@ -206,17 +239,26 @@ def scan_deadlines(now: datetime | None = None) -> dict[str, int]:
             candidates.append(("due_soon", task, f"due_soon:{task.id}:{task.assignee_id}:{deadline}"))
         if predicted.at_risk(task.id):
             candidates.append(("at_risk", task, f"at_risk:{task.id}:{task.assignee_id}:{deadline}"))
-    sent = set(db.session.execute(
-        select(ReminderSent.user_id, ReminderSent.key)
-        .where(ReminderSent.key.in_([key for _, _, key in candidates]))
-    ).all()) if candidates else set()
+    sent = (
+        set(
+            db.session.execute(
+                select(ReminderSent.user_id, ReminderSent.key).where(
+                    ReminderSent.key.in_([key for _, _, key in candidates])
+                )
+            ).all()
+        )
+        if candidates
+        else set()
+    )
     counts = {"due_soon": 0, "at_risk": 0}
     for kind, task, key in candidates:
         user = task.assignee
         if (user.id, key) in sent:
             continue
         if kind == "due_soon":
-            summary = f"#{task.id} {one_line(task.title, 120)} is due {local_time(task.due_at, user.timezone)}"
+            summary = (
+                f"#{task.id} {one_line(task.title, 120)} is due {local_time(task.due_at, user.timezone)}"
+            )
         else:
             summary = f"#{task.id} {one_line(task.title, 120)} is at risk of missing its deadline"
         if notify([user.id], kind, task=task, actor=None, summary=summary, now=now):

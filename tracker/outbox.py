@@ -2,6 +2,7 @@
 change that caused them and sent only once it commits, so a rolled-back change sends nothing and a
 failing mail or web server never loses or blocks the change; failures are retried with backoff by
 `flask --app tracker deliver` (run it from cron)."""
+
 from __future__ import annotations
 
 import logging
@@ -100,26 +101,35 @@ def deliver_due(now: datetime | None = None) -> dict[str, int]:
     """Send every queued email and webhook call whose next attempt is due (what `flask deliver` runs)."""
     now = now or utcnow()
     emails = db.session.scalars(
-        select(OutboxEmail.id).where(
+        select(OutboxEmail.id)
+        .where(
             OutboxEmail.sent_at.is_(None), OutboxEmail.failed_at.is_(None), OutboxEmail.next_attempt_at <= now
-        ).order_by(OutboxEmail.id)
+        )
+        .order_by(OutboxEmail.id)
     ).all()
     calls = db.session.scalars(
-        select(WebhookDelivery.id).where(
-            WebhookDelivery.status == "pending", WebhookDelivery.next_attempt_at <= now
-        ).order_by(WebhookDelivery.id)
+        select(WebhookDelivery.id)
+        .where(WebhookDelivery.status == "pending", WebhookDelivery.next_attempt_at <= now)
+        .order_by(WebhookDelivery.id)
     ).all()
     db.session.rollback()  # end the read transaction before the sends
-    return deliver(current_app._get_current_object(),
-                   [("mail", i) for i in emails] + [("webhook", i) for i in calls], now)
+    return deliver(
+        current_app._get_current_object(),
+        [("mail", i) for i in emails] + [("webhook", i) for i in calls],
+        now,
+    )
 
 
 def claim(session: Session, model, row_id: int, now: datetime, *pending) -> bool:
     """Take a row for sending, atomically, so two senders (a thread and cron) never send it twice."""
     result = session.execute(
         update(model)
-        .where(model.id == row_id, model.next_attempt_at <= now, *pending,
-               or_(model.locked_until.is_(None), model.locked_until < now))
+        .where(
+            model.id == row_id,
+            model.next_attempt_at <= now,
+            *pending,
+            or_(model.locked_until.is_(None), model.locked_until < now),
+        )
         .values(locked_until=now + LOCK)
         .execution_options(synchronize_session=False)
     )

@@ -1,5 +1,6 @@
 """Who follows a task: its reporter, its assignee, whoever comments on it and whoever clicks "watch".
 Watchers hear about status and deadline changes and about comments."""
+
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -16,30 +17,38 @@ def add_watchers(task: Task, user_ids: Iterable[int | None]) -> None:
     if not wanted:
         return
     pending = {w.user_id for w in db.session.new if isinstance(w, TaskWatcher) and w.task_id == task.id}
-    existing = set(db.session.scalars(
-        select(TaskWatcher.user_id).where(TaskWatcher.task_id == task.id, TaskWatcher.user_id.in_(wanted))
-    ))
+    existing = set(
+        db.session.scalars(
+            select(TaskWatcher.user_id).where(TaskWatcher.task_id == task.id, TaskWatcher.user_id.in_(wanted))
+        )
+    )
     for user_id in sorted(wanted - existing - pending):
         db.session.add(TaskWatcher(task_id=task.id, user_id=user_id))
 
 
 def watcher_ids(task: Task) -> set[int]:
     """Watchers who are still members of the task's team."""
-    return set(db.session.scalars(
-        select(TaskWatcher.user_id)
-        .join(TeamMembership, TeamMembership.user_id == TaskWatcher.user_id)
-        .where(TaskWatcher.task_id == task.id, TeamMembership.team_id == task.team_id)
-    ))
+    return set(
+        db.session.scalars(
+            select(TaskWatcher.user_id)
+            .join(TeamMembership, TeamMembership.user_id == TaskWatcher.user_id)
+            .where(TaskWatcher.task_id == task.id, TeamMembership.team_id == task.team_id)
+        )
+    )
 
 
 def watchers_of(task: Task) -> list[User]:
-    return list(db.session.scalars(
-        select(User)
-        .join(TaskWatcher, TaskWatcher.user_id == User.id)
-        .join(TeamMembership, (TeamMembership.user_id == User.id) & (TeamMembership.team_id == task.team_id))
-        .where(TaskWatcher.task_id == task.id)
-        .order_by(User.name)
-    ))
+    return list(
+        db.session.scalars(
+            select(User)
+            .join(TaskWatcher, TaskWatcher.user_id == User.id)
+            .join(
+                TeamMembership, (TeamMembership.user_id == User.id) & (TeamMembership.team_id == task.team_id)
+            )
+            .where(TaskWatcher.task_id == task.id)
+            .order_by(User.name)
+        )
+    )
 
 
 def is_watching(user: User, task: Task) -> bool:

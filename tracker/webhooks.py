@@ -2,6 +2,7 @@
 and sent after it commits, retried with backoff, logged for managers. URLs that resolve to loopback,
 private, link-local or cloud-metadata addresses are refused (server-side request forgery) unless the
 WEBHOOKS_ALLOW_PRIVATE setting is on; the check is repeated at every send, against the address used."""
+
 from __future__ import annotations
 
 import hashlib
@@ -69,10 +70,14 @@ def resolve(url: str) -> tuple[str, int, list[str]]:
     if not current_app.config.get("WEBHOOKS_ALLOW_PRIVATE"):
         blocked = [a for a in addresses if not _public(ipaddress.ip_address(a.split("%")[0]))]
         if blocked:
-            raise Invalid({"url": [
-                f"“{host}” resolves to {', '.join(blocked)}: webhooks may not call loopback, private, "
-                "link-local or metadata addresses."
-            ]})
+            raise Invalid(
+                {
+                    "url": [
+                        f"“{host}” resolves to {', '.join(blocked)}: webhooks may not call loopback, "
+                        "private, link-local or metadata addresses."
+                    ]
+                }
+            )
     return host, port, addresses
 
 
@@ -81,7 +86,9 @@ def resolve(url: str) -> tuple[str, int, list[str]]:
 
 def list_webhooks(member: TeamMembership) -> list[Webhook]:
     require_role(member, "manager", "manage webhooks")
-    return list(db.session.scalars(select(Webhook).where(Webhook.team_id == member.team_id).order_by(Webhook.id)))
+    return list(
+        db.session.scalars(select(Webhook).where(Webhook.team_id == member.team_id).order_by(Webhook.id))
+    )
 
 
 def _check_events(events: Iterable[str]) -> list[str]:
@@ -92,7 +99,9 @@ def _check_events(events: Iterable[str]) -> list[str]:
     return events
 
 
-def create_webhook(member: TeamMembership, url: str, events: Iterable[str], secret: str | None = None) -> Webhook:
+def create_webhook(
+    member: TeamMembership, url: str, events: Iterable[str], secret: str | None = None
+) -> Webhook:
     """A new webhook (manager+). Without a secret one is generated; read it back from the webhook."""
     require_role(member, "manager", "manage webhooks")
     url = (url or "").strip()
@@ -107,11 +116,14 @@ def create_webhook(member: TeamMembership, url: str, events: Iterable[str], secr
         errors.update(exc.errors)
     secret = (secret or "").strip() or secrets.token_hex(32)
     if not SECRET_MIN <= len(secret) <= SECRET_MAX:
-        errors["secret"] = [f"Use {SECRET_MIN} to {SECRET_MAX} characters, or leave it empty for a generated one."]
+        errors["secret"] = [
+            f"Use {SECRET_MIN} to {SECRET_MAX} characters, or leave it empty for a generated one."
+        ]
     if errors:
         raise Invalid(errors)
-    webhook = Webhook(team_id=member.team_id, url=url, secret=secret, events=",".join(events),
-                      created_by_id=member.user_id)
+    webhook = Webhook(
+        team_id=member.team_id, url=url, secret=secret, events=",".join(events), created_by_id=member.user_id
+    )
     db.session.add(webhook)
     db.session.commit()
     return webhook
@@ -149,23 +161,33 @@ def delete_webhook(member: TeamMembership, webhook: Webhook) -> None:
 def recent_deliveries(member: TeamMembership, limit: int = 50) -> list[WebhookDelivery]:
     """The team's latest deliveries, newest first (the delivery log)."""
     require_role(member, "manager", "see webhook deliveries")
-    return list(db.session.scalars(
-        select(WebhookDelivery).join(Webhook)
-        .where(Webhook.team_id == member.team_id)
-        .order_by(WebhookDelivery.created_at.desc(), WebhookDelivery.id.desc())
-        .limit(limit)
-    ))
+    return list(
+        db.session.scalars(
+            select(WebhookDelivery)
+            .join(Webhook)
+            .where(Webhook.team_id == member.team_id)
+            .order_by(WebhookDelivery.created_at.desc(), WebhookDelivery.id.desc())
+            .limit(limit)
+        )
+    )
 
 
 # Queueing (part of the change's transaction) -----------------------------------------------------------
 
 
-def queue_event(task: Task, event: str, actor: User | None, *, changes: dict | None = None,
-                comment: Comment | None = None) -> list[WebhookDelivery]:
+def queue_event(
+    task: Task, event: str, actor: User | None, *, changes: dict | None = None, comment: Comment | None = None
+) -> list[WebhookDelivery]:
     """Queue `event` for every active webhook of the task's team that wants it."""
-    hooks = [w for w in db.session.scalars(
-        select(Webhook).where(Webhook.team_id == task.team_id, Webhook.active.is_(True)).order_by(Webhook.id)
-    ) if event in w.event_list]
+    hooks = [
+        w
+        for w in db.session.scalars(
+            select(Webhook)
+            .where(Webhook.team_id == task.team_id, Webhook.active.is_(True))
+            .order_by(Webhook.id)
+        )
+        if event in w.event_list
+    ]
     if not hooks:
         return []
     from .activity import plain
@@ -182,11 +204,17 @@ def queue_event(task: Task, event: str, actor: User | None, *, changes: dict | N
         payload["changes"] = changes
     if comment is not None:
         payload["comment"] = {
-            "id": comment.id, "task_id": comment.task_id, "author_id": comment.author_id,
-            "body": comment.body, "body_html": comment.body_html, "created_at": plain(comment.created_at),
+            "id": comment.id,
+            "task_id": comment.task_id,
+            "author_id": comment.author_id,
+            "body": comment.body,
+            "body_html": comment.body_html,
+            "created_at": plain(comment.created_at),
         }
     body = json.dumps(payload, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
-    deliveries = [WebhookDelivery(webhook_id=w.id, event=event, body=body, next_attempt_at=utcnow()) for w in hooks]
+    deliveries = [
+        WebhookDelivery(webhook_id=w.id, event=event, body=body, next_attempt_at=utcnow()) for w in hooks
+    ]
     db.session.add_all(deliveries)
     db.session.flush()
     for delivery in deliveries:
@@ -263,11 +291,21 @@ def send_delivery(session: Session, delivery_id: int, now: datetime) -> bool:
         error = f"{type(exc).__name__}: {exc}"
     if error is None:
         delivery.attempts += 1
-        delivery.status, delivery.delivered_at, delivery.locked_until, delivery.last_error = "delivered", now, None, None
+        delivery.status, delivery.delivered_at, delivery.locked_until, delivery.last_error = (
+            "delivered",
+            now,
+            None,
+            None,
+        )
     else:
         if outbox.record_failure(delivery, now, error):
             delivery.status = "failed"
-        log.warning("webhook delivery %s to %s failed (attempt %s): %s", delivery.id, webhook.url,
-                    delivery.attempts, error)
+        log.warning(
+            "webhook delivery %s to %s failed (attempt %s): %s",
+            delivery.id,
+            webhook.url,
+            delivery.attempts,
+            error,
+        )
     session.commit()
     return error is None

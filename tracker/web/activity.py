@@ -1,4 +1,5 @@
 """The team's activity feed, filterable by person, task category and kind of activity."""
+
 from __future__ import annotations
 
 from flask import Blueprint, render_template, request
@@ -24,8 +25,14 @@ def feed(team_id: int):
     result = activity.team_feed(member, feed_filter, int(page) if page.isdigit() else 1)
     describe = activity.Describer.for_entries(result.items, team_id)
     return render_template(
-        "activity/feed.html", member=member, team=member.team, page=result, feed_filter=feed_filter,
+        "activity/feed.html",
+        member=member,
+        team=member.team,
+        page=result,
+        feed_filter=feed_filter,
         entries=[(entry, describe.sentence(entry, localtime)) for entry in result.items],
-        members=teams.members_of(member.team), categories=teams.all_categories(team_id),
-        kinds=activity.CATEGORIES, filter_error=error,
+        members=teams.members_of(member.team),
+        categories=teams.all_categories(team_id),
+        kinds=activity.CATEGORIES,
+        filter_error=error,
     ), 422 if error else 200

@@ -1,4 +1,5 @@
 """Calendar feeds: the secret .ics URLs (no login: the secret is the key) and their settings page."""
+
 from __future__ import annotations
 
 from flask import Blueprint, Response, flash, redirect, render_template, url_for
@@ -31,5 +32,8 @@ def settings():
 @login_required
 def rotate():
     feeds.rotate(current_user)
-    flash("New calendar addresses are ready; the old ones no longer work. Subscribe again with these.", "success")
+    flash(
+        "New calendar addresses are ready; the old ones no longer work. Subscribe again with these.",
+        "success",
+    )
     return redirect(url_for("calendar.settings"))

@@ -1,4 +1,5 @@
 """Comments, watching and the task's history on the task page."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -91,8 +92,9 @@ def edit(comment_id: int):
             return redirect(url_for("tasks.show", task_id=comment.task_id, _anchor=f"comment-{comment.id}"))
     else:
         comments.require_editable(member, comment)  # say so before they type
-    return render_template("comments/edit.html", comment=comment, form=form, member=member,
-                           team=member.team), 422 if form.errors else 200
+    return render_template(
+        "comments/edit.html", comment=comment, form=form, member=member, team=member.team
+    ), 422 if form.errors else 200
 
 
 @bp.post("/comments/<int:comment_id>/delete")

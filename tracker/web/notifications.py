@@ -1,5 +1,6 @@
 """The notifications page, marking them read, the unread count in the navigation, and the per-kind
 choice of channel in the user's settings."""
+
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
@@ -32,8 +33,9 @@ def require_login():
 def index():
     unread_only = request.args.get("unread") == "1"
     page = request.args.get("page", "1")
-    result = notifications.list_notifications(current_user, unread_only=unread_only,
-                                              page=int(page) if page.isdigit() else 1)
+    result = notifications.list_notifications(
+        current_user, unread_only=unread_only, page=int(page) if page.isdigit() else 1
+    )
     return render_template("notifications/index.html", page=result, unread_only=unread_only)
 
 
@@ -43,7 +45,7 @@ def mark_read():
     raw = request.form.get("id", "")
     marked = notifications.mark_read(current_user, [int(raw)] if raw.isdigit() else None)
     target = request.form.get("next", "")
-    if target.startswith("/tasks/") and target[len("/tasks/"):].isdigit():
+    if target.startswith("/tasks/") and target[len("/tasks/") :].isdigit():
         return redirect(target)
     if not raw:
         flash(f"{marked} notification{'s' if marked != 1 else ''} marked read.", "success")
@@ -54,7 +56,11 @@ def mark_read():
 def settings():
     status = 200
     if request.method == "POST":
-        choices = {kind: request.form.get(kind, "") for kind in notifications.PREFERENCE_KINDS if kind in request.form}
+        choices = {
+            kind: request.form.get(kind, "")
+            for kind in notifications.PREFERENCE_KINDS
+            if kind in request.form
+        }
         try:
             notifications.set_preferences(current_user, choices)
         except Invalid as exc:
@@ -66,8 +72,12 @@ def settings():
             flash("Your notification settings are saved.", "success")
             return redirect(url_for("notifications.settings"))
     return render_template(
-        "notifications/settings.html", preferences=notifications.preferences(current_user),
-        kinds=notifications.PREFERENCE_KINDS, labels=notifications.KIND_LABELS,
-        channels=NOTIFICATION_CHANNELS, digest_channels=notifications.DIGEST_CHANNELS,
-        channel_labels=CHANNEL_LABELS, mail_enabled=mail_enabled(),
+        "notifications/settings.html",
+        preferences=notifications.preferences(current_user),
+        kinds=notifications.PREFERENCE_KINDS,
+        labels=notifications.KIND_LABELS,
+        channels=NOTIFICATION_CHANNELS,
+        digest_channels=notifications.DIGEST_CHANNELS,
+        channel_labels=CHANNEL_LABELS,
+        mail_enabled=mail_enabled(),
     ), status

@@ -1,4 +1,5 @@
 """A team's outgoing webhooks and their delivery log (managers and owners)."""
+
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
@@ -41,11 +42,18 @@ def index(team_id: int):
         except Invalid as exc:
             apply_errors(form, exc)
         else:
-            flash(f"Webhook added. Its secret is {webhook.secret} — verify the X-Tracker-Signature header with it.",
-                  "success")
+            flash(
+                f"Webhook added. Its secret is {webhook.secret} — "
+                "verify the X-Tracker-Signature header with it.",
+                "success",
+            )
             return redirect(url_for("webhooks.index", team_id=team_id))
     return render_template(
-        "webhooks/index.html", member=member, team=member.team, webhooks=hooks, form=form,
+        "webhooks/index.html",
+        member=member,
+        team=member.team,
+        webhooks=hooks,
+        form=form,
         deliveries=webhooks.recent_deliveries(member),
     ), 422 if form.errors else 200
 
