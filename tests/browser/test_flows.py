@@ -190,7 +190,7 @@ def test_log_time_on_a_task_and_see_it_in_my_week(live_server, page):
     with live_server.data():
         assert db.session.query(TimeEntry).filter_by(task_id=w["task"]).one().hours == 1.5
 
-    page.get_by_role("link", name="My time").click()
+    page.goto("/my-time")
     expect(page.get_by_role("heading", name="My time")).to_be_visible()
     expect(page.locator("main")).to_contain_text("1.5")
     expect(page.locator("main")).to_contain_text("Tune slow invoice query")

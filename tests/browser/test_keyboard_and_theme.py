@@ -62,7 +62,7 @@ def test_shortcuts_go_to_the_common_places(team, page):
 
 
 TAB_PAGES = {  # page: controls that must be among those Tab reaches
-    "/teams/{team}/tasks": ("Skip to content", "My work", "Dark", "Board", "New task", "Filter"),
+    "/teams/{team}/tasks": ("Skip to content", "Teams", "Dark", "Board", "New task", "Filter"),
     "/teams/{team}/board": ("Filter", "Move"),
     "/tasks/{task}": ("Edit", "Move to trash", "Log time", "Stop watching", "Comment"),
     "/my-work": ("Set",),
