@@ -10,7 +10,7 @@ import pytest
 from conftest import add_to_team, login, make_task, make_team, make_user, membership
 from sqlalchemy import select
 
-from tracker import comments, watchers
+from tracker import comments, tasks, watchers
 from tracker.errors import Forbidden, Invalid, NotFound
 from tracker.extensions import db
 from tracker.models import Comment, Notification, utcnow
@@ -237,10 +237,8 @@ def test_two_people_across_time_zones_work_on_one_task(client, app):
     # 09:00 on 1 Dec in Tokyo is 19:00 on 30 Nov in New York.
     assert "30 Nov 19:00" in page and "@Nora</a> can you take this" in page
     client.post(f"/tasks/{task_id}/comments", data={"body": "Yes, @Kenji. Moving it to in progress."})
-    from tracker import tasks as task_domain
-
-    task, nora_m = task_domain.get_task(nora, task_id)
-    task_domain.update_task(nora_m, task, {"status": "in_progress"})
+    task, nora_m = tasks.get_task(nora, task_id)
+    tasks.update_task(nora_m, task, {"status": "in_progress"})
     client.post("/logout")
 
     login(client, kenji)
@@ -249,3 +247,30 @@ def test_two_people_across_time_zones_work_on_one_task(client, app):
     page = client.get(task_url).get_data(as_text=True)
     assert "01 Dec 09:00" in page and 'Yes, <a class="mention"' in page
     assert "Nora</strong> changed the status from todo to in progress" in page
+
+
+def test_task_page_queries_do_not_grow_with_comments_and_history(client, crew):
+    from sqlalchemy import event
+
+    login(client, crew["member"])
+
+    def count_queries():
+        statements = []
+
+        def listener(*args):
+            statements.append(1)
+
+        event.listen(db.engine, "before_cursor_execute", listener)
+        try:
+            assert client.get(f"/tasks/{crew['task'].id}").status_code == 200
+        finally:
+            event.remove(db.engine, "before_cursor_execute", listener)
+        return len(statements)
+
+    comments.add_comment(crew["owner_m"], crew["task"], "One @Mia")
+    few = count_queries()
+    for i in range(8):
+        member = (crew["owner_m"], crew["manager_m"], crew["member_m"])[i % 3]
+        comments.add_comment(member, crew["task"], f"Note {i} for @Olga and @Manu")
+        tasks.update_task(member, crew["task"], {"priority": ("high", "low")[i % 2]})
+    assert count_queries() == few
