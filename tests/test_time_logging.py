@@ -1,12 +1,12 @@
 """Logging time on tasks (tracker/timelog.py): the rules every surface shares."""
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-
 from conftest import make_task, make_team, make_user, membership
+
 from tracker import timelog
 from tracker.errors import Forbidden, Invalid, NotFound
 from tracker.models import utcnow
@@ -36,7 +36,7 @@ def test_the_day_may_be_tomorrow_but_not_later_in_the_members_zone(setup):
         timelog.log_time(member, task, 1, today + timedelta(days=2))
     assert set(exc.value.errors) == {"spent_on"}
     with pytest.raises(Invalid):
-        timelog.log_time(member, task, 1, datetime(2026, 11, 20, tzinfo=timezone.utc))
+        timelog.log_time(member, task, 1, datetime(2026, 11, 20, tzinfo=UTC))
 
 
 def test_entries_are_listed_by_day_and_rounded(setup):
