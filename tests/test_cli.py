@@ -155,7 +155,7 @@ def crawl(client, starts: list[str], per_pattern: int = 3, limit: int = 400) -> 
         for href in re.findall(r'href="([^"#]+)"', response.get_data(as_text=True)):
             href = urljoin(url, href.replace("&amp;", "&"))
             parts = urlsplit(href)
-            if parts.netloc or SKIP.match(parts.path):
+            if parts.scheme not in ("", "http") or parts.netloc not in ("", "localhost") or SKIP.match(parts.path):
                 continue
             shape = pattern(parts.path) + ("?" + "&".join(sorted(re.findall(r"(\w+)=", parts.query))) if
                                            parts.query else "")

@@ -426,6 +426,7 @@ def test_the_list_page_runs_the_same_number_of_queries_for_10_and_200_tasks(clie
     login(client, crew["owner"])
     url = f"/teams/{crew['team_id']}/tasks{query}"
     add_tasks(crew, 10)
+    client.get(url)  # warm up: nothing first-request-only may count against either size
     small = count_queries(client, url)
     add_tasks(crew, 190)
     large = count_queries(client, url)
