@@ -13,7 +13,7 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 from werkzeug.serving import WSGIRequestHandler, make_server
 
-from tracker import timelog, tokens
+from tracker import comments, timelog, tokens
 from tracker.api.spec import openapi_document
 from tracker.extensions import db
 from tracker.tasks import move_to_trash
@@ -156,24 +156,27 @@ class QuietHandler(WSGIRequestHandler):
 
 @pytest.fixture
 def live_api(database):
-    """The app on 127.0.0.1 (a thread), with a seeded team and a token for its owner."""
-    app = build_app(database, API_RATE_LIMIT="100000 per minute")
+    """The app on 127.0.0.1 (a thread), with a seeded team and a token for its owner. Webhook calls
+    are only queued (DELIVERY=cron): a fuzzer's webhooks point at random addresses."""
+    app = build_app(database, API_RATE_LIMIT="100000 per minute", DELIVERY="cron")
     with app.app_context():
         db.create_all()
         owner, mate = make_user("Olga", timezone="Europe/Lisbon"), make_user("Mia", timezone="Asia/Tokyo")
         member = make_team(owner, "Backend")
         add_to_team(member, mate)
         tasks = [make_task(member, f"Task {i}", assignee_id=mate.id, due_at=None) for i in range(5)]
-        timelog.log_time(member, tasks[0], 1.5, tasks[0].created_at.date(), "seed")
+        entry = timelog.log_time(member, tasks[0], 1.5, tasks[0].created_at.date(), "seed")
+        comment = comments.add_comment(member, tasks[0], "Seeded, @Mia")
         move_to_trash(member, tasks[4])
         token = tokens.create_token(owner, "live")[1]
-        mate_email = mate.email
+        seeded = {"mate_email": mate.email, "team_id": member.team_id, "task_id": tasks[0].id,
+                  "user_id": mate.id, "entry_id": entry.id, "comment_id": comment.id}
         db.session.remove()
     server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=QuietHandler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield {"base": f"http://127.0.0.1:{server.server_port}", "token": token, "mate_email": mate_email}
+        yield {"base": f"http://127.0.0.1:{server.server_port}", "token": token, **seeded}
     finally:
         server.shutdown()
         thread.join()
