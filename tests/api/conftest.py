@@ -169,8 +169,14 @@ def live_api(database):
         comment = comments.add_comment(member, tasks[0], "Seeded, @Mia")
         move_to_trash(member, tasks[4])
         token = tokens.create_token(owner, "live")[1]
-        seeded = {"mate_email": mate.email, "team_id": member.team_id, "task_id": tasks[0].id,
-                  "user_id": mate.id, "entry_id": entry.id, "comment_id": comment.id}
+        seeded = {
+            "mate_email": mate.email,
+            "team_id": member.team_id,
+            "task_id": tasks[0].id,
+            "user_id": mate.id,
+            "entry_id": entry.id,
+            "comment_id": comment.id,
+        }
         db.session.remove()
     server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=QuietHandler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
