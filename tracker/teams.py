@@ -218,6 +218,17 @@ def all_categories(team_id: int) -> list[Category]:
     )
 
 
+def categories_by_team(team_ids: list[int]) -> dict[int, list[Category]]:
+    """All categories of several teams, in one query (for lists of teams)."""
+    grouped: dict[int, list[Category]] = {team_id: [] for team_id in team_ids}
+    if team_ids:
+        for category in db.session.scalars(
+            select(Category).where(Category.team_id.in_(team_ids)).order_by(Category.position, Category.id)
+        ):
+            grouped[category.team_id].append(category)
+    return grouped
+
+
 def _category(actor: TeamMembership, category_id: int) -> Category:
     category = db.session.get(Category, category_id)
     if category is None or category.team_id != actor.team_id:

@@ -134,3 +134,30 @@ def test_member_permissions(api, cast):
     )
     assert member.delete(f"/teams/{team}/members/{cast['member'].id}").status_code == 204  # leaving
     assert_problem(member.get(f"/teams/{team}"), 404)
+
+
+def test_team_list_loads_in_a_fixed_number_of_queries(api, cast):
+    from conftest import make_team
+    from sqlalchemy import event
+
+    from tracker.extensions import db
+
+    def count_queries():
+        statements = []
+
+        def listener(*args):
+            statements.append(args[2])
+
+        event.listen(db.engine, "before_cursor_execute", listener)
+        try:
+            assert api.get("/teams").status_code == 200
+        finally:
+            event.remove(db.engine, "before_cursor_execute", listener)
+        return len(statements)
+
+    count_queries()
+    few = count_queries()
+    for i in range(5):
+        make_team(cast["owner"], f"Team {i}")
+    assert count_queries() == few
+    assert api.get("/teams").get_json()["total"] == 6

@@ -139,14 +139,16 @@ class TeamOut(Out):
     urgency_window_hours: int = Field(description="Tasks due within this many hours are urgent.")
 
     @classmethod
-    def of(cls, membership) -> TeamOut:
+    def of(cls, membership, categories: list | None = None) -> TeamOut:
         team = membership.team
         return cls(
             id=team.id,
             slug=team.slug,
             name=team.name,
             role=membership.role,
-            categories=[CategoryOut.model_validate(c) for c in team.categories],
+            categories=[
+                CategoryOut.model_validate(c) for c in (team.categories if categories is None else categories)
+            ],
             urgency_window_hours=team.urgency_window_hours,
         )
 

@@ -25,7 +25,8 @@ from .schemas import (
 def list_teams(query: PagingQuery):
     """The teams the caller belongs to, with the caller's role in each, by name."""
     memberships = teams.teams_of(caller())
-    items = [TeamOut.of(m) for m in memberships]
+    categories = teams.categories_by_team([m.team_id for m in memberships])
+    items = [TeamOut.of(m, categories[m.team_id]) for m in memberships]
     return reply(paged(TeamPage, items, query.page, query.per_page))
 
 
