@@ -4,14 +4,18 @@ digest at 08:00 in each user's zone, once."""
 
 from __future__ import annotations
 
+import shutil
 import socket
+import ssl
+import subprocess
 from datetime import UTC, datetime, timedelta
 from email import message_from_bytes, policy
 from zoneinfo import ZoneInfo
 
 import pytest
 from aiosmtpd.controller import Controller
-from conftest import add_to_team, build_app, make_task, make_team, make_user
+from aiosmtpd.smtp import AuthResult
+from conftest import add_to_team, build_app, make_task, make_team, make_user, need
 from sqlalchemy import select, update
 
 from tracker import activity, comments, mail, notifications, outbox, tasks
@@ -331,3 +335,77 @@ def test_cron_mode_leaves_sending_to_the_deliver_command(database, smtp):
         assert len(smtp.to("dev@example.test")) == 1
         db.session.remove()
         db.engine.dispose()
+
+
+def test_starttls_with_a_verified_certificate_and_login(database, tmp_path):
+    """MAIL_USE_TLS: STARTTLS against a certificate the configured CA vouches for, then SMTP login; an
+    unverifiable certificate is refused (the email waits for a retry instead of going out unprotected)."""
+    need(shutil.which("openssl") is not None, "openssl is needed to make a test certificate")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+            "-days",
+            "1",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+        ],
+        check=True,
+        capture_output=True,
+    )
+    server_tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_tls.load_cert_chain(cert, key)
+    logins = []
+
+    def authenticator(server, session, envelope, mechanism, auth_data):
+        logins.append((auth_data.login, auth_data.password))
+        return AuthResult(success=auth_data.login == b"tracker" and auth_data.password == b"pw-123")
+
+    inbox = Inbox()
+    controller = Controller(
+        inbox,
+        hostname="127.0.0.1",
+        port=free_port(),
+        tls_context=server_tls,
+        require_starttls=True,
+        auth_required=True,
+        authenticator=authenticator,
+    )
+    controller.start()
+    try:
+        app = build_app(
+            database,
+            MAIL_SERVER="127.0.0.1",
+            MAIL_PORT=controller.port,
+            MAIL_USE_TLS=True,
+            MAIL_USERNAME="tracker",
+            MAIL_PASSWORD="pw-123",
+        )
+        with app.app_context():
+            db.create_all()
+            owner, dev = make_user("Olga"), make_user("Dev", email="dev@example.test")
+            owner_m = make_team(owner)
+            add_to_team(owner_m, dev)
+            make_task(owner_m, "Unverified", assignee_id=dev.id)  # the test CA is not trusted yet
+            row = db.session.scalar(select(OutboxEmail))
+            assert row.sent_at is None and "CERTIFICATE_VERIFY_FAILED" in row.last_error
+            assert inbox.messages == [] and logins == []
+            app.config["MAIL_CA_FILE"] = str(cert)
+            assert outbox.deliver_due(row.next_attempt_at)["mail"] == 1
+            assert [m["Subject"] for m in inbox.to("dev@example.test")] == ["Olga assigned you #1 Unverified"]
+            assert logins == [(b"tracker", b"pw-123")]
+            db.session.remove()
+            db.engine.dispose()
+    finally:
+        controller.stop()

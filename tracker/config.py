@@ -52,6 +52,7 @@ class Config:
     MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD", "")
     MAIL_SENDER = os.environ.get("MAIL_SENDER", "Tracker <tracker@localhost>")
     MAIL_TIMEOUT = float(os.environ.get("MAIL_TIMEOUT", "10"))
+    MAIL_CA_FILE = os.environ.get("MAIL_CA_FILE", "")  # a private CA for the SMTP server's certificate
     BASE_URL = os.environ.get("TRACKER_BASE_URL", "")
     # Outgoing webhooks may not call loopback, private, link-local or metadata addresses unless this is on.
     WEBHOOKS_ALLOW_PRIVATE = _flag("WEBHOOKS_ALLOW_PRIVATE")

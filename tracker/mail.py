@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import smtplib
+import ssl
 from datetime import date, datetime, time, timedelta
 from email.message import EmailMessage
 from email.utils import make_msgid
@@ -87,7 +88,8 @@ def _smtp_send(message: EmailMessage) -> None:
     config = current_app.config
     with smtplib.SMTP(config["MAIL_SERVER"], config["MAIL_PORT"], timeout=config["MAIL_TIMEOUT"]) as smtp:
         if config.get("MAIL_USE_TLS"):
-            smtp.starttls()
+            # smtplib's default context checks nothing: verify the server's certificate and name.
+            smtp.starttls(context=ssl.create_default_context(cafile=config.get("MAIL_CA_FILE") or None))
         if config.get("MAIL_USERNAME"):
             smtp.login(config["MAIL_USERNAME"], config.get("MAIL_PASSWORD") or "")
         smtp.send_message(message)
