@@ -164,3 +164,20 @@ def test_unknown_routes_and_methods_are_problems(api):
     r = api.request("PUT", "/me", json={})
     assert_problem(r, 405)
     assert "PATCH" in r.headers["Allow"]
+
+
+def test_an_unexpected_error_is_a_500_problem_not_a_page(database, monkeypatch):
+    app = build_app(database, TESTING=False)
+    with app.app_context():
+        db.create_all()
+        token = token_for(make_user("Ana"))
+
+        def broken(user):
+            raise RuntimeError("a bug")
+
+        monkeypatch.setattr("tracker.api.me.UserOut.of", broken)
+        r = app.test_client().get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})
+        assert r.status_code == 500 and r.content_type == "application/problem+json"
+        assert "a bug" not in r.get_data(as_text=True)
+        db.session.remove()
+        db.engine.dispose()
