@@ -27,7 +27,7 @@ STATUS_TEXT = {
     412: "The If-Match ETag is stale",
     413: "The body is too large",
     415: "The body is not JSON",
-    422: "Invalid input; `errors` names each field",
+    422: "Invalid input; errors lists the messages per field",
     429: "Rate limit exceeded; see Retry-After",
 }
 TAG_TEXT = {
