@@ -231,3 +231,27 @@ def test_only_real_places_are_time_zones(app, zone):
     with pytest.raises(Invalid):
         accounts.update_profile(user, timezone=zone)
     assert user.timezone == "UTC"
+
+
+def test_changing_the_password_signs_out_every_other_browser(app):
+    user = make_user("Ana")
+    here, laptop, phone = app.test_client(), app.test_client(), app.test_client()
+    here.post("/login", data={"email": user.email, "password": PASSWORD, "remember": "y"})
+    login(laptop, user)
+    phone.post("/login", data={"email": user.email, "password": PASSWORD, "remember": "y"})
+    old_remember = phone.get_cookie("remember_token").value
+    assert all(c.get("/teams").status_code == 200 for c in (here, laptop, phone))
+
+    response = here.post("/settings/password", data={
+        "password-current_password": PASSWORD, "password-new_password": "a brand new one",
+        "password-confirm": "a brand new one"})
+    assert response.status_code == 302
+    assert here.get("/teams").status_code == 200  # this browser stays signed in
+    assert laptop.get("/teams").status_code == 302 and phone.get("/teams").status_code == 302
+    # The old remember-me cookie no longer signs anyone in; this browser's renewed one does.
+    thief = app.test_client()
+    thief.set_cookie("remember_token", old_remember)
+    assert thief.get("/teams").status_code == 302
+    renewed = app.test_client()
+    renewed.set_cookie("remember_token", here.get_cookie("remember_token").value)
+    assert renewed.get("/teams").status_code == 200

@@ -1,6 +1,7 @@
 """Tracker: a self-hosted task tracker for back-end teams."""
 from __future__ import annotations
 
+import hmac
 import sqlite3
 
 from flask import Flask
@@ -34,8 +35,13 @@ def create_app(config: object | None = None) -> Flask:
     from .web import register_web
 
     @login_manager.user_loader
-    def load_user(user_id: str):
-        return db.session.get(models.User, int(user_id)) if user_id.isdigit() else None
+    def load_user(session_id: str):
+        user_id, _, fingerprint = session_id.partition(":")
+        user = db.session.get(models.User, int(user_id)) if user_id.isdecimal() else None
+        # A session or remember-me cookie from before a password change no longer matches.
+        if user is None or not hmac.compare_digest(user.login_fingerprint, fingerprint):
+            return None
+        return user
 
     register_web(app)
     register_api(app)

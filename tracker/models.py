@@ -1,6 +1,7 @@
 """The database models: users, teams and their members, categories, tasks and time entries."""
 from __future__ import annotations
 
+import hashlib
 from datetime import date, datetime, time, timezone
 from typing import Any
 
@@ -90,6 +91,16 @@ class User(UserMixin, db.Model):
     @property
     def work_day_numbers(self) -> list[int]:
         return [int(d) for d in self.work_days.split(",") if d]
+
+    @property
+    def login_fingerprint(self) -> str:
+        """A digest of the password hash: it changes whenever the password does."""
+        return hashlib.sha256(self.password_hash.encode()).hexdigest()[:16]
+
+    def get_id(self) -> str:
+        """What Flask-Login keeps in the session and the remember-me cookie. It carries the login
+        fingerprint, so changing the password signs the account out of every other browser."""
+        return f"{self.id}:{self.login_fingerprint}"
 
     @property
     def capacity_hours_per_week(self) -> float:

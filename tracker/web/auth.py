@@ -123,7 +123,11 @@ def change_password():
         except Invalid as exc:
             apply_errors(password, exc)
         else:
-            flash("Your password is changed.", "success")
+            # The session id carries the password's fingerprint (User.get_id): renew this browser's
+            # session, and its remember-me cookie if it has one, so only the other browsers are signed out.
+            remembered = current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token") in request.cookies
+            login_user(current_user._get_current_object(), remember=remembered)
+            flash("Your password is changed. Other browsers signed in to your account are signed out.", "success")
             return redirect(url_for("auth.settings"))
     profile = ProfileForm(obj=current_user, prefix="profile", formdata=None)
     profile.timezone.choices = TIMEZONE_CHOICES()
