@@ -4,7 +4,6 @@ collect JavaScript console errors and page errors so that every test asserts the
 from __future__ import annotations
 
 import os
-import re
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -100,6 +99,7 @@ def new_context(browser, live_server, js_problems):
     contexts = []
 
     def open_context(viewport=DESKTOP, color_scheme="light", **options):
+        options.setdefault("locale", "en-GB")  # day/month/year in date fields
         context = browser.new_context(base_url=live_server.url, viewport=viewport, color_scheme=color_scheme,
                                       **options)
         context.set_default_timeout(10_000)
@@ -151,7 +151,9 @@ def axe_violations(page, rules: list[str] | None = None) -> list[dict]:
     protocol, which the Content-Security-Policy does not block); all rules, or only the given ones."""
     if not page.evaluate("() => typeof window.axe === 'object'"):
         page.evaluate(axe_source())
-    options = {"resultTypes": ["violations"], **({"runOnly": {"type": "rule", "values": rules}} if rules else {})}
+    options = {"resultTypes": ["violations"]}
+    if rules:
+        options["runOnly"] = {"type": "rule", "values": rules}
     result = page.evaluate("async (options) => await axe.run(document, options)", options)
     return [v for v in result["violations"] if v["impact"] in ("serious", "critical")]
 
@@ -178,6 +180,7 @@ def assert_no_horizontal_overflow(page) -> None:
     if max(widths["body"], widths["doc"]) > widths["viewport"]:
         culprits = page.evaluate("""() => [...document.querySelectorAll('body *')]
             .filter((e) => e.getBoundingClientRect().right > window.innerWidth + 1)
-            .filter((e) => !e.parentElement || e.parentElement.getBoundingClientRect().right <= window.innerWidth + 1)
+            .filter((e) => !e.parentElement
+                           || e.parentElement.getBoundingClientRect().right <= window.innerWidth + 1)
             .slice(0, 5).map((e) => e.outerHTML.slice(0, 120))""")
         raise AssertionError(f"{page.url} is wider than the phone: {widths}; sticking out: {culprits}")

@@ -4,7 +4,7 @@ calendar, settle an edit conflict between two people, log time and read the dash
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from conftest import PASSWORD, add_to_team, make_task, make_team, make_user, membership
@@ -24,7 +24,7 @@ def lisbon_today() -> date:
 
 def end_of(day: date) -> datetime:
     """The end of a Lisbon calendar day, as stored (UTC)."""
-    return datetime.combine(day, time(23, 59), LISBON).astimezone(timezone.utc)
+    return datetime.combine(day, time(23, 59), LISBON).astimezone(UTC)
 
 
 def test_register_build_a_team_plan_tasks_filter_and_save_the_filter(live_server, page):
@@ -94,7 +94,8 @@ def team_with_a_task(live_server, **task_fields):
         owner = make_team(olga, "Backend")
         add_to_team(owner, mia)
         task = make_task(owner, task_fields.pop("title", "Tune slow invoice query"), **task_fields)
-        return {"olga": olga.email, "mia": mia.email, "olga_id": olga.id, "team": owner.team_id, "task": task.id}
+        return {"olga": olga.email, "mia": mia.email, "olga_id": olga.id, "team": owner.team_id,
+                "task": task.id}
 
 
 def test_drag_a_card_then_find_it_in_my_work_and_on_the_calendar(live_server, page):
@@ -127,8 +128,10 @@ def test_drag_a_card_then_find_it_in_my_work_and_on_the_calendar(live_server, pa
     expect(item.get_by_label(f"Status of #{w['task']}")).to_have_value("in_progress")
 
     page.goto(f"/teams/{w['team']}/calendar?month={deadline:%Y-%m}")
-    day = page.locator("table.month td", has=page.locator(".day-number", has_text=str(deadline.day)))
-    day = day.filter(has_not=page.locator(".other-month")).filter(has=page.get_by_role("link", name="Tune slow"))
+    day = page.locator("table.month td:not(.other-month)",
+                       has=page.locator(".day-number", has_text=re.compile(rf"^{deadline.day}$")))
+    expect(day).to_have_count(1)
+    day = day.filter(has=page.get_by_role("link", name="Tune slow"))
     expect(day).to_have_count(1)
 
 
@@ -197,13 +200,14 @@ def test_log_time_on_a_task_and_see_it_in_my_week(live_server, page):
 
 
 def test_the_dashboard_reads_overdue_and_due_soon_work(live_server, page):
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     w = team_with_a_task(live_server, title="Fix race in payout worker", due_at=now - timedelta(days=1),
                          priority="critical")
     with live_server.data():
         owner = membership(w["team"], db.session.get(Task, w["task"]).reporter)
         make_task(owner, "Alert on payout latency", category="devops", due_at=now + timedelta(days=2))
-        make_task(owner, "Upgrade payouts to Python 3.13", category="upgrades", due_at=now + timedelta(days=30))
+        make_task(owner, "Upgrade payouts to Python 3.13", category="upgrades",
+                  due_at=now + timedelta(days=30))
     log_in(page, w["olga"])
     page.goto(f"/teams/{w['team']}/dashboard")
     stats = page.locator(".stats")

@@ -29,7 +29,8 @@ def team(live_server):
         olga = make_user("Olga", timezone="Europe/Lisbon")
         owner = make_team(olga, "Backend")
         add_to_team(owner, make_user("Mia"))
-        task = make_task(owner, "Add retries to the payout client", category="server-code", assignee_id=olga.id)
+        task = make_task(owner, "Add retries to the payout client", category="server-code",
+                         assignee_id=olga.id)
         return {"email": olga.email, "team": owner.team_id, "task": task.id}
 
 
@@ -43,7 +44,8 @@ def test_shortcuts_go_to_the_common_places(team, page):
     page.keyboard.press("Escape")
     expect(dialog).to_be_hidden()
 
-    for keys, url in ((["g", "b"], f"/teams/{team['team']}/board"), (["g", "c"], f"/teams/{team['team']}/calendar"),
+    for keys, url in ((["g", "b"], f"/teams/{team['team']}/board"),
+                      (["g", "c"], f"/teams/{team['team']}/calendar"),
                       (["g", "m"], "/my-work"), (["n"], f"/teams/{team['team']}/tasks/new")):
         for key in keys:
             page.keyboard.press(key)

@@ -2,7 +2,7 @@
 in the light or the dark theme, no page logs a JavaScript error, and the main pages fit a 375 px phone."""
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from conftest import add_to_team, make_task, make_team, make_user
@@ -25,7 +25,7 @@ def world(live_server):
         mia = make_user("Mia", timezone="Asia/Tokyo")
         owner = make_team(olga, "Backend")
         member = add_to_team(owner, mia)
-        soon = datetime.now(timezone.utc) + timedelta(days=2)
+        soon = datetime.now(UTC) + timedelta(days=2)
         made = [
             make_task(owner, "Add index for invoice lookups", category="database", priority="high",
                       due_at=soon, assignee_id=olga.id, estimate_hours=3, labels=["q4", "backend"]),
@@ -33,13 +33,15 @@ def world(live_server):
                       due_at=soon - timedelta(days=4), assignee_id=mia.id, status="in_progress"),
             make_task(owner, "Document the **webhook** errors", category="api-docs", status="in_review",
                       description="Use `problem+json`:\n\n- 400\n- 409", due_at=soon + timedelta(days=9)),
-            make_task(owner, "Upgrade to PostgreSQL 17", category="upgrades", priority="low", status="blocked"),
+            make_task(owner, "Upgrade to PostgreSQL 17", category="upgrades", priority="low",
+                      status="blocked"),
             make_task(owner, "Load test the search endpoint", category="testing", status="done",
                       assignee_id=olga.id),
         ]
         trashed = make_task(owner, "Spike: GraphQL gateway", category="architecture")
         tasks.move_to_trash(owner, trashed)
-        saved = saved_filters.save_filter(owner, "Database work", "list", parse_task_filter({"category": "database"}))
+        saved = saved_filters.save_filter(owner, "Database work", "list",
+                                          parse_task_filter({"category": "database"}))
         entry = timelog.log_time(owner, made[0], 1.5, date.today(), "Explain plans")
         comment = comments.add_comment(owner, made[0], "@Mia can you check the **plan**?")
         comments.add_comment(member, made[0], "@Olga looks fine, see `EXPLAIN` output.")

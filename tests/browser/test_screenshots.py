@@ -33,8 +33,10 @@ def demo(live_server):
     with live_server.data():
         team, logins = seed_demo()
         task = db.session.scalars(
-            select(Task).where(Task.team_id == team.id, Task.status == "in_progress", Task.due_at.is_not(None),
-                               Task.assignee_id.is_not(None)).order_by(Task.id)
+            select(Task)
+            .where(Task.team_id == team.id, Task.status == "in_progress", Task.due_at.is_not(None),
+                   Task.assignee_id.is_not(None))
+            .order_by(Task.id)
         ).first()
         month = datetime.now(ZoneInfo(PEOPLE[0][2])).strftime("%B %Y")
         return {"team": team.id, "task": task.id, "email": logins[0][0], "month": month}
