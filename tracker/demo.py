@@ -103,4 +103,30 @@ def seed_demo(owner_email: str | None = None, task_count: int = 320, seed: int =
                 db.session.add(TimeEntry(task=task, user=task.assignee, hours=rng.choice([0.5, 1, 1.5, 2, 3]),
                                          note="", spent_on=min(day, date.today())))
     db.session.commit()
+    _discuss(team, tasks, rng)
     return team, logins
+
+
+COMMENTS = [
+    "I can pick this up after the release, @{name}.",
+    "Blocked on the staging database; @{name} can you grant me access?",
+    "Draft PR is up. The migration runs in ~40 s on a copy of production.",
+    "Let's keep the old endpoint for one more version and mark it *deprecated*.",
+    "`EXPLAIN ANALYZE` shows a sequential scan; an index on `(team_id, created_at)` should fix it.",
+    "Moved the deadline: the vendor needs until Friday. @{name} FYI.",
+]
+
+
+def _discuss(team: Team, tasks: list[Task], rng: random.Random) -> None:
+    """A few comment threads (with mentions), written through the comments module so they show up in
+    the activity history and notifications like real ones."""
+    from .comments import add_comment
+
+    members = {m.user_id: m for m in team.memberships}
+    people = [m.user for m in team.memberships]
+    for task in rng.sample([t for t in tasks if t.status != "done"], 30):
+        for _ in range(rng.randint(1, 3)):
+            author = rng.choice(people)
+            other = rng.choice([p for p in people if p.id != author.id])
+            body = rng.choice(COMMENTS).format(name=other.name.split()[0])
+            add_comment(members[author.id], task, body)
