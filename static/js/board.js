@@ -44,17 +44,24 @@ if (board) {
     });
     const result = await response.json().catch(() => ({}));
     if (!response.ok) {
+      // Someone else changed the task meanwhile: show it where it really is now, ready to move again.
+      const current = result.status && board.querySelector(`.column[data-status="${result.status}"]`);
+      if (current && result.version) place(card, current, result);
       announce(result.error || "The card could not be moved.");
       return;
     }
-    card.dataset.version = result.version;
-    card.querySelectorAll("input[name=version]").forEach((input) => { input.value = result.version; });
+    place(card, column, result);
+    announce(`#${card.dataset.taskId} moved to ${status.replace("_", " ")}.`);
+  });
+
+  function place(card, column, { status, version }) {
+    card.dataset.version = version;
+    card.querySelectorAll("input[name=version]").forEach((input) => { input.value = version; });
     const select = card.querySelector("select[name=status]");
     if (select) select.value = status;
     column.querySelector(".cards-column").prepend(card);
     updateCounts();
-    announce(`#${card.dataset.taskId} moved to ${status.replace("_", " ")}.`);
-  });
+  }
 
   function updateCounts() {
     board.querySelectorAll(".column").forEach((column) => {

@@ -73,6 +73,11 @@ def live_server(browser, tmp_path_factory):
 class Problems:
     """JavaScript errors seen in any page of a test's browser contexts."""
     messages: list[str] = field(default_factory=list)
+    allowed: list[tuple[str, str]] = field(default_factory=list)
+
+    def allow(self, url_part: str, text_part: str) -> None:
+        """An error a test provokes on purpose, e.g. a fetch answered with 409 Conflict."""
+        self.allowed.append((url_part, text_part))
 
     def console(self, page, message) -> None:
         if message.type != "error":
@@ -81,6 +86,8 @@ class Problems:
         # A page answered with 404 or 422 on purpose is logged as a failed load of the document
         # itself; the tests assert those statuses. A failed script, style or fetch is a real error.
         if message.text.startswith("Failed to load resource") and source == page.url:
+            return
+        if any(u in source and t in message.text for u, t in self.allowed):
             return
         self.messages.append(f"{page.url}: console error from {source or 'the page'}: {message.text}")
 

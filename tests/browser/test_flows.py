@@ -10,8 +10,9 @@ from zoneinfo import ZoneInfo
 from conftest import PASSWORD, add_to_team, make_task, make_team, make_user, membership
 from playwright.sync_api import expect
 
+from tracker import tasks
 from tracker.extensions import db
-from tracker.models import Task, TimeEntry
+from tracker.models import Task, TimeEntry, User
 
 from .conftest import assert_accessible, log_in
 
@@ -133,6 +134,30 @@ def test_drag_a_card_then_find_it_in_my_work_and_on_the_calendar(live_server, pa
     expect(day).to_have_count(1)
     day = day.filter(has=page.get_by_role("link", name="Tune slow"))
     expect(day).to_have_count(1)
+
+
+def test_a_card_changed_meanwhile_is_shown_where_it_is_now(live_server, page, js_problems):
+    w = team_with_a_task(live_server, status="todo")
+    log_in(page, w["olga"])
+    page.goto(f"/teams/{w['team']}/board")
+    with live_server.data():  # Mia moves it to review while Olga looks at the board
+        task = db.session.get(Task, w["task"])
+        mia = db.session.query(User).filter_by(email=w["mia"]).one()
+        tasks.update_task(membership(w["team"], mia), task, {"status": "in_review"}, expected_version=task.version)
+    js_problems.allow(f"/tasks/{w['task']}/status", "409")  # the answer to the stale move
+
+    card = page.locator(f"li[data-task-id='{w['task']}']")
+    card.drag_to(page.locator(".column[data-status='done'] .cards-column"))
+    expect(page.get_by_role("status")).to_contain_text("was changed by someone else meanwhile; it is now in review")
+    in_review = page.locator(".column[data-status='in_review']")
+    expect(in_review.locator(f"li[data-task-id='{w['task']}']")).to_be_visible()
+    expect(page.locator(".column[data-status='done'] .count")).to_have_text("0")
+
+    # With the fresh version the next move goes through.
+    card.drag_to(page.locator(".column[data-status='done'] .cards-column"))
+    expect(page.get_by_role("status")).to_contain_text("moved to done")
+    with live_server.data():
+        assert db.session.get(Task, w["task"]).status == "done"
 
 
 def test_without_javascript_the_move_form_moves_a_card(live_server, new_context):
