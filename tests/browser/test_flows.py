@@ -143,12 +143,14 @@ def test_a_card_changed_meanwhile_is_shown_where_it_is_now(live_server, page, js
     with live_server.data():  # Mia moves it to review while Olga looks at the board
         task = db.session.get(Task, w["task"])
         mia = db.session.query(User).filter_by(email=w["mia"]).one()
-        tasks.update_task(membership(w["team"], mia), task, {"status": "in_review"}, expected_version=task.version)
+        tasks.update_task(membership(w["team"], mia), task, {"status": "in_review"},
+                          expected_version=task.version)
     js_problems.allow(f"/tasks/{w['task']}/status", "409")  # the answer to the stale move
 
     card = page.locator(f"li[data-task-id='{w['task']}']")
     card.drag_to(page.locator(".column[data-status='done'] .cards-column"))
-    expect(page.get_by_role("status")).to_contain_text("was changed by someone else meanwhile; it is now in review")
+    expect(page.get_by_role("status")).to_contain_text(
+        "was changed by someone else meanwhile; it is now in review")
     in_review = page.locator(".column[data-status='in_review']")
     expect(in_review.locator(f"li[data-task-id='{w['task']}']")).to_be_visible()
     expect(page.locator(".column[data-status='done'] .count")).to_have_text("0")
