@@ -37,6 +37,10 @@ LABELS_PER_TASK = 20
 ESTIMATE_MAX = 10_000
 # Ids are 32-bit INTEGER columns: a larger number cannot name a row, and the database drivers refuse it.
 MAX_ID = 2**31 - 1
+# Deadlines and start dates must fall in this century: year 1 or 9999 overflows when shown in a time
+# zone, and the forecast walks working hours up to the deadline, so a deadline in 9999 costs seconds.
+EARLIEST_DATE = datetime(2000, 1, 1, tzinfo=timezone.utc)
+LATEST_DATE = datetime(2101, 1, 2, tzinfo=timezone.utc)  # 2100-12-31 in every zone
 SORTS = ("due_at", "priority", "created_at", "updated_at")
 PRIORITY_RANK = case({p: i for i, p in enumerate(PRIORITIES)}, value=Task.priority)
 EDITABLE = (
@@ -158,8 +162,8 @@ def parse_task_filter(args: Mapping[str, str]) -> TaskFilter:
                 parsed = datetime.fromisoformat(raw.replace("Z", "+00:00"))
                 if parsed.tzinfo is None:
                     raise ValueError
-                values[name] = parsed
-            except ValueError:
+                values[name] = parsed.astimezone(timezone.utc)
+            except (ValueError, OverflowError):
                 errors[name] = ["Use an RFC 3339 time with a zone, e.g. 2026-12-01T17:00:00Z."]
     q = text("q")
     if q and len(q) > 200:
@@ -433,8 +437,11 @@ def _validated(member: TeamMembership, task: Task | None, data: Mapping[str, Any
         if name in data:
             try:
                 clean[name] = _resolve_instant(data[name], end_of_date=end, **zones)
-            except (TypeError, ValueError):
+            except (TypeError, ValueError, OverflowError):  # overflow: year 1 or 9999 moved into UTC
                 fail(name, "Enter a date, or a date and time.")
+            else:
+                if clean[name] is not None and not EARLIEST_DATE <= clean[name] < LATEST_DATE:
+                    fail(name, "Choose a date between 2000 and 2100.")
     start = clean.get("start_at", task.start_at if task else None)
     due = clean.get("due_at", task.due_at if task else None)
     if start and due and start > due and not errors.keys() & {"start_at", "due_at"}:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from conftest import make_task, membership
 
 from .conftest import assert_problem
@@ -215,3 +216,18 @@ def test_list_loads_in_a_fixed_number_of_queries(app, api, cast):
     for i in range(10):
         make_task(owner, f"More {i}", labels=["y"], blocked_by=[1])
     assert count_queries() == few
+
+
+@pytest.mark.parametrize(
+    "due", ["0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-05:00", "9999-12-31", "1999-12-31T12:00:00Z"]
+)
+def test_deadlines_outside_the_century_are_refused_not_a_500(api, cast, due):
+    assert_problem(create(api, cast["team_id"], due_at=due), 422, "due_at")
+    assert_problem(create(api, cast["team_id"], start_at=due), 422, "start_at")
+
+
+def test_extreme_filter_instants_are_a_422_not_a_500(api, cast):
+    team = cast["team_id"]
+    assert_problem(api.get(f"/teams/{team}/tasks?due_before=0001-01-01T00:00:00%2B01:00"), 422, "due_before")
+    assert_problem(api.get(f"/teams/{team}/tasks?due_after=9999-12-31T23:59:59-05:00"), 422, "due_after")
+    assert api.get(f"/teams/{team}/tasks?due_after=2000-01-01T00:00:00-05:00").status_code == 200

@@ -30,7 +30,7 @@ Deadline = Annotated[
     date | datetime | None,
     Field(
         description="An RFC 3339 date-time, or a date alone meaning the end of that day (23:59:59) "
-        "in the assignee's time zone (else the caller's).",
+        "in the assignee's time zone (else the caller's). Years 2000 to 2100.",
         examples=["2026-12-01", "2026-12-01T17:00:00Z"],
     ),
 ]
