@@ -39,7 +39,7 @@ ESTIMATE_MAX = 10_000
 MAX_ID = 2**31 - 1
 # Deadlines and start dates must fall in this century: year 1 or 9999 overflows when shown in a time
 # zone, and the forecast walks working hours up to the deadline, so a deadline in 9999 costs seconds.
-EARLIEST_DATE = datetime(2000, 1, 1, tzinfo=timezone.utc)
+EARLIEST_DATE = datetime(1999, 12, 31, tzinfo=timezone.utc)  # 2000-01-01 in every zone
 LATEST_DATE = datetime(2101, 1, 2, tzinfo=timezone.utc)  # 2100-12-31 in every zone
 SORTS = ("due_at", "priority", "created_at", "updated_at")
 PRIORITY_RANK = case({p: i for i, p in enumerate(PRIORITIES)}, value=Task.priority)
