@@ -20,7 +20,7 @@ def setup(team_of_three):
     return owner, member, make_task(owner)
 
 
-@pytest.mark.parametrize("hours", [0, -1, 24.01, float("nan"), float("inf"), True, "2"])
+@pytest.mark.parametrize("hours", [0, 0.004, -1, 24.01, float("nan"), float("inf"), True, "2"])
 def test_hours_must_be_more_than_zero_and_at_most_a_day(setup, hours):
     _owner, member, task = setup
     with pytest.raises(Invalid) as exc:

@@ -35,8 +35,8 @@ def log_time(
     errors: dict[str, list[str]] = {}
     if isinstance(hours, bool) or not isinstance(hours, (int, float)) or not math.isfinite(hours):
         errors["hours"] = ["Enter a number of hours."]
-    elif hours <= 0:
-        errors["hours"] = ["Log more than 0 hours."]
+    elif round(hours, 2) <= 0:  # hours are kept to the hundredth: 0.001 would become an empty entry
+        errors["hours"] = ["Log at least 0.01 hours."]
     elif hours > MAX_HOURS_PER_ENTRY:
         errors["hours"] = [f"Log at most {MAX_HOURS_PER_ENTRY} hours per entry."]
     if isinstance(spent_on, datetime) or not isinstance(spent_on, date):
