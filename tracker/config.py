@@ -43,6 +43,9 @@ class Config:
     API_RATE_LIMIT = os.environ.get("TRACKER_API_RATE_LIMIT", "600 per minute")  # per token
     LOGIN_RATE_LIMIT_IP = os.environ.get("TRACKER_LOGIN_RATE_LIMIT_IP", "30 per 5 minutes")
     LOGIN_RATE_LIMIT_ACCOUNT = os.environ.get("TRACKER_LOGIN_RATE_LIMIT_ACCOUNT", "10 per 15 minutes")
+    # Reverse proxies in front of the app whose X-Forwarded-For/-Proto to trust: behind one, the client's
+    # address (which the login limits count by) is in that header, not in the connection.
+    PROXY_HOPS = int(os.environ.get("TRACKER_PROXY_HOPS", "0"))
 
     # Email over SMTP; off while MAIL_SERVER is empty. Links in emails and feeds start with BASE_URL.
     MAIL_SERVER = os.environ.get("MAIL_SERVER", "")

@@ -181,3 +181,26 @@ def test_an_unexpected_error_is_a_500_problem_not_a_page(database, monkeypatch):
         assert "a bug" not in r.get_data(as_text=True)
         db.session.remove()
         db.engine.dispose()
+
+
+def test_behind_a_trusted_proxy_each_client_address_has_its_own_login_budget(database):
+    app = build_app(database, LOGIN_RATE_LIMIT_IP="2 per minute", PROXY_HOPS=1)
+    with app.app_context():
+        db.create_all()
+        client = app.test_client()
+        users = [make_user(f"User{i}") for i in range(3)]
+
+        def attempt(user, address):
+            data = {"email": user.email, "password": "nope nope"}
+            return client.post("/login", data=data, headers={"X-Forwarded-For": address}).status_code
+
+        assert [attempt(u, "203.0.113.7") for u in users] == [422, 422, 429]
+        assert attempt(users[0], "198.51.100.9") == 422  # another client behind the same proxy
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_answers_are_not_cached(api):
+    assert api.get("/me").headers["Cache-Control"] == "no-store"
+    assert api.as_(None).get("/me").headers["Cache-Control"] == "no-store"
+    assert "no-store" not in api.client.get("/api/v1/openapi.json").headers.get("Cache-Control", "")

@@ -56,6 +56,14 @@ def _real_routing_error(exc: HTTPException) -> HTTPException:
     return exc
 
 
+@bp.after_request
+def _not_cached(response: Response) -> Response:
+    """Answers are personal (and some carry secrets): no shared or browser cache keeps them."""
+    if request.endpoint != "api.get_openapi":
+        response.headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
 @bp.errorhandler(ProblemResponse)
 def _problem_response(exc: ProblemResponse):
     titles = {400: "Bad request", 413: "Payload too large", 415: "Unsupported media type"}
