@@ -1,4 +1,5 @@
 """Accounts: registering, logging in and out, remember me, changing password and profile."""
+
 from __future__ import annotations
 
 from datetime import time
@@ -16,8 +17,13 @@ from tracker.models import User
 
 
 def register(client, **overrides):
-    data = {"email": "ana@example.com", "name": "Ana Costa", "password": "long enough",
-            "confirm": "long enough", "timezone": "Europe/Lisbon"}
+    data = {
+        "email": "ana@example.com",
+        "name": "Ana Costa",
+        "password": "long enough",
+        "confirm": "long enough",
+        "timezone": "Europe/Lisbon",
+    }
     data.update(overrides)
     return client.post("/register", data=data)
 
@@ -106,20 +112,30 @@ def test_pages_need_login_and_login_returns_to_the_page(client, app):
     response = client.get("/teams/1/tasks?status=open")
     assert response.status_code == 302
     assert "/login?next=" in response.headers["Location"]
-    response = client.post("/login?next=/teams/1/tasks%3Fstatus%3Dopen",
-                           data={"email": user.email, "password": PASSWORD})
+    response = client.post(
+        "/login?next=/teams/1/tasks%3Fstatus%3Dopen", data={"email": user.email, "password": PASSWORD}
+    )
     assert response.headers["Location"] == "/teams/1/tasks?status=open"
 
 
 @pytest.mark.parametrize(
     "target",
-    ["https://evil.example/", "//evil.example/", "/\\evil.example/", "\\\\evil.example", "/\t/evil.example",
-     "javascript:alert(1)", "http:/evil.example", "evil.example"],
+    [
+        "https://evil.example/",
+        "//evil.example/",
+        "/\\evil.example/",
+        "\\\\evil.example",
+        "/\t/evil.example",
+        "javascript:alert(1)",
+        "http:/evil.example",
+        "evil.example",
+    ],
 )
 def test_login_refuses_to_redirect_off_site(client, app, target):
     user = make_user("Ana")
-    response = client.post("/login", query_string={"next": target},
-                           data={"email": user.email, "password": PASSWORD})
+    response = client.post(
+        "/login", query_string={"next": target}, data={"email": user.email, "password": PASSWORD}
+    )
     assert response.status_code == 302
     location = response.headers["Location"]
     # Either the start page, or a path on this site (Werkzeug percent-encodes a backslash).
@@ -168,9 +184,14 @@ def test_logged_in_user_visiting_login_or_register_goes_to_their_teams(client, a
 def test_change_password_then_log_in_with_the_new_one(client, app):
     user = make_user("Ana")
     login(client, user)
-    response = client.post("/settings/password", data={
-        "password-current_password": PASSWORD, "password-new_password": "a brand new one",
-        "password-confirm": "a brand new one"})
+    response = client.post(
+        "/settings/password",
+        data={
+            "password-current_password": PASSWORD,
+            "password-new_password": "a brand new one",
+            "password-confirm": "a brand new one",
+        },
+    )
     assert response.status_code == 302
     client.post("/logout")
     assert client.post("/login", data={"email": user.email, "password": PASSWORD}).status_code == 422
@@ -188,8 +209,14 @@ def test_change_password_then_log_in_with_the_new_one(client, app):
 def test_change_password_refusals_keep_the_old_password(client, app, current, new, confirm, message):
     user = make_user("Ana")
     login(client, user)
-    response = client.post("/settings/password", data={
-        "password-current_password": current, "password-new_password": new, "password-confirm": confirm})
+    response = client.post(
+        "/settings/password",
+        data={
+            "password-current_password": current,
+            "password-new_password": new,
+            "password-confirm": confirm,
+        },
+    )
     assert response.status_code == 422
     assert message in response.get_data(as_text=True)
     db.session.refresh(user)
@@ -200,9 +227,16 @@ def test_profile_settings_change_zone_and_working_hours(client, app):
     user = make_user("Ana")
     login(client, user)
     assert client.get("/settings").status_code == 200
-    response = client.post("/settings", data={
-        "profile-name": "Ana C.", "profile-timezone": "Pacific/Honolulu", "profile-work_days": ["1", "2", "3"],
-        "profile-work_start": "08:00", "profile-work_end": "12:30"})
+    response = client.post(
+        "/settings",
+        data={
+            "profile-name": "Ana C.",
+            "profile-timezone": "Pacific/Honolulu",
+            "profile-work_days": ["1", "2", "3"],
+            "profile-work_start": "08:00",
+            "profile-work_end": "12:30",
+        },
+    )
     assert response.status_code == 302
     db.session.refresh(user)
     assert (user.name, user.timezone, user.work_days) == ("Ana C.", "Pacific/Honolulu", "1,2,3")
@@ -213,9 +247,16 @@ def test_profile_settings_change_zone_and_working_hours(client, app):
 def test_profile_settings_refuse_a_day_that_ends_before_it_starts(client, app):
     user = make_user("Ana")
     login(client, user)
-    response = client.post("/settings", data={
-        "profile-name": "Ana", "profile-timezone": "UTC", "profile-work_days": ["1"],
-        "profile-work_start": "17:00", "profile-work_end": "09:00"})
+    response = client.post(
+        "/settings",
+        data={
+            "profile-name": "Ana",
+            "profile-timezone": "UTC",
+            "profile-work_days": ["1"],
+            "profile-work_start": "17:00",
+            "profile-work_end": "09:00",
+        },
+    )
     assert response.status_code == 422
     assert "The working day must end after it starts." in response.get_data(as_text=True)
     db.session.refresh(user)
@@ -242,9 +283,14 @@ def test_changing_the_password_signs_out_every_other_browser(app):
     old_remember = phone.get_cookie("remember_token").value
     assert all(c.get("/teams").status_code == 200 for c in (here, laptop, phone))
 
-    response = here.post("/settings/password", data={
-        "password-current_password": PASSWORD, "password-new_password": "a brand new one",
-        "password-confirm": "a brand new one"})
+    response = here.post(
+        "/settings/password",
+        data={
+            "password-current_password": PASSWORD,
+            "password-new_password": "a brand new one",
+            "password-confirm": "a brand new one",
+        },
+    )
     assert response.status_code == 302
     assert here.get("/teams").status_code == 200  # this browser stays signed in
     assert laptop.get("/teams").status_code == 302 and phone.get("/teams").status_code == 302

@@ -1,10 +1,11 @@
 """Command-line commands of the contract (`create-user`, `seed-demo`), and every page on the demo data
 as each demo role without a server error."""
+
 from __future__ import annotations
 
 import re
 from collections import Counter
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from urllib.parse import urljoin, urlsplit
 
 import pytest
@@ -27,15 +28,28 @@ def run(app, *args):
 
 
 def test_create_user(app):
-    result = run(app, "create-user", "Ana@Example.com", "--name", "Ana Costa", "--password", "long enough",
-                 "--timezone", "Pacific/Auckland")
+    result = run(
+        app,
+        "create-user",
+        "Ana@Example.com",
+        "--name",
+        "Ana Costa",
+        "--password",
+        "long enough",
+        "--timezone",
+        "Pacific/Auckland",
+    )
     assert result.exit_code == 0, result.output
     user = db.session.scalar(select(User))
     assert f"Created user ana@example.com (id {user.id})." in result.stdout
     assert (user.email, user.name, user.timezone) == ("ana@example.com", "Ana Costa", "Pacific/Auckland")
     assert check_password_hash(user.password_hash, "long enough")
-    assert app.test_client().post("/login", data={"email": "ana@example.com",
-                                                  "password": "long enough"}).status_code == 302
+    assert (
+        app.test_client()
+        .post("/login", data={"email": "ana@example.com", "password": "long enough"})
+        .status_code
+        == 302
+    )
 
 
 def test_create_user_defaults_to_utc(app):
@@ -51,10 +65,13 @@ def test_create_user_with_a_taken_email_exits_1_with_a_message(app):
     assert db.session.scalar(select(func.count()).select_from(User)) == 1
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (["--password", "short"], "error: password: Use at least 8 characters."),
-    (["--password", "long enough", "--timezone", "Moon/Base"], "error: timezone: Unknown time zone"),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--password", "short"], "error: password: Use at least 8 characters."),
+        (["--password", "long enough", "--timezone", "Moon/Base"], "error: timezone: Unknown time zone"),
+    ],
+)
 def test_create_user_with_bad_input_exits_1(app, args, message):
     result = run(app, "create-user", "c@example.com", "--name", "C", *args)
     assert result.exit_code == 1
@@ -66,8 +83,10 @@ def test_create_user_with_bad_input_exits_1(app, args, message):
 
 
 def snapshot() -> dict[str, int]:
-    return {model.__name__: db.session.scalar(select(func.count()).select_from(model))
-            for model in (User, Team, TeamMembership, Category, Task, TaskLabel, TimeEntry)}
+    return {
+        model.__name__: db.session.scalar(select(func.count()).select_from(model))
+        for model in (User, Team, TeamMembership, Category, Task, TaskLabel, TimeEntry)
+    }
 
 
 @pytest.fixture
@@ -82,22 +101,37 @@ def test_seed_demo_makes_a_realistic_team(app, demo):
     tasks = list(db.session.scalars(select(Task).where(Task.team_id == team.id)))
     assert len(tasks) >= 300
     assert {t.category.slug for t in tasks} == {
-        "architecture", "server-code", "database", "integration", "api-docs", "testing", "security", "devops",
-        "upgrades"}
+        "architecture",
+        "server-code",
+        "database",
+        "integration",
+        "api-docs",
+        "testing",
+        "security",
+        "devops",
+        "upgrades",
+    }
     assert {t.status for t in tasks} == {"todo", "in_progress", "in_review", "blocked", "done"}
     assert {t.priority for t in tasks} == {"critical", "high", "medium", "low"}
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     overdue = [t for t in tasks if t.is_overdue(now)]
     assert 10 <= len(overdue) < len(tasks) / 2
     assert any(t.due_at and t.due_at > now for t in tasks) and any(t.due_at is None for t in tasks)
     members = list(db.session.scalars(select(TeamMembership).where(TeamMembership.team_id == team.id)))
     assert Counter(m.role for m in members) == {"owner": 1, "manager": 1, "member": 4}
     assert len({m.user.timezone for m in members}) >= 4
-    assert any(t.blocked_by for t in tasks) and db.session.scalar(select(func.count()).select_from(TimeEntry)) > 0
+    assert (
+        any(t.blocked_by for t in tasks)
+        and db.session.scalar(select(func.count()).select_from(TimeEntry)) > 0
+    )
     # It prints the logins, and they work.
     assert "ana@demo.test" in demo["output"] and DEMO_PASSWORD in demo["output"]
-    assert app.test_client().post("/login", data={"email": "ben@demo.test",
-                                                  "password": DEMO_PASSWORD}).status_code == 302
+    assert (
+        app.test_client()
+        .post("/login", data={"email": "ben@demo.test", "password": DEMO_PASSWORD})
+        .status_code
+        == 302
+    )
 
 
 def test_seed_demo_twice_changes_nothing(app, demo):
@@ -118,8 +152,9 @@ def test_seed_demo_owner_makes_an_existing_user_the_owner(app):
     result = run(app, "seed-demo", "--owner", "ME@example.com")
     assert result.exit_code == 0, result.output
     team = db.session.scalar(select(Team).where(Team.slug == "demo"))
-    role = db.session.scalar(select(TeamMembership.role).where(
-        TeamMembership.team_id == team.id, TeamMembership.user_id == me.id))
+    role = db.session.scalar(
+        select(TeamMembership.role).where(TeamMembership.team_id == team.id, TeamMembership.user_id == me.id)
+    )
     assert role == "owner"
 
 
@@ -155,10 +190,15 @@ def crawl(client, starts: list[str], per_pattern: int = 3, limit: int = 400) -> 
         for href in re.findall(r'href="([^"#]+)"', response.get_data(as_text=True)):
             href = urljoin(url, href.replace("&amp;", "&"))
             parts = urlsplit(href)
-            if parts.scheme not in ("", "http") or parts.netloc not in ("", "localhost") or SKIP.match(parts.path):
+            if (
+                parts.scheme not in ("", "http")
+                or parts.netloc not in ("", "localhost")
+                or SKIP.match(parts.path)
+            ):
                 continue
-            shape = pattern(parts.path) + ("?" + "&".join(sorted(re.findall(r"(\w+)=", parts.query))) if
-                                           parts.query else "")
+            shape = pattern(parts.path) + (
+                "?" + "&".join(sorted(re.findall(r"(\w+)=", parts.query))) if parts.query else ""
+            )
             if href not in seen and shapes[shape] < per_pattern:
                 shapes[shape] += 1
                 queue.append(href)
@@ -171,12 +211,19 @@ def test_no_page_fails_on_the_demo_data_for_any_role(app, demo, email):
     assert client.post("/login", data={"email": email, "password": DEMO_PASSWORD}).status_code == 302
     team_id = demo["team"].id
     task_ids = list(db.session.scalars(select(Task.id).where(Task.team_id == team_id).order_by(Task.id)))
-    starts = ["/teams", f"/teams/{team_id}/tasks", f"/teams/{team_id}/tasks?overdue=true&sort=-priority",
-              f"/teams/{team_id}/tasks?page=3", "/settings"]
+    starts = [
+        "/teams",
+        f"/teams/{team_id}/tasks",
+        f"/teams/{team_id}/tasks?overdue=true&sort=-priority",
+        f"/teams/{team_id}/tasks?page=3",
+        "/settings",
+    ]
     starts += [f"/tasks/{i}" for i in task_ids[::40]] + [f"/tasks/{i}/edit" for i in task_ids[::80]]
     statuses = crawl(client, starts)
     assert len(statuses) > 30
     failures = {url: status for url, status in statuses.items() if status >= 500}
     assert failures == {}
     # Plain members are refused manager pages (403), never shown an error page for existing ones.
-    assert set(statuses.values()) <= {200, 302, 403}, {u: s for u, s in statuses.items() if s not in (200, 302)}
+    assert set(statuses.values()) <= {200, 302, 403}, {
+        u: s for u, s in statuses.items() if s not in (200, 302)
+    }

@@ -1,5 +1,6 @@
 """The schema comes from migrations only: `flask db upgrade` on an empty database yields exactly the
 models' schema, and every migration can be undone."""
+
 from __future__ import annotations
 
 import pytest
@@ -28,8 +29,9 @@ def tables() -> set[str]:
 
 def schema_differences() -> list:
     with db.engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True,
-                                                               "compare_server_default": False})
+        context = MigrationContext.configure(
+            connection, opts={"compare_type": True, "compare_server_default": False}
+        )
         return compare_metadata(context, db.metadata)
 
 
@@ -47,8 +49,10 @@ def test_the_migrated_schema_keeps_the_indexes_and_constraints_the_queries_rely_
     assert {"ix_tasks_team_status", "ix_tasks_team_due", "ix_tasks_team_updated"} <= task_indexes
     uniques = {tuple(u["column_names"]) for u in inspector.get_unique_constraints("team_memberships")}
     assert ("team_id", "user_id") in uniques
-    fks = {(fk["referred_table"], tuple(fk["constrained_columns"]), fk["options"].get("ondelete"))
-           for fk in inspector.get_foreign_keys("tasks")}
+    fks = {
+        (fk["referred_table"], tuple(fk["constrained_columns"]), fk["options"].get("ondelete"))
+        for fk in inspector.get_foreign_keys("tasks")
+    }
     assert ("teams", ("team_id",), "CASCADE") in fks
     assert ("users", ("assignee_id",), "SET NULL") in fks
 
@@ -64,12 +68,30 @@ def test_downgrade_to_base_removes_everything_and_upgrade_works_again(empty_app)
 def test_the_app_works_on_a_migrated_database(empty_app):
     upgrade()
     client = empty_app.test_client()
-    response = client.post("/register", data={"email": "ana@example.com", "name": "Ana", "password": "long enough",
-                                              "confirm": "long enough", "timezone": "Pacific/Tongatapu"})
+    response = client.post(
+        "/register",
+        data={
+            "email": "ana@example.com",
+            "name": "Ana",
+            "password": "long enough",
+            "confirm": "long enough",
+            "timezone": "Pacific/Tongatapu",
+        },
+    )
     assert response.status_code == 302
     assert client.post("/teams", data={"name": "Migrated"}).status_code == 302
-    response = client.post("/teams/1/tasks/new", data={
-        "title": "Works", "category": "database", "status": "todo", "priority": "high",
-        "due_date": "2026-12-01", "due_time": "09:30", "labels": "a", "blocked_by": ""})
+    response = client.post(
+        "/teams/1/tasks/new",
+        data={
+            "title": "Works",
+            "category": "database",
+            "status": "todo",
+            "priority": "high",
+            "due_date": "2026-12-01",
+            "due_time": "09:30",
+            "labels": "a",
+            "blocked_by": "",
+        },
+    )
     assert response.status_code == 302
     assert "01 Dec 09:30" in client.get("/tasks/1").get_data(as_text=True)

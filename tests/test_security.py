@@ -1,5 +1,6 @@
 """Security: other teams' objects are invisible (404), CSRF on every state-changing request, user
 text rendered inert, hostile URLs and numbers answered without a 500, security headers."""
+
 from __future__ import annotations
 
 import html
@@ -28,8 +29,15 @@ def two_teams(app):
     # The outsider owns a team of their own, so every role check would pass if the team check were missing.
     make_team(outsider, "Elsewhere")
     category_id = db.session.scalar(select(Category.id).where(Category.team_id == o.team_id))
-    return {"owner": owner, "mate": mate, "outsider": outsider, "team_id": o.team_id, "live": live.id,
-            "trashed": trashed.id, "category_id": category_id}
+    return {
+        "owner": owner,
+        "mate": mate,
+        "outsider": outsider,
+        "team_id": o.team_id,
+        "live": live.id,
+        "trashed": trashed.id,
+        "category_id": category_id,
+    }
 
 
 def task_urls(t):
@@ -52,8 +60,11 @@ def team_urls(t):
         ("GET", f"/teams/{team}/tasks", None),
         ("GET", f"/teams/{team}/tasks?status=open&q=secret", None),
         ("GET", f"/teams/{team}/tasks/new", None),
-        ("POST", f"/teams/{team}/tasks/new", {"title": "Planted", "category": "database", "status": "todo",
-                                              "priority": "low"}),
+        (
+            "POST",
+            f"/teams/{team}/tasks/new",
+            {"title": "Planted", "category": "database", "status": "todo", "priority": "low"},
+        ),
         ("GET", f"/teams/{team}/members", None),
         ("POST", f"/teams/{team}/members", {"email": "otto@example.com", "role": "owner"}),
         ("POST", f"/teams/{team}/members/{mate}/role", {"role": "owner"}),
@@ -73,12 +84,26 @@ def state(t) -> tuple:
     db.session.expire_all()
     return (
         db.session.scalar(select(func.count()).select_from(Task)),
-        tuple(db.session.execute(select(Task.id, Task.title, Task.status, Task.version, Task.deleted_at)
-                                 .order_by(Task.id)).all()),
-        tuple(db.session.execute(select(TeamMembership.team_id, TeamMembership.user_id, TeamMembership.role)
-                                 .order_by(TeamMembership.id)).all()),
-        tuple(db.session.execute(select(Category.id, Category.name, Category.archived).order_by(Category.id)).all()),
-        tuple(db.session.execute(select(Team.id, Team.name, Team.urgency_window_hours).order_by(Team.id)).all()),
+        tuple(
+            db.session.execute(
+                select(Task.id, Task.title, Task.status, Task.version, Task.deleted_at).order_by(Task.id)
+            ).all()
+        ),
+        tuple(
+            db.session.execute(
+                select(TeamMembership.team_id, TeamMembership.user_id, TeamMembership.role).order_by(
+                    TeamMembership.id
+                )
+            ).all()
+        ),
+        tuple(
+            db.session.execute(
+                select(Category.id, Category.name, Category.archived).order_by(Category.id)
+            ).all()
+        ),
+        tuple(
+            db.session.execute(select(Team.id, Team.name, Team.urgency_window_hours).order_by(Team.id)).all()
+        ),
     )
 
 
@@ -107,20 +132,38 @@ def test_anonymous_visitors_are_sent_to_login(client, two_teams):
         assert response.status_code == 302 and "/login" in response.headers["Location"], url
 
 
-@pytest.mark.parametrize("url", [
-    "/tasks/99999999999999999999", "/tasks/99999999999999999999/edit", "/teams/99999999999999999999/tasks",
-    "/teams/99999999999999999999/members", "/tasks/9223372036854775808",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/tasks/99999999999999999999",
+        "/tasks/99999999999999999999/edit",
+        "/teams/99999999999999999999/tasks",
+        "/teams/99999999999999999999/members",
+        "/tasks/9223372036854775808",
+    ],
+)
 def test_out_of_range_ids_are_404_not_500(client, two_teams, url):
     login(client, two_teams["owner"])
     assert client.get(url).status_code == 404
 
 
-@pytest.mark.parametrize("query", [
-    "assignee=99999999999999999999", "assignee=%C2%B2", "page=99999999999999999999", "page=%C2%B2",
-    "q=%23%C2%B2", "q=99999999999999999999", "sort=nonsense", "status=nope", "overdue=maybe",
-    "due_before=yesterday", "q=" + "x" * 300, "q=%25_%5C",
-])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "assignee=99999999999999999999",
+        "assignee=%C2%B2",
+        "page=99999999999999999999",
+        "page=%C2%B2",
+        "q=%23%C2%B2",
+        "q=99999999999999999999",
+        "sort=nonsense",
+        "status=nope",
+        "overdue=maybe",
+        "due_before=yesterday",
+        "q=" + "x" * 300,
+        "q=%25_%5C",
+    ],
+)
 def test_hostile_list_queries_never_500(client, two_teams, query):
     login(client, two_teams["owner"])
     response = client.get(f"/teams/{two_teams['team_id']}/tasks?{query}")
@@ -131,8 +174,16 @@ def test_hostile_list_queries_never_500(client, two_teams, query):
 def test_hostile_blocker_numbers_are_a_form_error(client, two_teams, blocked_by):
     login(client, two_teams["owner"])
     count = db.session.scalar(select(func.count()).select_from(Task))
-    response = client.post(f"/teams/{two_teams['team_id']}/tasks/new", data={
-        "title": "T", "category": "database", "status": "todo", "priority": "low", "blocked_by": blocked_by})
+    response = client.post(
+        f"/teams/{two_teams['team_id']}/tasks/new",
+        data={
+            "title": "T",
+            "category": "database",
+            "status": "todo",
+            "priority": "low",
+            "blocked_by": blocked_by,
+        },
+    )
     assert response.status_code == 422
     assert db.session.scalar(select(func.count()).select_from(Task)) == count
 
@@ -140,8 +191,16 @@ def test_hostile_blocker_numbers_are_a_form_error(client, two_teams, blocked_by)
 def test_a_tampered_version_field_is_refused_not_a_500(client, two_teams):
     login(client, two_teams["owner"])
     for version in ("\u00b2", "", "abc"):
-        response = client.post(f"/tasks/{two_teams['live']}/edit", data={
-            "title": "T", "category": "database", "status": "todo", "priority": "low", "version": version})
+        response = client.post(
+            f"/tasks/{two_teams['live']}/edit",
+            data={
+                "title": "T",
+                "category": "database",
+                "status": "todo",
+                "priority": "low",
+                "version": version,
+            },
+        )
         assert response.status_code == 400, version
 
 
@@ -149,8 +208,12 @@ def test_a_tampered_version_field_is_refused_not_a_500(client, two_teams):
 
 
 def csrf_token(page: str) -> str:
-    return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"',
-                     page).group(0).rsplit('value="', 1)[1].rstrip('"')
+    return (
+        re.search(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"', page)
+        .group(0)
+        .rsplit('value="', 1)[1]
+        .rstrip('"')
+    )
 
 
 @pytest.fixture
@@ -168,8 +231,16 @@ def test_login_and_register_need_the_csrf_token(csrf_app):
     user = make_user("Ana")
     response = client.post("/login", data={"email": user.email, "password": PASSWORD})
     assert response.status_code == 400 and "Form expired" in response.get_data(as_text=True)
-    response = client.post("/register", data={"email": "b@example.com", "name": "B", "password": PASSWORD,
-                                              "confirm": PASSWORD, "timezone": "UTC"})
+    response = client.post(
+        "/register",
+        data={
+            "email": "b@example.com",
+            "name": "B",
+            "password": PASSWORD,
+            "confirm": PASSWORD,
+            "timezone": "UTC",
+        },
+    )
     assert response.status_code == 400
     token = csrf_token(client.get("/login").get_data(as_text=True))
     response = client.post("/login", data={"email": user.email, "password": PASSWORD, "csrf_token": token})
@@ -186,8 +257,12 @@ def test_every_state_changing_request_needs_the_csrf_token(csrf_app):
     tasks.move_to_trash(o, trashed)
     category_id = db.session.scalar(select(Category.id).where(Category.team_id == o.team_id))
     token = csrf_token(client.get("/login").get_data(as_text=True))
-    assert client.post("/login", data={"email": owner.email, "password": PASSWORD,
-                                       "csrf_token": token}).status_code == 302
+    assert (
+        client.post(
+            "/login", data={"email": owner.email, "password": PASSWORD, "csrf_token": token}
+        ).status_code
+        == 302
+    )
     team = o.team_id
     posts = [
         ("/teams", {"name": "New team"}),
@@ -198,15 +273,34 @@ def test_every_state_changing_request_needs_the_csrf_token(csrf_app):
         (f"/teams/{team}/settings", {"name": "Renamed", "urgency_window_hours": "5"}),
         (f"/teams/{team}/categories", {"name": "Observability"}),
         (f"/teams/{team}/categories/{category_id}", {"action": "archive"}),
-        (f"/teams/{team}/tasks/new", {"title": "T", "category": "database", "status": "todo", "priority": "low"}),
-        (f"/tasks/{task.id}/edit", {"title": "Changed", "category": "database", "status": "done",
-                                    "priority": "low", "version": "1"}),
+        (
+            f"/teams/{team}/tasks/new",
+            {"title": "T", "category": "database", "status": "todo", "priority": "low"},
+        ),
+        (
+            f"/tasks/{task.id}/edit",
+            {"title": "Changed", "category": "database", "status": "done", "priority": "low", "version": "1"},
+        ),
         (f"/tasks/{task.id}/delete", {}),
         (f"/tasks/{trashed.id}/restore", {}),
-        ("/settings", {"profile-name": "Changed", "profile-timezone": "UTC", "profile-work_start": "09:00",
-                       "profile-work_end": "17:00", "profile-work_days": "1"}),
-        ("/settings/password", {"password-current_password": PASSWORD, "password-new_password": "another one!",
-                                "password-confirm": "another one!"}),
+        (
+            "/settings",
+            {
+                "profile-name": "Changed",
+                "profile-timezone": "UTC",
+                "profile-work_start": "09:00",
+                "profile-work_end": "17:00",
+                "profile-work_days": "1",
+            },
+        ),
+        (
+            "/settings/password",
+            {
+                "password-current_password": PASSWORD,
+                "password-new_password": "another one!",
+                "password-confirm": "another one!",
+            },
+        ),
         ("/logout", {}),
     ]
     before = state({})
@@ -304,8 +398,14 @@ def test_payloads_in_titles_labels_names_and_team_names_are_escaped(client, app,
     add_to_team(o, mate)
     task = make_task(o, payload[:200], assignee_id=owner.id, labels=["safe-label"])
     login(client, mate)
-    for url in (f"/tasks/{task.id}", f"/teams/{o.team_id}/tasks", f"/teams/{o.team_id}/members",
-                f"/tasks/{task.id}/edit", "/teams", f"/teams/{o.team_id}/tasks?q={payload}"):
+    for url in (
+        f"/tasks/{task.id}",
+        f"/teams/{o.team_id}/tasks",
+        f"/teams/{o.team_id}/members",
+        f"/tasks/{task.id}/edit",
+        "/teams",
+        f"/teams/{o.team_id}/tasks?q={payload}",
+    ):
         page = client.get(url).get_data(as_text=True)
         assert active_content(page) == [], url
 
@@ -324,4 +424,3 @@ def test_session_protection_and_cookie_flags(app):
     assert login_manager.session_protection == "strong"
     assert app.config["SESSION_COOKIE_HTTPONLY"] and app.config["SESSION_COOKIE_SAMESITE"] == "Lax"
     assert app.config["REMEMBER_COOKIE_HTTPONLY"]
-

@@ -1,9 +1,10 @@
 """Task pages through the browser's eyes: the form's validation messages, the stale-edit conflict page,
 trash and restore, deadlines shown across time zones, the filtered list and its query count."""
+
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
 from urllib.parse import parse_qs, urlsplit
 
@@ -15,7 +16,7 @@ from tracker import tasks
 from tracker.extensions import db
 from tracker.models import Task
 
-UTC = timezone.utc
+UTC = UTC
 
 
 class FormReader(HTMLParser):
@@ -70,9 +71,20 @@ def read_form(page: str) -> dict[str, str]:
 
 
 def new_task_form(**fields) -> dict[str, str]:
-    data = {"title": "A task", "description": "", "category": "database", "status": "todo", "priority": "medium",
-            "due_date": "", "due_time": "", "start_date": "", "estimate_hours": "", "assignee_id": "",
-            "labels": "", "blocked_by": ""}
+    data = {
+        "title": "A task",
+        "description": "",
+        "category": "database",
+        "status": "todo",
+        "priority": "medium",
+        "due_date": "",
+        "due_time": "",
+        "start_date": "",
+        "estimate_hours": "",
+        "assignee_id": "",
+        "labels": "",
+        "blocked_by": "",
+    }
     data.update(fields)
     return data
 
@@ -131,11 +143,17 @@ def test_create_form_shows_each_validation_message_and_writes_nothing(client, cr
         assert task_count() == before + 1, fields  # only the foreign task made by bad_inputs
         before = task_count() - 1
     # What the user typed is still in the form.
-    page = client.post(url, data=new_task_form(title="Keep me", description="Long **text**",
-                                               estimate_hours="-1", labels="a, b")).get_data(as_text=True)
+    page = client.post(
+        url,
+        data=new_task_form(title="Keep me", description="Long **text**", estimate_hours="-1", labels="a, b"),
+    ).get_data(as_text=True)
     values = read_form(page)
     assert (values["title"], values["description"], values["estimate_hours"], values["labels"]) == (
-        "Keep me", "Long **text**", "-1", "a, b")
+        "Keep me",
+        "Long **text**",
+        "-1",
+        "a, b",
+    )
 
 
 def test_edit_form_shows_each_validation_message_and_changes_nothing(client, crew):
@@ -153,12 +171,23 @@ def test_edit_form_shows_each_validation_message_and_changes_nothing(client, cre
 def test_create_a_task_through_the_form(client, crew):
     blocker = make_task(crew["o"], "Earlier")
     login(client, crew["owner"])
-    form = read_form(client.get(f"/teams/{crew['team_id']}/tasks/new?category=security").get_data(as_text=True))
+    form = read_form(
+        client.get(f"/teams/{crew['team_id']}/tasks/new?category=security").get_data(as_text=True)
+    )
     assert form["category"] == "security" and form["assignee_id"] == str(crew["owner"].id)
-    response = client.post(f"/teams/{crew['team_id']}/tasks/new", data=new_task_form(
-        title="Rotate keys", category="security", priority="high", estimate_hours="2.5",
-        assignee_id=str(crew["mate"].id), labels="Ops, q4", blocked_by=f"#{blocker.id}",
-        description="See *runbook*"))
+    response = client.post(
+        f"/teams/{crew['team_id']}/tasks/new",
+        data=new_task_form(
+            title="Rotate keys",
+            category="security",
+            priority="high",
+            estimate_hours="2.5",
+            assignee_id=str(crew["mate"].id),
+            labels="Ops, q4",
+            blocked_by=f"#{blocker.id}",
+            description="See *runbook*",
+        ),
+    )
     assert response.status_code == 302
     task = db.session.scalar(select(Task).where(Task.title == "Rotate keys"))
     assert response.headers["Location"] == f"/tasks/{task.id}"
@@ -180,7 +209,9 @@ def test_two_people_edit_the_same_task_and_the_second_sees_both_versions(app, cr
     mia_form = read_form(mia.get(f"/tasks/{task.id}/edit").get_data(as_text=True))
     assert olga_form["version"] == mia_form["version"] == "1"
 
-    response = olga.post(f"/tasks/{task.id}/edit", data=dict(olga_form, title="Olga's title", priority="high"))
+    response = olga.post(
+        f"/tasks/{task.id}/edit", data=dict(olga_form, title="Olga's title", priority="high")
+    )
     assert response.status_code == 302
 
     mine = dict(mia_form, title="Mia's title", description="Mia's notes", labels="a, b")
@@ -188,15 +219,23 @@ def test_two_people_edit_the_same_task_and_the_second_sees_both_versions(app, cr
     page = response.get_data(as_text=True)
     assert response.status_code == 409
     assert "Changed by someone else while you edited" in page
-    rows = dict((label, (theirs, ours)) for label, theirs, ours in re.findall(
-        r'<tr><th scope="row">([^<]+)</th><td>([^<]*)</td><td>([^<]*)</td></tr>', page))
+    rows = dict(
+        (label, (theirs, ours))
+        for label, theirs, ours in re.findall(
+            r'<tr><th scope="row">([^<]+)</th><td>([^<]*)</td><td>([^<]*)</td></tr>', page
+        )
+    )
     assert rows["Title"] == ("Olga&#39;s title", "Mia&#39;s title")
     assert rows["Priority"] == ("high", "Low")
     assert rows["Labels"] == ("a", "a, b")
     # Mia's input is kept in the form, with the version she has now seen.
     kept = read_form(page)
     assert (kept["title"], kept["description"], kept["labels"], kept["priority"]) == (
-        "Mia's title", "Mia's notes", "a, b", "low")
+        "Mia's title",
+        "Mia's notes",
+        "a, b",
+        "low",
+    )
     assert kept["version"] == "2"
     db.session.expire_all()
     assert db.session.get(Task, task.id).title == "Olga's title"  # nothing overwritten silently
@@ -206,12 +245,22 @@ def test_two_people_edit_the_same_task_and_the_second_sees_both_versions(app, cr
     db.session.expire_all()
     stored = db.session.get(Task, task.id)
     assert (stored.title, stored.priority, stored.description, stored.version) == (
-        "Mia's title", "low", "Mia's notes", 3)
+        "Mia's title",
+        "low",
+        "Mia's notes",
+        3,
+    )
 
 
 def test_saving_an_unchanged_form_changes_nothing(client, crew):
-    task = make_task(crew["o"], "Steady", due_at=datetime(2026, 12, 1, 17, 30, 45, tzinfo=UTC),
-                     start_at=datetime(2026, 11, 20).date(), estimate_hours=3, labels=["x"])
+    task = make_task(
+        crew["o"],
+        "Steady",
+        due_at=datetime(2026, 12, 1, 17, 30, 45, tzinfo=UTC),
+        start_at=datetime(2026, 11, 20).date(),
+        estimate_hours=3,
+        labels=["x"],
+    )
     login(client, crew["owner"])
     form = read_form(client.get(f"/tasks/{task.id}/edit").get_data(as_text=True))
     assert client.post(f"/tasks/{task.id}/edit", data=form).status_code == 302
@@ -252,7 +301,10 @@ def test_delete_moves_to_the_trash_and_a_manager_restores(client, crew):
 @pytest.fixture
 def pacific(app):
     """Sione in Tonga (UTC+13, no DST) and Kai in Honolulu (UTC-10, no DST)."""
-    tonga, hawaii = make_user("Sione", timezone="Pacific/Tongatapu"), make_user("Kai", timezone="Pacific/Honolulu")
+    tonga, hawaii = (
+        make_user("Sione", timezone="Pacific/Tongatapu"),
+        make_user("Kai", timezone="Pacific/Honolulu"),
+    )
     t = make_team(tonga, "Pacific")
     add_to_team(t, hawaii)
     return {"tonga": tonga, "hawaii": hawaii, "team_id": t.team_id}
@@ -262,8 +314,15 @@ def test_a_deadline_with_a_time_round_trips_between_tonga_and_honolulu(app, paci
     sione, kai = app.test_client(), app.test_client()
     login(sione, pacific["tonga"])
     login(kai, pacific["hawaii"])
-    response = sione.post(f"/teams/{pacific['team_id']}/tasks/new", data=new_task_form(
-        title="Cut the release", due_date="2026-12-01", due_time="09:00", assignee_id=str(pacific["hawaii"].id)))
+    response = sione.post(
+        f"/teams/{pacific['team_id']}/tasks/new",
+        data=new_task_form(
+            title="Cut the release",
+            due_date="2026-12-01",
+            due_time="09:00",
+            assignee_id=str(pacific["hawaii"].id),
+        ),
+    )
     task = db.session.scalar(select(Task).where(Task.title == "Cut the release"))
     assert response.status_code == 302
     assert task.due_at == datetime(2026, 11, 30, 20, 0, tzinfo=UTC)
@@ -283,14 +342,18 @@ def test_a_date_alone_is_the_end_of_that_day_for_the_assignee(app, pacific):
     sione, kai = app.test_client(), app.test_client()
     login(sione, pacific["tonga"])
     login(kai, pacific["hawaii"])
-    sione.post(f"/teams/{pacific['team_id']}/tasks/new", data=new_task_form(
-        title="For Kai", due_date="2026-12-01", assignee_id=str(pacific["hawaii"].id)))
+    sione.post(
+        f"/teams/{pacific['team_id']}/tasks/new",
+        data=new_task_form(title="For Kai", due_date="2026-12-01", assignee_id=str(pacific["hawaii"].id)),
+    )
     task = db.session.scalar(select(Task).where(Task.title == "For Kai"))
     assert task.due_at == datetime(2026, 12, 2, 9, 59, 59, tzinfo=UTC)  # 23:59:59 on 1 Dec in Honolulu
     assert "01 Dec 23:59" in kai.get(f"/tasks/{task.id}").get_data(as_text=True)
     assert "02 Dec 22:59" in sione.get(f"/tasks/{task.id}").get_data(as_text=True)
-    kai.post(f"/teams/{pacific['team_id']}/tasks/new", data=new_task_form(
-        title="For Sione", due_date="2026-12-01", assignee_id=str(pacific["tonga"].id)))
+    kai.post(
+        f"/teams/{pacific['team_id']}/tasks/new",
+        data=new_task_form(title="For Sione", due_date="2026-12-01", assignee_id=str(pacific["tonga"].id)),
+    )
     task = db.session.scalar(select(Task).where(Task.title == "For Sione"))
     assert task.due_at == datetime(2026, 12, 1, 10, 59, 59, tzinfo=UTC)  # 23:59:59 on 1 Dec in Tonga
     assert "01 Dec 23:59" in sione.get(f"/tasks/{task.id}").get_data(as_text=True)
@@ -301,8 +364,15 @@ def test_someone_in_another_zone_saving_the_form_does_not_move_the_dates(app, pa
     sione, kai = app.test_client(), app.test_client()
     login(sione, pacific["tonga"])
     login(kai, pacific["hawaii"])
-    sione.post(f"/teams/{pacific['team_id']}/tasks/new", data=new_task_form(
-        title="Steady", due_date="2026-12-10", start_date="2026-12-01", assignee_id=str(pacific["tonga"].id)))
+    sione.post(
+        f"/teams/{pacific['team_id']}/tasks/new",
+        data=new_task_form(
+            title="Steady",
+            due_date="2026-12-10",
+            start_date="2026-12-01",
+            assignee_id=str(pacific["tonga"].id),
+        ),
+    )
     task = db.session.scalar(select(Task).where(Task.title == "Steady"))
     due, start = task.due_at, task.start_at
     for client in (kai, sione, kai):
@@ -329,11 +399,18 @@ def many(crew):
     o, owner, mate = crew["o"], crew["owner"], crew["mate"]
     now = datetime.now(UTC)
     for i in range(7):
-        tasks.create_task(o, {"title": f"Task {i}", "category": "database" if i % 2 else "testing",
-                              "priority": ("critical", "high", "medium", "low")[i % 4],
-                              "status": "done" if i == 6 else "todo",
-                              "due_at": now + timedelta(days=i - 2, hours=1), "labels": ["q4"] if i < 5 else [],
-                              "assignee_id": (owner.id, mate.id, None)[i % 3]})
+        tasks.create_task(
+            o,
+            {
+                "title": f"Task {i}",
+                "category": "database" if i % 2 else "testing",
+                "priority": ("critical", "high", "medium", "low")[i % 4],
+                "status": "done" if i == 6 else "todo",
+                "due_at": now + timedelta(days=i - 2, hours=1),
+                "labels": ["q4"] if i < 5 else [],
+                "assignee_id": (owner.id, mate.id, None)[i % 3],
+            },
+        )
     return crew
 
 
@@ -381,7 +458,11 @@ def test_the_filter_state_round_trips_through_the_url_and_the_pages(client, many
         if url:
             args = parse_qs(urlsplit(url).query)
             assert {k: v for k, v in args.items() if k != "page"} == {
-                "status": ["open"], "label": ["q4"], "sort": ["-priority"], "q": ["task"]}
+                "status": ["open"],
+                "label": ["q4"],
+                "sort": ["-priority"],
+                "q": ["task"],
+            }
     assert seen == ["Task 3", "Task 2", "Task 1", "Task 4", "Task 0"]
     assert "Page 3 of 3" in page and 'rel="prev"' in page
 
@@ -416,10 +497,18 @@ def add_tasks(crew, n: int) -> None:
     first = tasks.create_task(o, {"title": "Blocker", "category": "security"})
     now = datetime.now(UTC)
     for i in range(n - 1):
-        tasks.create_task(o, {"title": f"Task {i}", "category": ("database", "testing", "devops")[i % 3],
-                              "assignee_id": (owner.id, mate.id, None)[i % 3], "labels": ["q4", f"l{i % 5}"],
-                              "due_at": now + timedelta(hours=i - 50), "blocked_by": [first.id] if i % 4 else [],
-                              "priority": ("critical", "high", "medium", "low")[i % 4]})
+        tasks.create_task(
+            o,
+            {
+                "title": f"Task {i}",
+                "category": ("database", "testing", "devops")[i % 3],
+                "assignee_id": (owner.id, mate.id, None)[i % 3],
+                "labels": ["q4", f"l{i % 5}"],
+                "due_at": now + timedelta(hours=i - 50),
+                "blocked_by": [first.id] if i % 4 else [],
+                "priority": ("critical", "high", "medium", "low")[i % 4],
+            },
+        )
 
 
 @pytest.mark.parametrize("query", ["", "?status=open&sort=-priority", "?label=q4&overdue=true"])
@@ -447,9 +536,13 @@ def test_a_task_whose_blocker_went_to_the_trash_can_still_be_saved(client, crew)
     assert client.post(f"/tasks/{task.id}/edit", data=form).status_code == 302
     # A new link to a trashed task is still refused; dropping the old one works.
     tasks.move_to_trash(crew["o"], other)
-    response = client.post(f"/tasks/{task.id}/edit", data=dict(form, version="2", blocked_by=f"{blocker.id}, {other.id}"))
+    response = client.post(
+        f"/tasks/{task.id}/edit", data=dict(form, version="2", blocked_by=f"{blocker.id}, {other.id}")
+    )
     assert f"No task of this team has number #{other.id}." in errors_of(response.get_data(as_text=True))
-    assert client.post(f"/tasks/{task.id}/edit", data=dict(form, version="2", blocked_by="")).status_code == 302
+    assert (
+        client.post(f"/tasks/{task.id}/edit", data=dict(form, version="2", blocked_by="")).status_code == 302
+    )
     db.session.expire_all()
     stored = db.session.get(Task, task.id)
     assert (stored.title, stored.blocked_by, stored.version) == ("Still waiting", [], 3)

@@ -1,8 +1,9 @@
 """Tasks through their domain functions: creation and validation, versioned updates and the
 race between two saves, trash, deadlines across time zones, and the filtered, sorted, paged list."""
+
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 import sqlalchemy as sa
@@ -14,7 +15,7 @@ from tracker.errors import Conflict, Forbidden, Invalid, NotFound
 from tracker.extensions import db
 from tracker.models import Task, TaskLabel, task_blockers
 
-UTC = timezone.utc
+UTC = UTC
 
 
 @pytest.fixture
@@ -36,11 +37,22 @@ def task_count() -> int:
 def test_create_task_with_every_field(crew):
     o, mate = crew["o"], crew["mate"]
     blocker = make_task(o, "First")
-    task = tasks.create_task(o, {
-        "title": "  Add idempotency keys  ", "description": "Use **Redis**", "category": "server-code",
-        "status": "in_progress", "priority": "high", "due_at": datetime(2026, 12, 1, 17, tzinfo=UTC),
-        "start_at": date(2026, 11, 20), "estimate_hours": 5.126, "assignee_id": mate.id,
-        "labels": ["Billing", "billing", " q4 ", ""], "blocked_by": [blocker.id]})
+    task = tasks.create_task(
+        o,
+        {
+            "title": "  Add idempotency keys  ",
+            "description": "Use **Redis**",
+            "category": "server-code",
+            "status": "in_progress",
+            "priority": "high",
+            "due_at": datetime(2026, 12, 1, 17, tzinfo=UTC),
+            "start_at": date(2026, 11, 20),
+            "estimate_hours": 5.126,
+            "assignee_id": mate.id,
+            "labels": ["Billing", "billing", " q4 ", ""],
+            "blocked_by": [blocker.id],
+        },
+    )
     db.session.expire_all()
     task = db.session.get(Task, task.id)
     assert task.title == "Add idempotency keys" and task.category.slug == "server-code"
@@ -56,7 +68,12 @@ def test_create_task_with_every_field(crew):
 def test_defaults_of_a_new_task(crew):
     task = tasks.create_task(crew["o"], {"title": "Bare", "category": "testing"})
     assert (task.status, task.priority, task.description, task.due_at, task.assignee_id) == (
-        "todo", "medium", "", None, None)
+        "todo",
+        "medium",
+        "",
+        None,
+        None,
+    )
 
 
 @pytest.mark.parametrize(
@@ -70,13 +87,21 @@ def test_defaults_of_a_new_task(crew):
         ({"estimate_hours": -1}, "estimate_hours", "The estimate cannot be negative."),
         ({"estimate_hours": float("nan")}, "estimate_hours", "Enter a number of hours."),
         ({"estimate_hours": "3"}, "estimate_hours", "Enter a number of hours."),
-        ({"estimate_hours": 10_001}, "estimate_hours", "Use at most 10000 hours; split larger work into tasks."),
+        (
+            {"estimate_hours": 10_001},
+            "estimate_hours",
+            "Use at most 10000 hours; split larger work into tasks.",
+        ),
         ({"due_at": "next tuesday"}, "due_at", "Enter a date, or a date and time."),
         ({"labels": ["ok", "not<ok>"]}, "labels", "“not<ok>” is not a label"),
         ({"labels": [f"l{i}" for i in range(21)]}, "labels", "Use at most 20 labels."),
         ({"blocked_by": ["7"]}, "blocked_by", "“7” is not a task number."),
         ({"description": "x" * 50_001}, "description", "Use at most 50000 characters."),
-        ({"start_at": date(2026, 12, 5), "due_at": date(2026, 12, 1)}, "start_at", "The start date is after the deadline."),
+        (
+            {"start_at": date(2026, 12, 5), "due_at": date(2026, 12, 1)},
+            "start_at",
+            "The start date is after the deadline.",
+        ),
         ({"version": 3}, "version", "This field cannot be set."),
     ],
 )
@@ -146,7 +171,9 @@ def test_an_archived_category_is_kept_by_its_tasks_but_not_offered_to_new_ones(c
 def test_update_returns_the_changes_and_bumps_the_version(crew):
     o = crew["o"]
     task = make_task(o, "Old", labels=["a"])
-    changes = tasks.update_task(o, task, {"title": "New", "labels": ["b"], "status": "done"}, expected_version=1)
+    changes = tasks.update_task(
+        o, task, {"title": "New", "labels": ["b"], "status": "done"}, expected_version=1
+    )
     assert changes == {"title": ("Old", "New"), "labels": (["a"], ["b"]), "status": ("todo", "done")}
     assert task.version == 2 and task.completed_at is not None
     assert db.session.scalar(select(func.count()).select_from(TaskLabel)) == 1
@@ -178,11 +205,16 @@ def test_a_save_racing_another_is_a_conflict_not_a_lost_update(crew):
     task = make_task(o, "Original", priority="low")
     tasks_table = Task.__table__
     with db.engine.begin() as other:  # another worker's connection
-        other.execute(sa.update(tasks_table).where(tasks_table.c.id == task.id)
-                      .values(title="Theirs", version=2))
+        other.execute(
+            sa.update(tasks_table).where(tasks_table.c.id == task.id).values(title="Theirs", version=2)
+        )
     with pytest.raises(Conflict) as exc:
         tasks.update_task(o, task, {"title": "Mine", "priority": "high"}, expected_version=1)
-    assert (exc.value.current.title, exc.value.current.priority, exc.value.current.version) == ("Theirs", "low", 2)
+    assert (exc.value.current.title, exc.value.current.priority, exc.value.current.version) == (
+        "Theirs",
+        "low",
+        2,
+    )
     db.session.expire_all()
     stored = db.session.get(Task, task.id)
     assert (stored.title, stored.priority, stored.version) == ("Theirs", "low", 2)
@@ -227,7 +259,10 @@ def test_another_teams_task_is_not_found_even_in_the_trash(crew):
 @pytest.fixture
 def pacific(app):
     """Tonga is UTC+13 all year; Honolulu is UTC-10 all year: 23 hours apart."""
-    tonga, hawaii = make_user("Sione", timezone="Pacific/Tongatapu"), make_user("Kai", timezone="Pacific/Honolulu")
+    tonga, hawaii = (
+        make_user("Sione", timezone="Pacific/Tongatapu"),
+        make_user("Kai", timezone="Pacific/Honolulu"),
+    )
     t = make_team(tonga, "Pacific")
     h = add_to_team(t, hawaii)
     return {"tonga": tonga, "hawaii": hawaii, "t": t, "h": h}
@@ -271,19 +306,45 @@ def listing(crew):
     o, owner, mate = crew["o"], crew["owner"], crew["mate"]
     spec = [  # title, category, status, priority, due, assignee, labels, description
         ("Alpha index", "database", "todo", "high", NOW - timedelta(days=2), owner, ["q4"], ""),
-        ("Beta endpoint", "server-code", "in_progress", "critical", NOW + timedelta(days=1), mate,
-         ["q4", "customer"], ""),
+        (
+            "Beta endpoint",
+            "server-code",
+            "in_progress",
+            "critical",
+            NOW + timedelta(days=1),
+            mate,
+            ["q4", "customer"],
+            "",
+        ),
         ("Gamma docs", "api-docs", "done", "low", NOW - timedelta(days=5), owner, [], ""),
         ("Delta deploy", "devops", "blocked", "medium", None, None, ["customer"], ""),
-        ("Epsilon test", "testing", "in_review", "medium", NOW + timedelta(days=10), None, [],
-         "Check the new INDEX is used"),
+        (
+            "Epsilon test",
+            "testing",
+            "in_review",
+            "medium",
+            NOW + timedelta(days=10),
+            None,
+            [],
+            "Check the new INDEX is used",
+        ),
         ("Zeta 100% sure_thing", "security", "todo", "low", NOW - timedelta(hours=1), mate, [], ""),
     ]
     made = {}
     for title, category, status, priority, due, assignee, labels, description in spec:
-        made[title.split()[0]] = tasks.create_task(o, {
-            "title": title, "category": category, "status": status, "priority": priority, "due_at": due,
-            "assignee_id": assignee.id if assignee else None, "labels": labels, "description": description})
+        made[title.split()[0]] = tasks.create_task(
+            o,
+            {
+                "title": title,
+                "category": category,
+                "status": status,
+                "priority": priority,
+                "due_at": due,
+                "assignee_id": assignee.id if assignee else None,
+                "labels": labels,
+                "description": description,
+            },
+        )
     # Creation and update times in orders unlike the others, to tell the sort keys apart.
     for hours, name in enumerate(["Delta", "Beta", "Zeta", "Alpha", "Epsilon", "Gamma"]):
         made[name].created_at = NOW - timedelta(days=30) + timedelta(hours=hours)
@@ -362,8 +423,17 @@ def test_pages_split_the_sorted_list_without_gaps_or_repeats(listing, sort):
     assert pages[2] == ([], 6)
 
 
-@pytest.mark.parametrize("args", [{"status": "closed"}, {"priority": "urgent"}, {"sort": "title"},
-                                  {"assignee": "somebody"}, {"overdue": "perhaps"}, {"due_before": "tomorrow"}])
+@pytest.mark.parametrize(
+    "args",
+    [
+        {"status": "closed"},
+        {"priority": "urgent"},
+        {"sort": "title"},
+        {"assignee": "somebody"},
+        {"overdue": "perhaps"},
+        {"due_before": "tomorrow"},
+    ],
+)
 def test_bad_filter_values_are_invalid_naming_the_argument(app, args):
     with pytest.raises(Invalid) as exc:
         tasks.parse_task_filter(args)
@@ -371,8 +441,17 @@ def test_bad_filter_values_are_invalid_naming_the_argument(app, args):
 
 
 def test_a_filter_round_trips_through_its_query_arguments(app):
-    args = {"status": "open", "category": "database", "priority": "high", "assignee": "me", "label": "q4",
-            "overdue": "true", "q": "index", "sort": "-priority", "due_before": "2026-12-01T00:00:00Z"}
+    args = {
+        "status": "open",
+        "category": "database",
+        "priority": "high",
+        "assignee": "me",
+        "label": "q4",
+        "overdue": "true",
+        "q": "index",
+        "sort": "-priority",
+        "due_before": "2026-12-01T00:00:00Z",
+    }
     f = tasks.parse_task_filter(args)
     assert f.to_args() == args
     assert tasks.parse_task_filter(f.to_args()) == f

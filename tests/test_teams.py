@@ -1,4 +1,5 @@
 """Teams: creating one, and every role against every team action, allowed and refused."""
+
 from __future__ import annotations
 
 import pytest
@@ -24,9 +25,21 @@ def test_create_team_makes_the_creator_owner_with_the_nine_categories(client, ap
     team = db.session.scalar(select(Team))
     assert team.slug == "payments-core" and response.headers["Location"] == f"/teams/{team.id}/members"
     assert role_of(team.id, user) == "owner"
-    assert [c.slug for c in team.categories] == [slug for slug, _ in DEFAULT_CATEGORIES] == [
-        "architecture", "server-code", "database", "integration", "api-docs", "testing", "security",
-        "devops", "upgrades"]
+    assert (
+        [c.slug for c in team.categories]
+        == [slug for slug, _ in DEFAULT_CATEGORIES]
+        == [
+            "architecture",
+            "server-code",
+            "database",
+            "integration",
+            "api-docs",
+            "testing",
+            "security",
+            "devops",
+            "upgrades",
+        ]
+    )
     assert "You are owner." in client.get("/teams").get_data(as_text=True)
 
 
@@ -46,17 +59,29 @@ def test_create_team_needs_a_name_and_slugs_stay_unique(client, app):
 @pytest.fixture
 def crew(app):
     """A team with two of each role, so every action has a target other than the actor."""
-    people = {name: make_user(name.capitalize()) for name in
-              ("owner", "owner2", "manager", "manager2", "member", "member2", "newcomer")}
+    people = {
+        name: make_user(name.capitalize())
+        for name in ("owner", "owner2", "manager", "manager2", "member", "member2", "newcomer")
+    }
     first = make_team(people["owner"], "Backend")
-    for name, role in (("owner2", "owner"), ("manager", "manager"), ("manager2", "manager"),
-                       ("member", "member"), ("member2", "member")):
+    for name, role in (
+        ("owner2", "owner"),
+        ("manager", "manager"),
+        ("manager2", "manager"),
+        ("member", "member"),
+        ("member2", "member"),
+    ):
         add_to_team(first, people[name], role)
     trashed = make_task(first, "Old task")
     tasks.move_to_trash(first, trashed)
-    return {**people, "team_id": first.team_id, "trashed_id": trashed.id,
-            "category_id": db.session.scalar(select(Category.id).where(
-                Category.team_id == first.team_id, Category.slug == "database"))}
+    return {
+        **people,
+        "team_id": first.team_id,
+        "trashed_id": trashed.id,
+        "category_id": db.session.scalar(
+            select(Category.id).where(Category.team_id == first.team_id, Category.slug == "database")
+        ),
+    }
 
 
 def _category(c) -> Category:
@@ -74,70 +99,111 @@ def _task(c) -> Task:
 # action: (request(client, crew) -> response, effect happened(crew) -> bool)
 ACTIONS = {
     "add member": (
-        lambda cl, c: cl.post(f"/teams/{c['team_id']}/members", data={"email": c["newcomer"].email, "role": "member"}),
-        lambda c: role_of(c["team_id"], c["newcomer"]) == "member"),
+        lambda cl, c: cl.post(
+            f"/teams/{c['team_id']}/members", data={"email": c["newcomer"].email, "role": "member"}
+        ),
+        lambda c: role_of(c["team_id"], c["newcomer"]) == "member",
+    ),
     "add manager": (
-        lambda cl, c: cl.post(f"/teams/{c['team_id']}/members", data={"email": c["newcomer"].email, "role": "manager"}),
-        lambda c: role_of(c["team_id"], c["newcomer"]) == "manager"),
+        lambda cl, c: cl.post(
+            f"/teams/{c['team_id']}/members", data={"email": c["newcomer"].email, "role": "manager"}
+        ),
+        lambda c: role_of(c["team_id"], c["newcomer"]) == "manager",
+    ),
     "add owner": (
-        lambda cl, c: cl.post(f"/teams/{c['team_id']}/members", data={"email": c["newcomer"].email, "role": "owner"}),
-        lambda c: role_of(c["team_id"], c["newcomer"]) == "owner"),
+        lambda cl, c: cl.post(
+            f"/teams/{c['team_id']}/members", data={"email": c["newcomer"].email, "role": "owner"}
+        ),
+        lambda c: role_of(c["team_id"], c["newcomer"]) == "owner",
+    ),
     "promote member to manager": (
-        lambda cl, c: cl.post(f"/teams/{c['team_id']}/members/{c['member2'].id}/role", data={"role": "manager"}),
-        lambda c: role_of(c["team_id"], c["member2"]) == "manager"),
+        lambda cl, c: cl.post(
+            f"/teams/{c['team_id']}/members/{c['member2'].id}/role", data={"role": "manager"}
+        ),
+        lambda c: role_of(c["team_id"], c["member2"]) == "manager",
+    ),
     "demote manager to member": (
-        lambda cl, c: cl.post(f"/teams/{c['team_id']}/members/{c['manager2'].id}/role", data={"role": "member"}),
-        lambda c: role_of(c["team_id"], c["manager2"]) == "member"),
+        lambda cl, c: cl.post(
+            f"/teams/{c['team_id']}/members/{c['manager2'].id}/role", data={"role": "member"}
+        ),
+        lambda c: role_of(c["team_id"], c["manager2"]) == "member",
+    ),
     "promote member to owner": (
-        lambda cl, c: cl.post(f"/teams/{c['team_id']}/members/{c['member2'].id}/role", data={"role": "owner"}),
-        lambda c: role_of(c["team_id"], c["member2"]) == "owner"),
+        lambda cl, c: cl.post(
+            f"/teams/{c['team_id']}/members/{c['member2'].id}/role", data={"role": "owner"}
+        ),
+        lambda c: role_of(c["team_id"], c["member2"]) == "owner",
+    ),
     "demote owner to manager": (
-        lambda cl, c: cl.post(f"/teams/{c['team_id']}/members/{c['owner2'].id}/role", data={"role": "manager"}),
-        lambda c: role_of(c["team_id"], c["owner2"]) == "manager"),
+        lambda cl, c: cl.post(
+            f"/teams/{c['team_id']}/members/{c['owner2'].id}/role", data={"role": "manager"}
+        ),
+        lambda c: role_of(c["team_id"], c["owner2"]) == "manager",
+    ),
     "remove member": (
         lambda cl, c: cl.post(f"/teams/{c['team_id']}/members/{c['member2'].id}/remove"),
-        lambda c: role_of(c["team_id"], c["member2"]) is None),
+        lambda c: role_of(c["team_id"], c["member2"]) is None,
+    ),
     "remove manager": (
         lambda cl, c: cl.post(f"/teams/{c['team_id']}/members/{c['manager2'].id}/remove"),
-        lambda c: role_of(c["team_id"], c["manager2"]) is None),
+        lambda c: role_of(c["team_id"], c["manager2"]) is None,
+    ),
     "remove owner": (
         lambda cl, c: cl.post(f"/teams/{c['team_id']}/members/{c['owner2'].id}/remove"),
-        lambda c: role_of(c["team_id"], c["owner2"]) is None),
-    "see team settings": (
-        lambda cl, c: cl.get(f"/teams/{c['team_id']}/settings"),
-        None),
+        lambda c: role_of(c["team_id"], c["owner2"]) is None,
+    ),
+    "see team settings": (lambda cl, c: cl.get(f"/teams/{c['team_id']}/settings"), None),
     "change team settings": (
-        lambda cl, c: cl.post(f"/teams/{c['team_id']}/settings", data={"name": "Renamed", "urgency_window_hours": "48"}),
-        lambda c: (db.session.get(Team, c["team_id"]).name, db.session.get(Team, c["team_id"]).urgency_window_hours)
-        == ("Renamed", 48)),
+        lambda cl, c: cl.post(
+            f"/teams/{c['team_id']}/settings", data={"name": "Renamed", "urgency_window_hours": "48"}
+        ),
+        lambda c: (
+            (db.session.get(Team, c["team_id"]).name, db.session.get(Team, c["team_id"]).urgency_window_hours)
+            == ("Renamed", 48)
+        ),
+    ),
     "add category": (
         lambda cl, c: cl.post(f"/teams/{c['team_id']}/categories", data={"name": "Observability"}),
-        lambda c: db.session.scalar(select(Category).where(
-            Category.team_id == c["team_id"], Category.slug == "observability")) is not None),
+        lambda c: (
+            db.session.scalar(
+                select(Category).where(Category.team_id == c["team_id"], Category.slug == "observability")
+            )
+            is not None
+        ),
+    ),
     "rename category": (
-        lambda cl, c: cl.post(f"/teams/{c['team_id']}/categories/{c['category_id']}",
-                              data={"action": "rename", "name": "Data stores"}),
-        lambda c: (_category(c).name, _category(c).slug) == ("Data stores", "database")),
+        lambda cl, c: cl.post(
+            f"/teams/{c['team_id']}/categories/{c['category_id']}",
+            data={"action": "rename", "name": "Data stores"},
+        ),
+        lambda c: (_category(c).name, _category(c).slug) == ("Data stores", "database"),
+    ),
     "archive category": (
-        lambda cl, c: cl.post(f"/teams/{c['team_id']}/categories/{c['category_id']}", data={"action": "archive"}),
-        lambda c: _category(c).archived),
-    "see the trash": (
-        lambda cl, c: cl.get(f"/teams/{c['team_id']}/trash"),
-        None),
+        lambda cl, c: cl.post(
+            f"/teams/{c['team_id']}/categories/{c['category_id']}", data={"action": "archive"}
+        ),
+        lambda c: _category(c).archived,
+    ),
+    "see the trash": (lambda cl, c: cl.get(f"/teams/{c['team_id']}/trash"), None),
     "restore from trash": (
         lambda cl, c: cl.post(f"/tasks/{c['trashed_id']}/restore"),
-        lambda c: _task(c).deleted_at is None),
+        lambda c: _task(c).deleted_at is None,
+    ),
 }
 ALLOWED = {
     "owner": set(ACTIONS),
-    "manager": set(ACTIONS) - {"add owner", "promote member to owner", "demote owner to manager", "remove owner"},
+    "manager": set(ACTIONS)
+    - {"add owner", "promote member to owner", "demote owner to manager", "remove owner"},
     "member": set(),
 }
 MATRIX = [(role, action, action in ALLOWED[role]) for role in ALLOWED for action in ACTIONS]
 
 
-@pytest.mark.parametrize(("role", "action", "allowed"), MATRIX,
-                         ids=[f"{r}-{a.replace(' ', '_')}-{'ok' if ok else 'refused'}" for r, a, ok in MATRIX])
+@pytest.mark.parametrize(
+    ("role", "action", "allowed"),
+    MATRIX,
+    ids=[f"{r}-{a.replace(' ', '_')}-{'ok' if ok else 'refused'}" for r, a, ok in MATRIX],
+)
 def test_role_matrix(client, crew, role, action, allowed):
     do, happened = ACTIONS[action]
     login(client, crew[role])
@@ -182,8 +248,9 @@ def test_the_last_owner_cannot_leave_or_step_down(client, app):
     login(client, owner)
     response = client.post(f"/teams/{o.team_id}/leave", follow_redirects=True)
     assert "You are the last owner" in response.get_data(as_text=True)
-    response = client.post(f"/teams/{o.team_id}/members/{owner.id}/role", data={"role": "member"},
-                           follow_redirects=True)
+    response = client.post(
+        f"/teams/{o.team_id}/members/{owner.id}/role", data={"role": "member"}, follow_redirects=True
+    )
     assert "A team needs at least one owner" in response.get_data(as_text=True)
     assert role_of(o.team_id, owner) == "owner"
     # With a second owner, the first may go.
@@ -196,9 +263,11 @@ def test_the_last_owner_cannot_leave_or_step_down(client, app):
 def test_add_member_refusals_are_shown_in_the_form(client, crew):
     login(client, crew["manager"])
     url = f"/teams/{crew['team_id']}/members"
-    cases = [({"email": "nobody@example.com", "role": "member"}, "No account uses this email"),
-             ({"email": crew["member"].email, "role": "member"}, "is already in this team."),
-             ({"email": crew["newcomer"].email, "role": "boss"}, "Not a valid choice")]
+    cases = [
+        ({"email": "nobody@example.com", "role": "member"}, "No account uses this email"),
+        ({"email": crew["member"].email, "role": "member"}, "is already in this team."),
+        ({"email": crew["newcomer"].email, "role": "boss"}, "Not a valid choice"),
+    ]
     for data, message in cases:
         response = client.post(url, data=data)
         assert response.status_code == 422
@@ -222,8 +291,14 @@ def test_domain_role_rules(app, crew):
         teams.update_team(member, name="Mine now")
     with pytest.raises(Forbidden):
         tasks.trashed_tasks(member)
-    assert db.session.scalar(select(TeamMembership.role).where(
-        TeamMembership.team_id == team_id, TeamMembership.user_id == crew["manager"].id)) == "manager"
+    assert (
+        db.session.scalar(
+            select(TeamMembership.role).where(
+                TeamMembership.team_id == team_id, TeamMembership.user_id == crew["manager"].id
+            )
+        )
+        == "manager"
+    )
 
 
 def test_category_rules(client, crew):
@@ -239,8 +314,11 @@ def test_category_rules(client, crew):
     assert "archived" in client.get(settings).get_data(as_text=True)
     client.post(f"/teams/{crew['team_id']}/categories/{crew['category_id']}", data={"action": "unarchive"})
     assert not _category(crew).archived
-    response = client.post(f"/teams/{crew['team_id']}/categories/{crew['category_id']}",
-                           data={"action": "rename", "name": "  "}, follow_redirects=True)
+    response = client.post(
+        f"/teams/{crew['team_id']}/categories/{crew['category_id']}",
+        data={"action": "rename", "name": "  "},
+        follow_redirects=True,
+    )
     assert "Enter a category name." in response.get_data(as_text=True)
     assert _category(crew).name == "Database"
 
@@ -258,10 +336,14 @@ def test_a_team_keeps_at_least_one_active_category(app):
 
 def test_team_settings_validation(client, crew):
     login(client, crew["owner"])
-    response = client.post(f"/teams/{crew['team_id']}/settings", data={"name": "X", "urgency_window_hours": "0"})
+    response = client.post(
+        f"/teams/{crew['team_id']}/settings", data={"name": "X", "urgency_window_hours": "0"}
+    )
     assert response.status_code == 422
     assert "Choose between 1 hour and 60 days" in response.get_data(as_text=True)
-    response = client.post(f"/teams/{crew['team_id']}/settings", data={"name": "X", "urgency_window_hours": "soon"})
+    response = client.post(
+        f"/teams/{crew['team_id']}/settings", data={"name": "X", "urgency_window_hours": "soon"}
+    )
     assert response.status_code == 422
     assert db.session.get(Team, crew["team_id"]).urgency_window_hours == 72
 
