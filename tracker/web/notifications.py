@@ -3,7 +3,7 @@ choice of channel in the user's settings."""
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from .. import notifications
@@ -37,6 +37,12 @@ def index():
         current_user, unread_only=unread_only, page=int(page) if page.isdigit() else 1
     )
     return render_template("notifications/index.html", page=result, unread_only=unread_only)
+
+
+@bp.get("/notifications/unread")
+def unread():
+    """The unread count as JSON, so the header can follow new notifications (static/js/notifications.js)."""
+    return jsonify(unread=notifications.unread_count(current_user))
 
 
 @bp.post("/notifications/read")
