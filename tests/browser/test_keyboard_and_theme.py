@@ -19,6 +19,7 @@ FOCUS_STYLE = """() => {
   const s = getComputedStyle(e);
   return {tag: e.tagName, text: (e.innerText || e.value || e.name || '').trim().slice(0, 40),
           outline: s.outlineStyle, width: parseFloat(s.outlineWidth), visible: e.matches(':focus-visible'),
+          color: s.outlineColor, background: getComputedStyle(document.body).backgroundColor,
           shown: e.getBoundingClientRect().width > 1 && e.getBoundingClientRect().height > 1};
 }"""
 
@@ -63,6 +64,16 @@ def test_shortcuts_go_to_the_common_places(team, page):
     expect(page.get_by_role("dialog", name="Keyboard shortcuts")).to_be_hidden()
 
 
+def contrast(a: str, b: str) -> float:
+    """WCAG contrast ratio of two CSS rgb() colours."""
+    def luminance(colour: str) -> float:
+        channels = [int(c) / 255 for c in re.findall(r"\d+", colour)[:3]]
+        r, g, b = (c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels)
+        return 0.2126 * r + 0.7152 * g + 0.0722 * b
+    high, low = sorted((luminance(a), luminance(b)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
 TAB_PAGES = {  # page: controls that must be among those Tab reaches
     "/teams/{team}/tasks": ("Skip to content", "Teams", "Dark", "Board", "New task", "Filter"),
     "/teams/{team}/board": ("Filter", "Move"),
@@ -72,8 +83,10 @@ TAB_PAGES = {  # page: controls that must be among those Tab reaches
 }
 
 
+@pytest.mark.parametrize("scheme", ["light", "dark"])
 @pytest.mark.parametrize("path", list(TAB_PAGES))
-def test_tabbing_reaches_the_controls_with_a_visible_focus_ring(team, page, path):
+def test_tabbing_reaches_the_controls_with_a_visible_focus_ring(team, new_context, path, scheme):
+    page = new_context(color_scheme=scheme).new_page()
     log_in(page, team["email"])
     page.goto(path.format(**team))
     seen = []
@@ -83,6 +96,7 @@ def test_tabbing_reaches_the_controls_with_a_visible_focus_ring(team, page, path
         if focus["tag"] == "BODY" or (seen and focus["text"] == "Skip to content"):
             break  # went round the whole page
         assert focus["outline"] != "none" and focus["width"] >= 2, f"no visible focus ring: {focus}"
+        assert contrast(focus["color"], focus["background"]) >= 3, f"focus ring too faint: {focus}"
         assert focus["shown"], f"focus went to something invisible: {focus}"
         seen.append(focus["text"])
     assert seen[0] == "Skip to content"
