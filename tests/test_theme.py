@@ -45,3 +45,9 @@ def test_a_forged_cookie_value_is_ignored(client):
 def test_no_open_redirect(client, target):
     response = client.post("/theme", data={"theme": "dark", "next": target})
     assert response.headers["Location"] == "/"
+
+
+def test_favicon_ico_leads_to_the_icon(client):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 301 and response.headers["Location"] == "/static/favicon.svg"
+    assert client.get("/static/favicon.svg").mimetype == "image/svg+xml"

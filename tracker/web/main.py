@@ -18,6 +18,12 @@ def index():
     return render_template("main/welcome.html")
 
 
+@bp.get("/favicon.ico")
+def favicon():
+    """Browsers ask for /favicon.ico where a page names no icon (a JSON answer, a feed)."""
+    return redirect(url_for("static", filename="favicon.svg"), 301)
+
+
 @bp.post("/theme")
 def set_theme():
     """Light, dark, or "auto" (follow the device's prefers-color-scheme: no cookie)."""
