@@ -16,7 +16,7 @@ SCHEMATHESIS = Path(sys.executable).with_name("schemathesis")
 MIN_REQUESTS = 1000
 
 
-def run_schemathesis(live_api, tmp_path, *options: str, examples: str = "20") -> int:
+def run_schemathesis(live_api, tmp_path, *options: str, examples: str = "20", phases: str = "") -> int:
     """Run the schemathesis CLI against the live server; fail on any issue; return the request count."""
     need(SCHEMATHESIS.exists() or shutil.which("schemathesis") is not None, "schemathesis is not installed")
     base = live_api["base"]
@@ -44,6 +44,7 @@ def run_schemathesis(live_api, tmp_path, *options: str, examples: str = "20") ->
         "--workers",
         "1",
         "--no-color",
+        *(("--phases", phases) if phases else ()),
     ]
     result = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=900)
     output = result.stdout + result.stderr
@@ -64,4 +65,10 @@ def test_schemathesis_on_the_seeded_objects(live_api, tmp_path):
     config = tmp_path / "schemathesis.toml"
     pinned = ("team_id", "task_id", "user_id", "entry_id", "comment_id")
     config.write_text("[parameters]\n" + "".join(f"{name} = {live_api[name]}\n" for name in pinned))
-    assert run_schemathesis(live_api, tmp_path, "--config-file", str(config), examples="15") >= MIN_REQUESTS
+    # No stateful phase here: with pinned ids its "created resource must be readable" check blames a
+    # new team for a member an earlier random DELETE removed; the unpinned run covers that phase.
+    options = ("--config-file", str(config))
+    assert (
+        run_schemathesis(live_api, tmp_path, *options, phases="examples,coverage,fuzzing", examples="15")
+        >= MIN_REQUESTS
+    )

@@ -231,3 +231,12 @@ def test_extreme_filter_instants_are_a_422_not_a_500(api, cast):
     assert_problem(api.get(f"/teams/{team}/tasks?due_before=0001-01-01T00:00:00%2B01:00"), 422, "due_before")
     assert_problem(api.get(f"/teams/{team}/tasks?due_after=9999-12-31T23:59:59-05:00"), 422, "due_after")
     assert api.get(f"/teams/{team}/tasks?due_after=2000-01-01T00:00:00-05:00").status_code == 200
+
+
+def test_nul_characters_are_a_problem_and_store_nothing(api, cast):
+    team = cast["team_id"]
+    r = create(api, team, title="split\x00title")
+    assert r.status_code in (400, 422) and r.content_type == "application/problem+json"
+    r = api.get(f"/teams/{team}/tasks?q=a%00b")
+    assert r.status_code in (400, 422) and r.content_type == "application/problem+json"
+    assert api.get(f"/teams/{team}/tasks").get_json()["total"] == 0

@@ -6,6 +6,7 @@ about it. Also here: bearer-token authentication, the per-token rate limit and p
 from __future__ import annotations
 
 import functools
+import inspect
 import json
 import re
 from collections.abc import Callable, Iterable
@@ -85,7 +86,8 @@ def operation(
     models) when the operation has them, and returns a Response (see `reply`)."""
 
     def decorate(func: Callable) -> Callable:
-        expected = set(errors) | {429}
+        # Any request can be malformed (400: NUL characters anywhere, bad JSON) or over the rate limit.
+        expected = set(errors) | {400, 429}
         if auth:
             expected.add(401)
         if body is not None:
@@ -99,7 +101,7 @@ def operation(
             rule=rule,
             endpoint=f"{bp.name}.{func.__name__}",
             summary=summary,
-            description=(func.__doc__ or "").strip(),
+            description=inspect.cleandoc(func.__doc__ or ""),
             tag=tag,
             status=status,
             response=response,
@@ -175,11 +177,11 @@ def field_errors(exc: ValidationError) -> dict[str, list[str]]:
 def parse_body(model: type[BaseModel]) -> BaseModel:
     if (request.content_length or 0) > MAX_BODY_BYTES:
         raise ProblemResponse(413, f"Send at most {MAX_BODY_BYTES} bytes.")
+    if not request.is_json:
+        raise ProblemResponse(415, "Send the body as application/json.")
     raw = request.get_data(cache=True)
     if not raw.strip():
         raise ProblemResponse(400, "Send a JSON object in the request body.")
-    if not request.is_json:
-        raise ProblemResponse(415, "Send the body as application/json.")
     try:
         data = json.loads(raw, parse_constant=_reject_constant)
     except (ValueError, RecursionError) as exc:

@@ -19,7 +19,7 @@ STATUS_TEXT = {
     200: "OK",
     201: "Created",
     204: "No content",
-    400: "Malformed JSON or an empty body",
+    400: "Malformed request: invalid JSON, an empty body, or NUL characters",
     401: "Missing, unknown or revoked token",
     403: "Your role in the team does not allow this",
     404: "No such object, or it belongs to a team you are not in",
