@@ -148,6 +148,7 @@ def test_stale_if_match_is_412_and_changes_nothing(api, cast):
     assert api.patch(f"/tasks/{task['id']}", json={"title": "First"}).status_code == 200
     r = api.patch(f"/tasks/{task['id']}", json={"title": "Second"}, headers={"If-Match": '"1"'})
     body = assert_problem(r, 412)
+    assert body["title"] == "Precondition failed"
     assert body["current"]["title"] == "First" and r.headers["ETag"] == '"2"'
     assert api.get(f"/tasks/{task['id']}").get_json()["title"] == "First"
     assert_problem(api.delete(f"/tasks/{task['id']}", headers={"If-Match": '"1"'}), 412)
@@ -240,3 +241,8 @@ def test_nul_characters_are_a_problem_and_store_nothing(api, cast):
     r = api.get(f"/teams/{team}/tasks?q=a%00b")
     assert r.status_code in (400, 422) and r.content_type == "application/problem+json"
     assert api.get(f"/teams/{team}/tasks").get_json()["total"] == 0
+
+
+def test_a_body_over_a_megabyte_is_413(api, cast):
+    r = create(api, cast["team_id"], description="x" * 1_100_000)
+    assert_problem(r, 413)

@@ -66,7 +66,12 @@ def _not_cached(response: Response) -> Response:
 
 @bp.errorhandler(ProblemResponse)
 def _problem_response(exc: ProblemResponse):
-    titles = {400: "Bad request", 413: "Payload too large", 415: "Unsupported media type"}
+    titles = {
+        400: "Bad request",
+        412: "Precondition failed",
+        413: "Payload too large",
+        415: "Unsupported media type",
+    }
     return problem(exc.status, titles.get(exc.status, "Error"), exc.detail, exc.headers, **exc.extra)
 
 

@@ -91,7 +91,7 @@ def operation(
         if auth:
             expected.add(401)
         if body is not None:
-            expected |= {400, 415, 422}
+            expected |= {400, 413, 415, 422}
         if query is not None:
             expected.add(422)
         if "<" in rule:
