@@ -28,7 +28,7 @@ def end_of(day: date) -> datetime:
     return datetime.combine(day, time(23, 59), LISBON).astimezone(UTC)
 
 
-def test_register_build_a_team_plan_tasks_filter_and_save_the_filter(live_server, page):
+def test_register_build_a_team_plan_tasks_filter_and_save_the_filter(live_server, page, new_context):
     with live_server.data():
         colleague = make_user("Rui Colleague", timezone="Europe/Lisbon")
         colleague_email = colleague.email
@@ -86,6 +86,15 @@ def test_register_build_a_team_plan_tasks_filter_and_save_the_filter(live_server
     saved.click()
     expect(page.locator("table.tasks tbody tr")).to_have_count(2)
     expect(page.get_by_label("Category")).to_have_value("database")
+
+    # The colleague finds the team and the work assigned to them.
+    rui = new_context().new_page()
+    log_in(rui, colleague_email)
+    expect(rui).to_have_url(re.compile(r"/my-work$"))
+    for title in ("Threat model the refund flow", "Backfill currency column"):
+        expect(rui.locator(".work-item", has_text=title)).to_be_visible()
+    rui.get_by_role("navigation", name="Main").get_by_role("link", name="Payments").click()
+    expect(rui.locator("table.tasks tbody tr")).to_have_count(4)
 
 
 def team_with_a_task(live_server, **task_fields):
