@@ -380,7 +380,7 @@ def test_time_logging_and_my_week(client, app):
     client.post(f"/tasks/{task.id}/time", data={"hours": "2", "spent_on": today.isoformat()})
     page = client.get(f"/tasks/{task.id}").get_data(as_text=True)
     assert "Spent <strong>3.5 h</strong> of 4 h estimated" in page
-    for bad, message in (({"hours": "0", "spent_on": today.isoformat()}, "more than 0"),
+    for bad, message in (({"hours": "0", "spent_on": today.isoformat()}, "at least 0.01 hours"),
                          ({"hours": "25", "spent_on": today.isoformat()}, "at most 24"),
                          ({"hours": "abc", "spent_on": today.isoformat()}, "Hours"),
                          ({"hours": "1", "spent_on": (today + timedelta(days=3)).isoformat()}, "not come yet")):
