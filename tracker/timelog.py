@@ -36,7 +36,7 @@ def log_time(
     if isinstance(hours, bool) or not isinstance(hours, (int, float)) or not math.isfinite(hours):
         errors["hours"] = ["Enter a number of hours."]
     elif round(hours, 2) <= 0:  # hours are kept to the hundredth: 0.001 would become an empty entry
-        errors["hours"] = ["Log more than 0 hours (at least 0.01)."]
+        errors["hours"] = ["Log at least 0.01 hours."]
     elif hours > MAX_HOURS_PER_ENTRY:
         errors["hours"] = [f"Log at most {MAX_HOURS_PER_ENTRY} hours per entry."]
     if isinstance(spent_on, datetime) or not isinstance(spent_on, date):
