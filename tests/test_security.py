@@ -424,3 +424,31 @@ def test_session_protection_and_cookie_flags(app):
     assert login_manager.session_protection == "strong"
     assert app.config["SESSION_COOKIE_HTTPONLY"] and app.config["SESSION_COOKIE_SAMESITE"] == "Lax"
     assert app.config["REMEMBER_COOKIE_HTTPONLY"]
+
+
+@pytest.mark.parametrize(
+    ("method", "url", "data"),
+    [
+        ("GET", "/teams/{team}/tasks?q=a%00b", None),
+        ("GET", "/teams/{team}/tasks?status=open&label=x&label=a%00b", None),
+        ("GET", "/teams/{team}/tasks?a%00b=1", None),
+        ("POST", "/teams/{team}/tasks/new", {"title": "a\x00b", "category": "database", "status": "todo",
+                                             "priority": "low"}),
+        ("POST", "/teams/{team}/members", {"email": "a\x00b@example.com", "role": "member"}),
+        ("POST", "/login", {"email": "a\x00b@example.com", "password": "x"}),
+        ("GET", "/calendar/a%00b.ics", None),
+    ],
+)
+def test_nul_characters_are_refused_before_they_reach_the_database(client, two_teams, method, url, data):
+    """PostgreSQL refuses U+0000 in text (a 500 if it got that far); SQLite would store it."""
+    login(client, two_teams["owner"])
+    before = state(two_teams)
+    response = client.open(url.format(team=two_teams["team_id"]), method=method, data=data)
+    assert response.status_code == 400
+    assert state(two_teams) == before
+
+
+def test_nul_characters_in_a_json_body_are_refused_too(client, two_teams):
+    response = client.post("/api/v1/teams", json={"name": "a\x00b"}, headers={"Authorization": "Bearer nope"})
+    assert response.status_code == 400
+    assert response.content_type == "application/problem+json"

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from flask import Flask, flash, render_template, request
+from flask import Flask, abort, flash, render_template, request
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.routing import IntegerConverter
@@ -86,6 +86,18 @@ def register_web(app: Flask) -> None:
     def navigation():
         memberships = teams_of(current_user) if current_user.is_authenticated else []
         return {"nav_memberships": memberships}
+
+    @app.before_request
+    def refuse_nul_characters():
+        """PostgreSQL cannot store U+0000 in text and nobody types it: refuse it up front (400) in the
+        path, query, form or JSON body of any request, instead of failing in the database (500)."""
+        fields = [request.path, *(k + v for k, v in request.args.items(multi=True))]
+        if request.method in ("POST", "PUT", "PATCH"):
+            fields += [k + v for k, v in request.form.items(multi=True)]
+            if request.is_json and b"\\u0000" in request.get_data(cache=True):
+                fields.append("\x00")
+        if any("\x00" in field for field in fields):
+            abort(400, description="Text may not contain NUL (U+0000) characters.")
 
     @app.after_request
     def security_headers(response):
