@@ -81,4 +81,5 @@ def test_reference_page_renders_the_document(client):
     assert "<code>PATCH /tasks/{task_id}</code>" in page
     assert 'id="problem-validation"' in page and 'id="schema-TaskOut"' in page
     assert "If-Match" in page and "Retry-After" in page
+    assert "Add idempotency keys to POST /payments" in page  # request examples are shown
     assert "<script>" not in page

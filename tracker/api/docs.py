@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from flask import Blueprint, render_template
@@ -66,6 +67,14 @@ def fields_of(schema: dict) -> list[dict[str, Any]]:
     ]
 
 
+def _example(document: dict, schema: dict | None) -> str:
+    """The first example of a request body's schema, as indented JSON (empty without one)."""
+    if not schema or "$ref" not in schema:
+        return ""
+    examples = document["components"]["schemas"][schema["$ref"].rsplit("/", 1)[-1]].get("examples")
+    return json.dumps(examples[0], indent=2, ensure_ascii=False) if examples else ""
+
+
 def reference_model() -> dict[str, Any]:
     """The document reshaped for the template: operations grouped by tag, schemas as field tables."""
     document = openapi_document()
@@ -105,6 +114,7 @@ def reference_model() -> dict[str, Any]:
                         for p in op.get("parameters", [])
                     ],
                     "body": describe_type(body) if body else "",
+                    "example": _example(document, body),
                     "responses": responses,
                 }
             )

@@ -114,6 +114,19 @@ class UserOut(Out):
 
 
 class ProfilePatch(Body):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "timezone": "Europe/Lisbon",
+                    "work_days": [1, 2, 3, 4],
+                    "work_start": "08:30",
+                    "work_end": "16:30",
+                }
+            ]
+        }
+    )
+
     name: str | None = None
     timezone: str | None = Field(None, description="IANA time zone name, e.g. Europe/Lisbon.")
     work_days: list[int] | None = Field(None, description="ISO weekdays, 1 = Monday ... 7 = Sunday.")
@@ -154,11 +167,15 @@ class TeamOut(Out):
 
 
 class TeamCreate(Body):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"name": "Payments platform"}]})
+
     name: str = Field(min_length=1)
     slug: str | None = Field(None, description="Lower-case letters, digits and hyphens; made unique.")
 
 
 class TeamPatch(Body):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"urgency_window_hours": 48}]})
+
     name: str | None = None
     urgency_window_hours: int | None = Field(None, description="1 to 1440 hours.")
 
@@ -185,11 +202,17 @@ class MemberOut(Out):
 
 
 class MemberCreate(Body):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"email": "ana@example.com", "role": "member"}]}
+    )
+
     email: str = Field(description="The email of an existing account.")
     role: Role = "member"
 
 
 class MemberPatch(Body):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"role": "manager"}]})
+
     role: Role
 
 
@@ -263,6 +286,21 @@ class _TaskFields(Body):
 
 
 class TaskCreate(_TaskFields):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "title": "Add idempotency keys to POST /payments",
+                    "category": "server-code",
+                    "priority": "high",
+                    "due_at": "2026-12-01",
+                    "estimate_hours": 6,
+                    "labels": ["payments"],
+                }
+            ]
+        }
+    )
+
     title: str = Field(min_length=1, max_length=TITLE_MAX)
     category: str = Field(description="One of the team's active category slugs.")
     status: Status = "todo"
@@ -270,6 +308,8 @@ class TaskCreate(_TaskFields):
 
 
 class TaskPatch(_TaskFields):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"status": "in_review", "version": 3}]})
+
     title: str | None = Field(None, min_length=1, max_length=TITLE_MAX)
     category: str | None = None
     version: Id | None = Field(
@@ -306,6 +346,10 @@ class TimeEntryOut(Out):
 
 
 class TimeEntryCreate(Body):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"hours": 1.5, "spent_on": "2026-11-24", "note": "Code review"}]}
+    )
+
     hours: float = Field(gt=0, le=MAX_HOURS_PER_ENTRY, description="Hours spent.")
     spent_on: date = Field(description="The day the work was done; at latest tomorrow.")
     note: str = Field("", max_length=NOTE_MAX)
@@ -421,6 +465,10 @@ class CommentOut(Out):
 
 
 class CommentWrite(Body):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"body": "Looks good to me, @Ana; one nit in the migration."}]}
+    )
+
     body: str = Field(min_length=1, description="Markdown; mentioned members are notified.")
 
 
@@ -463,6 +511,8 @@ class NotificationQuery(PagingQuery):
 
 
 class MarkRead(Body):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"ids": [12, 13]}]})
+
     ids: list[Id] | None = Field(None, description="The notifications to mark read; omit or null for all.")
 
 
@@ -484,6 +534,14 @@ class WebhookCreated(WebhookOut):
 
 
 class WebhookCreate(Body):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"url": "https://ci.example.com/hooks/tracker", "events": ["task.created", "task.updated"]}
+            ]
+        }
+    )
+
     url: str = Field(description="An http(s) URL on a public address.")
     events: list[str] = Field(
         min_length=1, description="task.created, task.updated, task.deleted, comment.created."

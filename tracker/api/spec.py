@@ -63,7 +63,7 @@ def _strip_titles(schema: Any) -> Any:
     """pydantic adds a `title` to every property; the names say as much, so drop them."""
     if isinstance(schema, dict):
         return {
-            k: _strip_titles(v)
+            k: v if k in ("examples", "default", "enum", "const") else _strip_titles(v)
             for k, v in schema.items()
             if not (k == "title" and isinstance(v, str) and "properties" not in schema)
         }
