@@ -13,10 +13,9 @@ from conftest import add_to_team, login, make_task, make_team, make_user
 from sqlalchemy import event, func, select
 
 from tracker import tasks
+from tracker.errors import Invalid
 from tracker.extensions import db
 from tracker.models import Task
-
-UTC = UTC
 
 
 class FormReader(HTMLParser):
@@ -546,3 +545,27 @@ def test_a_task_whose_blocker_went_to_the_trash_can_still_be_saved(client, crew)
     db.session.expire_all()
     stored = db.session.get(Task, task.id)
     assert (stored.title, stored.blocked_by, stored.version) == ("Still waiting", [], 3)
+
+
+def test_editing_a_task_of_someone_who_left_keeps_the_assignment(client, crew):
+    from tracker import teams
+
+    task = make_task(crew["o"], "Mia's task", assignee_id=crew["mate"].id)
+    teams.remove_member(crew["o"], crew["mate"].id)
+    login(client, crew["owner"])
+    page = client.get(f"/tasks/{task.id}/edit").get_data(as_text=True)
+    form = read_form(page)
+    assert form["assignee_id"] == str(crew["mate"].id) and "Mia (left the team)" in page
+    assert client.post(f"/tasks/{task.id}/edit", data=dict(form, title="Renamed")).status_code == 302
+    db.session.expire_all()
+    assert (db.session.get(Task, task.id).title, db.session.get(Task, task.id).assignee_id) == (
+        "Renamed",
+        crew["mate"].id,
+    )
+    # Nobody outside the team can be newly assigned.
+    other = make_task(crew["o"], "Other")
+    form = read_form(client.get(f"/tasks/{other.id}/edit").get_data(as_text=True))
+    response = client.post(f"/tasks/{other.id}/edit", data=dict(form, assignee_id=str(crew["mate"].id)))
+    assert response.status_code == 422
+    with pytest.raises(Invalid):
+        tasks.update_task(crew["o"], other, {"assignee_id": crew["mate"].id})

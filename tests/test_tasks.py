@@ -15,8 +15,6 @@ from tracker.errors import Conflict, Forbidden, Invalid, NotFound
 from tracker.extensions import db
 from tracker.models import Task, TaskLabel, task_blockers
 
-UTC = UTC
-
 
 @pytest.fixture
 def crew(app):

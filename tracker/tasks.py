@@ -386,7 +386,10 @@ def _validated(member: TeamMembership, task: Task | None, data: Mapping[str, Any
         clean["estimate_hours"] = estimate
     if "assignee_id" in data:
         assignee_id = data["assignee_id"]
-        if assignee_id is not None and assignee_id not in _team_member_ids(team_id):
+        # Someone who left the team may stay assigned to what they had (an edit of the title must not
+        # silently unassign it), but nobody outside the team can be newly assigned.
+        unchanged = task is not None and assignee_id == task.assignee_id
+        if assignee_id is not None and not unchanged and assignee_id not in _team_member_ids(team_id):
             fail("assignee_id", "The assignee must be a member of this team.")
         clean["assignee_id"] = assignee_id
     if "labels" in data:

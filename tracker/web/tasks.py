@@ -28,9 +28,11 @@ def _choices(form: TaskForm, member, task=None) -> None:
     if task is not None and task.category.archived:
         categories.append(task.category)
     form.category.choices = choices((c.slug, c.name) for c in categories)
-    form.assignee_id.choices = choices(
-        [("", "Unassigned")] + [(m.user_id, m.user.name) for m in teams.members_of(member.team)]
-    )
+    people = [(m.user_id, m.user.name) for m in teams.members_of(member.team)]
+    if task is not None and task.assignee is not None and task.assignee_id not in {p[0] for p in people}:
+        # Else the browser would pick "Unassigned" and any save would silently drop the assignment.
+        people.append((task.assignee_id, f"{task.assignee.name} (left the team)"))
+    form.assignee_id.choices = choices([("", "Unassigned")] + people)
 
 
 def _parse_numbers(text: str) -> list[int] | None:
