@@ -432,8 +432,11 @@ def test_session_protection_and_cookie_flags(app):
         ("GET", "/teams/{team}/tasks?q=a%00b", None),
         ("GET", "/teams/{team}/tasks?status=open&label=x&label=a%00b", None),
         ("GET", "/teams/{team}/tasks?a%00b=1", None),
-        ("POST", "/teams/{team}/tasks/new", {"title": "a\x00b", "category": "database", "status": "todo",
-                                             "priority": "low"}),
+        (
+            "POST",
+            "/teams/{team}/tasks/new",
+            {"title": "a\x00b", "category": "database", "status": "todo", "priority": "low"},
+        ),
         ("POST", "/teams/{team}/members", {"email": "a\x00b@example.com", "role": "member"}),
         ("POST", "/login", {"email": "a\x00b@example.com", "password": "x"}),
         ("GET", "/calendar/a%00b.ics", None),
@@ -452,3 +455,83 @@ def test_nul_characters_in_a_json_body_are_refused_too(client, two_teams):
     response = client.post("/api/v1/teams", json={"name": "a\x00b"}, headers={"Authorization": "Bearer nope"})
     assert response.status_code == 400
     assert response.content_type == "application/problem+json"
+
+
+class PostForms(HTMLParser):
+    """For each POST form on a page: its action, and whether it carries a csrf_token field (a prefixed
+    form's is "<prefix>-csrf_token", which Flask-WTF accepts too)."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.forms: list[list] = []
+        self.current: list | None = None
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "form" and (a.get("method") or "get").lower() == "post":
+            self.current = [a.get("action") or "(this page)", False]
+            self.forms.append(self.current)
+        elif (
+            tag == "input"
+            and self.current is not None
+            and (a.get("name") or "").endswith("csrf_token")
+            and a.get("value")
+        ):
+            self.current[1] = True
+
+    def handle_endtag(self, tag):
+        if tag == "form":
+            self.current = None
+
+
+def test_every_post_form_on_every_page_carries_the_csrf_token(csrf_app):
+    client = csrf_app.test_client()
+    owner, mate = make_user("Olga"), make_user("Mia")
+    o = make_team(owner)
+    add_to_team(o, mate)
+    task = make_task(o, "Visible", assignee_id=mate.id)
+    trashed = make_task(o, "In the trash")
+    tasks.move_to_trash(o, trashed)
+    token = csrf_token(client.get("/login").get_data(as_text=True))
+    client.post("/login", data={"email": owner.email, "password": PASSWORD, "csrf_token": token})
+    team = o.team_id
+    pages = [
+        "/teams",
+        f"/teams/{team}/tasks",
+        f"/teams/{team}/tasks/new",
+        f"/teams/{team}/members",
+        f"/teams/{team}/settings",
+        f"/teams/{team}/trash",
+        f"/tasks/{task.id}",
+        f"/tasks/{task.id}/edit",
+        "/settings",
+    ]
+    checked = 0
+    for url in pages:
+        response = client.get(url)
+        assert response.status_code == 200, url
+        parser = PostForms()
+        parser.feed(response.get_data(as_text=True))
+        missing = [action for action, has_token in parser.forms if not has_token]
+        assert missing == [], (url, missing)
+        checked += len(parser.forms)
+    assert checked >= 25  # logout on every page, role changes, removals, categories, restore, delete...
+
+
+def test_prefixed_settings_forms_work_with_their_csrf_token(csrf_app):
+    client = csrf_app.test_client()
+    user = make_user("Ana")
+    token = csrf_token(client.get("/login").get_data(as_text=True))
+    client.post("/login", data={"email": user.email, "password": PASSWORD, "csrf_token": token})
+    page = client.get("/settings").get_data(as_text=True)
+    token = re.search(r'name="password-csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    response = client.post(
+        "/settings/password",
+        data={
+            "password-csrf_token": token,
+            "password-current_password": PASSWORD,
+            "password-new_password": "another one!",
+            "password-confirm": "another one!",
+        },
+    )
+    assert response.status_code == 302
