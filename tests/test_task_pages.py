@@ -569,3 +569,21 @@ def test_editing_a_task_of_someone_who_left_keeps_the_assignment(client, crew):
     assert response.status_code == 422
     with pytest.raises(Invalid):
         tasks.update_task(crew["o"], other, {"assignee_id": crew["mate"].id})
+
+
+def test_saving_a_task_that_went_to_the_trash_meanwhile_keeps_the_input(app, crew):
+    task = make_task(crew["o"], "Doomed")
+    olga, mia = app.test_client(), app.test_client()
+    login(olga, crew["owner"])
+    login(mia, crew["mate"])
+    form = read_form(olga.get(f"/tasks/{task.id}/edit").get_data(as_text=True))
+    assert mia.post(f"/tasks/{task.id}/delete").status_code == 302
+    response = olga.post(f"/tasks/{task.id}/edit", data=dict(form, title="My careful rewrite"))
+    page = response.get_data(as_text=True)
+    assert response.status_code == 409
+    assert "moved this task to the trash while you were editing" in page
+    assert read_form(page)["title"] == "My careful rewrite"
+    db.session.expire_all()
+    stored = db.session.get(Task, task.id)
+    assert stored.title == "Doomed" and stored.deleted_at is not None
+    assert olga.get(f"/tasks/{task.id}/edit").status_code == 404  # a fresh edit still cannot open it

@@ -210,10 +210,17 @@ def _display_values(task) -> dict[str, str]:
 
 @bp.route("/tasks/<int:task_id>/edit", methods=["GET", "POST"])
 def edit(task_id: int):
-    task, member = tasks.get_task(current_user, task_id)
+    # A save of a task that went to the trash meanwhile keeps the user's input on screen (409), not a 404.
+    task, member = tasks.get_task(current_user, task_id, include_trashed=request.method == "POST")
     form = TaskForm()
     _choices(form, member, task)
     conflict_rows = None
+    if task.deleted_at is not None:
+        flash("Someone moved this task to the trash while you were editing, so your changes are not saved; "
+              "they are kept below. A manager can restore the task from the team's trash.", "warning")
+        return render_template(
+            "tasks/form.html", form=form, member=member, team=member.team, task=task, conflict_rows=None
+        ), 409
     if request.method == "GET":
         _fill_form(form, task)
     elif form.validate_on_submit() and (data := _form_data(form)) is not None:
