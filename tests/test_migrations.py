@@ -95,3 +95,11 @@ def test_the_app_works_on_a_migrated_database(empty_app):
     )
     assert response.status_code == 302
     assert "01 Dec 09:30" in client.get("/tasks/1").get_data(as_text=True)
+
+
+def test_sqlite_runs_in_wal_mode_with_a_busy_timeout_and_foreign_keys(app):
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite pragmas")
+    with db.engine.connect() as connection:
+        pragma = lambda name: connection.exec_driver_sql(f"PRAGMA {name}").scalar()  # noqa: E731
+        assert (pragma("journal_mode"), pragma("busy_timeout"), pragma("foreign_keys")) == ("wal", 5000, 1)

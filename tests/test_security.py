@@ -535,3 +535,22 @@ def test_prefixed_settings_forms_work_with_their_csrf_token(csrf_app):
         },
     )
     assert response.status_code == 302
+
+
+def test_a_server_error_shows_the_friendly_page_without_details(database):
+    app = build_app(database, TESTING=False)
+
+    @app.get("/boom")
+    def boom():
+        raise RuntimeError("secret internals")
+
+    with app.app_context():
+        db.create_all()
+        response = app.test_client().get("/boom")
+        page = response.get_data(as_text=True)
+        assert response.status_code == 500
+        assert "Something went wrong" in page and "secret internals" not in page and "Traceback" not in page
+        response = app.test_client().get("/no/such/page")
+        assert response.status_code == 404 and "Not found" in response.get_data(as_text=True)
+        db.session.remove()
+        db.engine.dispose()
