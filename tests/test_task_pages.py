@@ -527,12 +527,20 @@ def test_a_task_whose_blocker_went_to_the_trash_can_still_be_saved(client, crew)
     blocker = make_task(crew["o"], "Blocker")
     other = make_task(crew["o"], "Other")
     task = make_task(crew["o"], "Waiting", blocked_by=[blocker.id])
-    tasks.move_to_trash(crew["o"], blocker)
     login(client, crew["owner"])
+    assert 'class="blocked-tag"' in client.get(f"/teams/{crew['team_id']}/tasks").get_data(as_text=True)
+    tasks.move_to_trash(crew["o"], blocker)
     form = read_form(client.get(f"/tasks/{task.id}/edit").get_data(as_text=True))
     assert form["blocked_by"] == str(blocker.id)
     form["title"] = "Still waiting"
     assert client.post(f"/tasks/{task.id}/edit", data=form).status_code == 302
+    # The page says where the blocker went instead of linking to a 404, and the list stops calling the
+    # task blocked.
+    page = client.get(f"/tasks/{task.id}").get_data(as_text=True)
+    assert f'#{blocker.id} Blocker <span class="muted">(in the trash)</span>' in page
+    assert f'href="/tasks/{blocker.id}"' not in page
+    listing = client.get(f"/teams/{crew['team_id']}/tasks").get_data(as_text=True)
+    assert 'class="blocked-tag"' not in listing
     # A new link to a trashed task is still refused; dropping the old one works.
     tasks.move_to_trash(crew["o"], other)
     response = client.post(
