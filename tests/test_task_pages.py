@@ -595,3 +595,55 @@ def test_saving_a_task_that_went_to_the_trash_meanwhile_keeps_the_input(app, cre
     stored = db.session.get(Task, task.id)
     assert stored.title == "Doomed" and stored.deleted_at is not None
     assert olga.get(f"/tasks/{task.id}/edit").status_code == 404  # a fresh edit still cannot open it
+
+
+class UnlabelledFields(HTMLParser):
+    """Form fields a screen reader could not name: no <label for>, no wrapping <label>, no aria-label."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.fields: list[tuple[str, str | None]] = []
+        self.label_for: set[str] = set()
+        self.in_label = 0
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "label":
+            self.in_label += 1
+            if a.get("for"):
+                self.label_for.add(a["for"])
+        elif tag in ("input", "select", "textarea") and a.get("type") not in ("hidden", "submit", "button"):
+            if not (self.in_label or a.get("aria-label") or a.get("aria-labelledby")):
+                self.fields.append((a.get("name") or tag, a.get("id")))
+
+    def handle_endtag(self, tag):
+        if tag == "label":
+            self.in_label -= 1
+
+    def unlabelled(self) -> list[str]:
+        return [name for name, id_ in self.fields if id_ not in self.label_for]
+
+
+def test_every_field_of_the_foundation_pages_has_a_label(app, crew):
+    task = make_task(crew["o"], "Labelled")
+    client = app.test_client()
+    for url in ("/login", "/register"):
+        parser = UnlabelledFields()
+        parser.feed(client.get(url).get_data(as_text=True))
+        assert parser.unlabelled() == [], url
+    login(client, crew["owner"])
+    team = crew["team_id"]
+    for url in (
+        "/teams",
+        f"/teams/{team}/tasks",
+        f"/teams/{team}/tasks/new",
+        f"/teams/{team}/members",
+        f"/teams/{team}/settings",
+        f"/tasks/{task.id}/edit",
+        "/settings",
+    ):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        parser = UnlabelledFields()
+        parser.feed(response.get_data(as_text=True))
+        assert parser.unlabelled() == [], url
