@@ -20,6 +20,7 @@ from .teams import members_of
 PRIORITY_RANK = {p: i for i, p in enumerate(PRIORITIES)}
 DONE_COLUMN_DAYS = 14
 BURNUP_WEEKS = 8
+WORKLOAD_HORIZON = timedelta(days=366)
 
 
 def schedule_of(user: User) -> WorkSchedule:
@@ -245,7 +246,8 @@ def workload(user: User, tasks: list[tuple[datetime | None, float | None]], now:
     tight = (None, 0.0, 0.0, -1.0)
     for due, hours in dated:
         needed += hours
-        available = working_hours_between(schedule, now, due) if due > now else 0.0
+        # Hours more than a year ahead cannot make the tightest point; counting them costs time.
+        available = working_hours_between(schedule, now, min(due, now + WORKLOAD_HORIZON)) if due > now else 0.0
         pressure = needed - available
         if pressure > tight[3]:
             tight = (due, needed, available, pressure)
