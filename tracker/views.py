@@ -246,7 +246,8 @@ def workload(user: User, tasks: list[tuple[datetime | None, float | None]], now:
     tight = (None, 0.0, 0.0, -1.0)
     for due, hours in dated:
         needed += hours
-        # Hours more than a year ahead cannot make the tightest point; counting them costs time.
+        # Capacity is counted at most a year ahead: that is planning horizon enough, and walking the
+        # working days up to a deadline in 2100 would cost seconds per page.
         available = working_hours_between(schedule, now, min(due, now + WORKLOAD_HORIZON)) if due > now else 0.0
         pressure = needed - available
         if pressure > tight[3]:
