@@ -301,3 +301,13 @@ def test_changing_the_password_signs_out_every_other_browser(app):
     renewed = app.test_client()
     renewed.set_cookie("remember_token", here.get_cookie("remember_token").value)
     assert renewed.get("/teams").status_code == 200
+
+
+def test_a_registration_racing_another_for_the_same_email_is_invalid_not_a_500(app, monkeypatch):
+    make_user("Ana", email="ana@example.com")
+    # The other registration commits between our check and our insert: the check sees nobody.
+    monkeypatch.setattr(accounts, "find_user_by_email", lambda email: None)
+    with pytest.raises(Invalid) as exc:
+        accounts.register_user("ana@example.com", "Ana Two", "long enough", "UTC")
+    assert exc.value.errors == {"email": ["An account with this email already exists."]}
+    assert user_count() == 1

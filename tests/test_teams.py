@@ -357,3 +357,22 @@ def test_a_chosen_slug_is_checked_and_fits_the_column_once_made_unique(app):
     first = teams.create_team(owner, "Team", slug="x" * 48)
     second = teams.create_team(owner, "Team", slug="x" * 48)
     assert (first.slug, second.slug) == ("x" * 48, "x" * 48 + "-2")
+
+
+def test_adding_a_member_racing_another_add_is_invalid_not_a_500(app, crew, monkeypatch):
+    manager = membership(crew["team_id"], crew["manager"])
+    existing = db.session.scalars(select(TeamMembership).where(TeamMembership.team_id == crew["team_id"]))
+    count = len(list(existing))
+    # The other request's insert lands between our check and ours: our check sees no membership.
+    real_scalar = db.session.scalar
+    monkeypatch.setattr(
+        db.session, "scalar", lambda stmt: None if "team_memberships" in str(stmt) else real_scalar(stmt)
+    )
+    with pytest.raises(Invalid) as exc:
+        teams.add_member(manager, crew["member"].email)
+    monkeypatch.undo()
+    assert exc.value.errors == {"email": ["Member is already in this team."]}
+    assert (
+        len(list(db.session.scalars(select(TeamMembership).where(TeamMembership.team_id == crew["team_id"]))))
+        == count
+    )

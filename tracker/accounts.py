@@ -6,6 +6,7 @@ from datetime import time
 
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .errors import Invalid
@@ -78,7 +79,11 @@ def register_user(email: str, name: str, password: str, timezone: str = "UTC") -
         password_hash=generate_password_hash(password, method="scrypt"),
     )
     db.session.add(user)
-    db.session.commit()
+    try:
+        db.session.commit()
+    except IntegrityError:  # the same email registered between our check and our insert
+        db.session.rollback()
+        raise Invalid({"email": ["An account with this email already exists."]}) from None
     return user
 
 

@@ -5,6 +5,7 @@ import re
 import unicodedata
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from .accounts import find_user_by_email
@@ -148,7 +149,11 @@ def add_member(actor: TeamMembership, email: str, role: str = "member") -> TeamM
         raise Invalid({"email": [f"{user.name} is already in this team."]})
     membership = TeamMembership(team_id=actor.team_id, user=user, role=role)
     db.session.add(membership)
-    db.session.commit()
+    try:
+        db.session.commit()
+    except IntegrityError:  # added by someone else between our check and our insert
+        db.session.rollback()
+        raise Invalid({"email": [f"{user.name} is already in this team."]}) from None
     return membership
 
 
