@@ -394,3 +394,16 @@ def test_time_logging_and_my_week(client, app):
     login(client, bob)
     assert client.post(f"/time-entries/{entry.id}/delete").status_code == 403
     assert "0 h</span> logged this week" in client.get("/my-time").get_data(as_text=True)
+
+
+def test_a_start_date_is_the_same_day_for_every_viewer(client, app):
+    # Stored as midnight where the assignee (Tokyo) works; Honolulu is 19 hours behind.
+    kenji = make_user("Kenji", timezone="Asia/Tokyo")
+    lani = make_user("Lani", timezone="Pacific/Honolulu")
+    team = make_team(kenji)
+    add_to_team(team, lani)
+    task = make_task(team, "Cut-over", assignee_id=kenji.id, start_at=date(2026, 12, 5))
+    assert task.start_at == datetime(2026, 12, 4, 15, tzinfo=UTC)
+    login(client, lani)
+    assert "Sat 05 Dec 2026" in client.get(f"/tasks/{task.id}").get_data(as_text=True)
+    assert 'name="start_date" type="date" value="2026-12-05"' in client.get(f"/tasks/{task.id}/edit").get_data(as_text=True)

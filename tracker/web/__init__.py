@@ -26,11 +26,16 @@ def viewer_zone() -> ZoneInfo:
     return ZoneInfo(tz)
 
 
-def localtime(value: datetime | None, fmt: str = "%a %d %b %Y %H:%M") -> str:
-    """An instant as the viewer's wall-clock time."""
+def localtime(value: datetime | None, fmt: str = "%a %d %b %Y %H:%M", tz: str | None = None) -> str:
+    """An instant as the viewer's wall-clock time (or that of zone `tz`)."""
     if value is None:
         return ""
-    return value.astimezone(viewer_zone()).strftime(fmt)
+    return value.astimezone(ZoneInfo(tz) if tz else viewer_zone()).strftime(fmt)
+
+
+def start_zone(task) -> str:
+    """A start date is a day where the assignee works (else where the viewer is): it is shown there."""
+    return task.assignee.timezone if task.assignee else (current_user.timezone if current_user.is_authenticated else "UTC")
 
 
 def apply_errors(form, exc: Invalid, aliases: dict[str, str] | None = None) -> None:
@@ -80,6 +85,7 @@ def register_web(app: Flask) -> None:
     app.add_template_filter(localtime, "localtime")
     app.add_template_filter(render_markdown, "markdown")
     app.add_template_global(utcnow, "utcnow")
+    app.add_template_global(start_zone, "start_zone")
     app.add_template_global(saved_filters, "saved_filters")
 
     @app.context_processor

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
@@ -9,7 +10,7 @@ from flask_login import current_user, login_required
 from .. import tasks, teams, timelog, views
 from ..errors import Conflict, Invalid
 from ..models import PRIORITIES, STATUSES
-from . import apply_errors, localtime, request_filter, viewer_zone
+from . import apply_errors, localtime, request_filter, start_zone, viewer_zone
 from .forms import TaskForm, choices
 
 bp = Blueprint("tasks", __name__)
@@ -79,7 +80,7 @@ def _shown_dates(task) -> tuple:
         local = task.due_at.astimezone(viewer_zone())
         due_date, due_time = local.date(), local.time().replace(second=0, microsecond=0)
     if task.start_at:
-        start_date = task.start_at.astimezone(viewer_zone()).date()
+        start_date = task.start_at.astimezone(ZoneInfo(start_zone(task))).date()
     return due_date, due_time, start_date
 
 
@@ -200,7 +201,7 @@ def _display_values(task) -> dict[str, str]:
         "status": task.status.replace("_", " "),
         "priority": task.priority,
         "due": localtime(task.due_at) or "—",
-        "start_date": localtime(task.start_at, "%Y-%m-%d") or "—",
+        "start_date": localtime(task.start_at, "%Y-%m-%d", start_zone(task)) or "—",
         "estimate_hours": "—" if task.estimate_hours is None else f"{task.estimate_hours:g} h",
         "assignee_id": task.assignee.name if task.assignee else "Unassigned",
         "labels": ", ".join(task.label_names) or "—",
