@@ -19,6 +19,7 @@ from . import activity
 from .errors import Forbidden, Invalid, NotFound
 from .extensions import db
 from .models import Comment, Task, TeamMembership, User, utcnow
+from .tasks import get_on_task
 from .teams import has_role
 from .text import ALLOWED_ATTRIBUTES, ALLOWED_TAGS, render_markdown
 
@@ -131,16 +132,9 @@ def list_comments(task: Task) -> list[Comment]:
 
 def get_comment(user: User, comment_id: int) -> tuple[Comment, TeamMembership]:
     """A comment on a live task of one of the user's teams, and that membership; NotFound otherwise."""
-    row = db.session.execute(
-        select(Comment, TeamMembership)
-        .join(Task, Task.id == Comment.task_id)
-        .join(TeamMembership, TeamMembership.team_id == Task.team_id)
-        .options(joinedload(Comment.task), joinedload(TeamMembership.user))
-        .where(Comment.id == comment_id, TeamMembership.user_id == user.id, Task.deleted_at.is_(None))
-    ).first()
-    if row is None:
-        raise NotFound("No such comment.")
-    return row[0], row[1]
+    return get_on_task(
+        user, Comment, comment_id, joinedload(Comment.task), joinedload(TeamMembership.user), noun="comment"
+    )
 
 
 def can_edit(user: User, comment: Comment, now: datetime | None = None) -> bool:

@@ -72,6 +72,23 @@ def get_task(user: User, task_id: int, *, include_trashed: bool = False) -> tupl
     return row[0], row[1]
 
 
+def get_on_task(user: User, model, object_id: int, *options, noun: str = "item"):
+    """An object hanging off a task (a comment, a time entry) and the user's membership of its team.
+
+    The same rule as get_task: another team's object, or one on a trashed task, is NotFound.
+    """
+    row = db.session.execute(
+        select(model, TeamMembership)
+        .join(Task, Task.id == model.task_id)
+        .join(TeamMembership, TeamMembership.team_id == Task.team_id)
+        .options(*options)
+        .where(model.id == object_id, TeamMembership.user_id == user.id, Task.deleted_at.is_(None))
+    ).first()
+    if row is None:
+        raise NotFound(f"No such {noun}.")
+    return row[0], row[1]
+
+
 def spent_hours(task_ids: list[int]) -> dict[int, float]:
     """Logged hours per task, in one query (made even for no tasks, so query counts stay constant)."""
     rows = db.session.execute(

@@ -12,6 +12,7 @@ from . import activity
 from .errors import Forbidden, Invalid, NotFound
 from .extensions import db
 from .models import Task, TeamMembership, TimeEntry, User, utcnow
+from .tasks import get_on_task
 from .teams import has_role
 
 MAX_HOURS_PER_ENTRY = 24
@@ -71,16 +72,9 @@ def list_time_entries(task: Task) -> list[TimeEntry]:
 
 def get_time_entry(user: User, entry_id: int) -> tuple[TimeEntry, TeamMembership]:
     """One entry on a live task of one of the user's teams, and that membership; NotFound otherwise."""
-    row = db.session.execute(
-        select(TimeEntry, TeamMembership)
-        .join(Task, Task.id == TimeEntry.task_id)
-        .join(TeamMembership, TeamMembership.team_id == Task.team_id)
-        .options(joinedload(TimeEntry.user), joinedload(TeamMembership.team))
-        .where(TimeEntry.id == entry_id, TeamMembership.user_id == user.id, Task.deleted_at.is_(None))
-    ).first()
-    if row is None:
-        raise NotFound("No such time entry.")
-    return row[0], row[1]
+    return get_on_task(
+        user, TimeEntry, entry_id, joinedload(TimeEntry.user), joinedload(TeamMembership.team), noun="time entry"
+    )
 
 
 def delete_time_entry(member: TeamMembership, entry: TimeEntry) -> None:
