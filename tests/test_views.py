@@ -104,8 +104,9 @@ def test_status_change_refuses_open_redirects(client, app):
     team = make_team(ana)
     task = make_task(team, "Ship it")
     login(client, ana)
-    r = client.post(f"/tasks/{task.id}/status", data={"status": "done", "next": "//evil.example/x"})
-    assert r.headers["Location"] == "/my-work"
+    for target in ("//evil.example/x", "/\\evil.example/x", "https://evil.example/x"):
+        r = client.post(f"/tasks/{task.id}/status", data={"status": "done", "next": target})
+        assert r.headers["Location"] == "/my-work", target
 
 
 def _mixed_team():

@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 from datetime import datetime
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-from flask import Flask, abort, flash, render_template, request
+from flask import Flask, abort, flash, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.routing import IntegerConverter
@@ -36,6 +37,15 @@ def localtime(value: datetime | None, fmt: str = "%a %d %b %Y %H:%M", tz: str | 
 def start_zone(task) -> str:
     """A start date is a day where the assignee works (else where the viewer is): it is shown there."""
     return task.assignee.timezone if task.assignee else (current_user.timezone if current_user.is_authenticated else "UTC")
+
+
+def safe_next(target: str | None, fallback: str = "main.index") -> str:
+    """Redirect only to a path on this site (no open redirect); else to the fallback endpoint."""
+    if target and "\\" not in target:
+        parts = urlsplit(target)
+        if not parts.scheme and not parts.netloc and target.startswith("/") and not target.startswith("//"):
+            return target
+    return url_for(fallback)
 
 
 def apply_errors(form, exc: Invalid, aliases: dict[str, str] | None = None) -> None:

@@ -1,8 +1,6 @@
 """Registration, login, logout and the user's own settings."""
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required, login_user, logout_user
@@ -10,7 +8,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from .. import accounts, tokens
 from ..errors import Invalid
 from ..extensions import limiter
-from . import apply_errors
+from . import apply_errors, safe_next
 from .forms import LoginForm, PasswordForm, ProfileForm, RegisterForm, TokenForm, choices
 
 
@@ -18,15 +16,6 @@ def TIMEZONE_CHOICES():
     return choices((tz, tz) for tz in accounts.known_timezones())
 
 bp = Blueprint("auth", __name__)
-
-
-def _safe_next(target: str | None) -> str:
-    """Only redirect to paths on this site after login (no open redirect)."""
-    if target:
-        parts = urlsplit(target)
-        if not parts.scheme and not parts.netloc and target.startswith("/") and not target.startswith("//"):
-            return target
-    return url_for("main.index")
 
 
 @bp.route("/register", methods=["GET", "POST"])
@@ -72,7 +61,7 @@ def login():
         user = accounts.authenticate(form.email.data, form.password.data)
         if user is not None:
             login_user(user, remember=form.remember.data)
-            return redirect(_safe_next(request.args.get("next")))
+            return redirect(safe_next(request.args.get("next")))
         form.password.errors = ["Wrong email or password."]
     return render_template("auth/login.html", form=form), 422 if form.errors else 200
 

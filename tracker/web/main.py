@@ -2,7 +2,7 @@
 from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from .auth import _safe_next
+from . import safe_next
 
 bp = Blueprint("main", __name__)
 
@@ -32,11 +32,11 @@ def set_theme():
         if request.accept_mimetypes.best == "application/json":
             return jsonify(error="Choose light, dark or auto."), 400
         flash("Choose light, dark or auto.", "error")
-        return redirect(_safe_next(request.form.get("next")))
+        return redirect(safe_next(request.form.get("next")))
     if request.accept_mimetypes.best == "application/json":
         response = jsonify(theme=choice)
     else:
-        response = redirect(_safe_next(request.form.get("next")))
+        response = redirect(safe_next(request.form.get("next")))
     if choice == "auto":
         response.delete_cookie(THEME_COOKIE)
     else:

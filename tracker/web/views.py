@@ -12,7 +12,7 @@ from ..charts import bar_chart, line_chart
 from ..deadlines import BUCKETS, QUADRANTS
 from ..errors import Conflict, Invalid
 from ..models import OPEN_STATUSES, PRIORITIES, STATUSES
-from . import apply_errors, request_filter, viewer_zone
+from . import apply_errors, request_filter, safe_next, viewer_zone
 
 bp = Blueprint("views", __name__)
 
@@ -64,9 +64,7 @@ def change_status(task_id: int):
         if wants_json:
             return jsonify(status=task.status, version=task.version)
         flash(f"#{task.id} is now {task.status.replace('_', ' ')}.", "success")
-    target = request.form.get("next", "")
-    return redirect(target if re.fullmatch(r"/[\w\-/?=&%.]*", target) and not target.startswith("//")
-                    else url_for("views.my_work"))
+    return redirect(safe_next(request.form.get("next"), "views.my_work"))
 
 
 @bp.get("/teams/<int:team_id>/board")
