@@ -218,7 +218,7 @@ def mark_read(user: User, ids: Iterable[int] | None = None, now: datetime | None
 def scan_deadlines(now: datetime | None = None) -> dict[str, int]:
     """Notify assignees of deadlines within 24 h and of tasks the forecast puts at risk, once per task
     and deadline (a moved deadline notifies again). Suitable for cron; returns counts per kind."""
-    from .views import forecast_teams
+    from .prioritisation import forecast_teams
 
     now = now or utcnow()
     open_tasks = db.session.scalars(

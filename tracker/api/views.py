@@ -1,13 +1,13 @@
 """The prioritisation views over the API: GET /me/work, /teams/{id}/eisenhower, /deadlines, /forecast.
 
-Each calls the function in tracker/views.py that the HTML page of the same view calls.
+Each calls the function in tracker/prioritisation.py that the HTML page of the same view calls.
 """
 
 from __future__ import annotations
 
 from flask import request
 
-from .. import tasks, teams, views
+from .. import prioritisation, tasks, teams
 from .core import caller, operation, reply
 from .schemas import (
     CategoryLoadOut,
@@ -33,7 +33,7 @@ def my_work():
     """The caller's open tasks across all their teams, in buckets `overdue, today, this_week, later,
     no_due` of the caller's time zone; within a bucket by priority, then deadline."""
     user = caller()
-    work = views.my_work(user)
+    work = prioritisation.my_work(user)
     return reply(MyWorkOut(timezone=user.timezone, **_task_lists(work.buckets)))
 
 
@@ -52,7 +52,7 @@ def eisenhower(team_id: int, query: ViewQuery):
     task_filter = tasks.parse_task_filter(
         {k: v for k, v in request.args.items() if k in ViewQuery.model_fields}
     )
-    quadrants = views.eisenhower(member, task_filter)
+    quadrants = prioritisation.eisenhower(member, task_filter)
     return reply(
         EisenhowerOut(urgency_window_hours=member.team.urgency_window_hours, **_task_lists(quadrants))
     )
@@ -69,7 +69,7 @@ def deadlines(team_id: int):
     """Overdue, due within a week and at-risk tasks; open and overdue counts per category; and per person
     the open estimate hours against their working hours before their deadlines."""
     member = teams.membership_for(caller(), team_id)
-    data = views.dashboard(member)
+    data = prioritisation.dashboard(member)
     lists = _task_lists({"overdue": data.overdue, "due_soon": data.due_soon, "at_risk": data.at_risk})
     people = [
         PersonLoadOut(
@@ -102,9 +102,9 @@ def forecast(team_id: int):
     deadline), remaining estimates and working hours in their time zone; and whether that is after
     its deadline."""
     member = teams.membership_for(caller(), team_id)
-    team_forecast = views.forecast_teams([team_id])
+    team_forecast = prioritisation.forecast_teams([team_id])
     items = []
-    for task in views.open_tasks(member):
+    for task in prioritisation.open_tasks(member):
         result = team_forecast.results.get(task.id)
         if result is None:
             continue

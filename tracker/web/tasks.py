@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from .. import tasks, teams, timelog, views
+from .. import prioritisation, tasks, teams, timelog
 from ..errors import Conflict, Invalid
 from ..models import PRIORITIES, STATUSES
 from . import apply_errors, localtime, request_filter, start_zone, viewer_zone
@@ -116,7 +116,7 @@ def index(team_id: int):
         members=teams.members_of(member.team),
         statuses=STATUSES,
         priorities=PRIORITIES,
-        forecast=views.forecast_teams([team_id]),
+        forecast=prioritisation.forecast_teams([team_id]),
     ), 422 if error else 200
 
 
@@ -152,7 +152,7 @@ def show(task_id: int):
         blocking=tasks.blocking(task),
         can_restore=teams.has_role(member, "manager"),
         time_entries=timelog.list_time_entries(task),
-        forecast=views.forecast_teams([task.team_id]) if task.is_open else None,
+        forecast=prioritisation.forecast_teams([task.team_id]) if task.is_open else None,
     )
 
 

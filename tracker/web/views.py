@@ -7,7 +7,7 @@ from datetime import datetime
 from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from .. import saved_filters, tasks, teams, views
+from .. import prioritisation, saved_filters, tasks, teams
 from ..charts import bar_chart, line_chart
 from ..deadlines import BUCKETS, QUADRANTS
 from ..errors import Conflict, Invalid
@@ -38,7 +38,7 @@ def _team_page(template: str, member, **context):
 
 @bp.get("/my-work")
 def my_work():
-    work = views.my_work(current_user)
+    work = prioritisation.my_work(current_user)
     return render_template("views/my_work.html", work=work, buckets=BUCKETS, statuses=STATUSES)
 
 
@@ -71,8 +71,8 @@ def change_status(task_id: int):
 def board(team_id: int):
     member = teams.membership_for(current_user, team_id)
     task_filter, error = request_filter()
-    columns = views.board(member, task_filter)
-    forecast = views.forecast_teams([team_id])
+    columns = prioritisation.board(member, task_filter)
+    forecast = prioritisation.forecast_teams([team_id])
     return _team_page("views/board.html", member, columns=columns, task_filter=task_filter,
                       filter_error=error, forecast=forecast, open_statuses=OPEN_STATUSES,
                       saved=saved_filters.saved_filters(member)), 422 if error else 200
@@ -82,10 +82,10 @@ def board(team_id: int):
 def eisenhower(team_id: int):
     member = teams.membership_for(current_user, team_id)
     task_filter, error = request_filter()
-    quadrants = views.eisenhower(member, task_filter)
+    quadrants = prioritisation.eisenhower(member, task_filter)
     return _team_page("views/eisenhower.html", member, quadrants=quadrants, quadrant_names=QUADRANTS,
                       task_filter=task_filter, filter_error=error,
-                      forecast=views.forecast_teams([team_id])), 422 if error else 200
+                      forecast=prioritisation.forecast_teams([team_id])), 422 if error else 200
 
 
 @bp.get("/teams/<int:team_id>/calendar")
@@ -97,15 +97,15 @@ def calendar(team_id: int):
     year, month = (int(match[1]), int(match[2])) if match and 1 <= int(match[2]) <= 12 else (today.year, today.month)
     if not 1900 < year < 3000:
         year = today.year
-    grid = views.deadline_calendar(member, year, month, task_filter, current_user.timezone)
+    grid = prioritisation.deadline_calendar(member, year, month, task_filter, current_user.timezone)
     return _team_page("views/calendar.html", member, grid=grid, task_filter=task_filter,
-                      filter_error=error, forecast=views.forecast_teams([team_id])), 422 if error else 200
+                      filter_error=error, forecast=prioritisation.forecast_teams([team_id])), 422 if error else 200
 
 
 @bp.get("/teams/<int:team_id>/dashboard")
 def dashboard(team_id: int):
     member = teams.membership_for(current_user, team_id)
-    data = views.dashboard(member)
+    data = prioritisation.dashboard(member)
     category_chart = bar_chart(
         "Open and overdue tasks per category",
         [(row["name"], [row["open"], row["overdue"]]) for row in data.by_category],
@@ -128,8 +128,8 @@ def dashboard(team_id: int):
 @bp.get("/teams/<int:team_id>/forecast")
 def forecast(team_id: int):
     member = teams.membership_for(current_user, team_id)
-    team_forecast = views.forecast_teams([team_id])
-    open_tasks = views.open_tasks(member)
+    team_forecast = prioritisation.forecast_teams([team_id])
+    open_tasks = prioritisation.open_tasks(member)
     return _team_page("views/forecast.html", member, forecast=team_forecast, tasks=open_tasks)
 
 

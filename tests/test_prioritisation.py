@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import event, select
 
 from conftest import add_to_team, login, make_task, make_team, make_user
-from tracker import views
+from tracker import prioritisation
 from tracker.extensions import db
 from tracker.models import Category, SavedFilter, Task, TeamMembership, TimeEntry
 from tracker.tasks import TaskFilter, list_tasks, parse_task_filter, update_task
@@ -49,7 +49,7 @@ def test_my_work_buckets_in_the_users_zone_across_teams(app):
     done = make_task(a, "Finished", due_at=NOW, assignee_id=kiri.id, status="done")
     assert done.status == "done"
 
-    work = views.my_work(kiri, NOW)
+    work = prioritisation.my_work(kiri, NOW)
 
     names = {bucket: [t.title for t in tasks] for bucket, tasks in work.buckets.items()}
     assert names == {
@@ -133,7 +133,7 @@ def test_board_columns_count_exactly_what_the_list_filter_counts(app, args):
     owner, dev, team = _mixed_team()
     member = team if "assignee" not in args else add_to_team(team, make_user("Viewer")) and team
     task_filter = parse_task_filter(args)
-    columns = views.board(member, task_filter, NOW)
+    columns = prioritisation.board(member, task_filter, NOW)
     for status in ("todo", "in_progress", "in_review", "blocked"):
         listed = list_tasks(member, parse_task_filter({**args, "status": status}), per_page=200)
         assert [t.id for t in columns[status]] == sorted([t.id for t in listed.items],
@@ -158,7 +158,7 @@ def test_board_page_moves_a_card_without_javascript(client, app):
 
 def test_eisenhower_quadrants_follow_priority_and_the_team_urgency_window(app):
     owner, dev, team = _mixed_team()
-    quadrants = views.eisenhower(team, TaskFilter(), NOW)
+    quadrants = prioritisation.eisenhower(team, TaskFilter(), NOW)
     titles = {q: sorted(t.title for t in ts) for q, ts in quadrants.items()}
     assert titles == {
         "do": ["Task 0", "Task 1"],        # critical overdue; high due in 10 h
@@ -170,7 +170,7 @@ def test_eisenhower_quadrants_follow_priority_and_the_team_urgency_window(app):
     assert sum(len(ts) for ts in quadrants.values()) == list_tasks(team, parse_task_filter({"status": "open"})).total
     team.team.urgency_window_hours = 96
     db.session.commit()
-    quadrants = views.eisenhower(team, TaskFilter(), NOW)
+    quadrants = prioritisation.eisenhower(team, TaskFilter(), NOW)
     assert sorted(t.title for t in quadrants["delegate"]) == ["Task 2", "Task 3"]
 
 
@@ -180,8 +180,8 @@ def test_calendar_days_are_the_viewers_days(app):
     team = make_team(tonga)
     hmember = add_to_team(team, hawaii)
     task = make_task(team, "Cut-over", due_at=datetime(2026, 12, 1, 20, 30, tzinfo=UTC))
-    seen_in_tonga = views.deadline_calendar(team, 2026, 12, TaskFilter(), tonga.timezone)
-    seen_in_hawaii = views.deadline_calendar(hmember, 2026, 12, TaskFilter(), hawaii.timezone)
+    seen_in_tonga = prioritisation.deadline_calendar(team, 2026, 12, TaskFilter(), tonga.timezone)
+    seen_in_hawaii = prioritisation.deadline_calendar(hmember, 2026, 12, TaskFilter(), hawaii.timezone)
     assert [t.id for t in seen_in_tonga.by_day[date(2026, 12, 2)]] == [task.id]   # 09:30 on the 2nd
     assert [t.id for t in seen_in_hawaii.by_day[date(2026, 12, 1)]] == [task.id]  # 10:30 on the 1st
     assert seen_in_tonga.weeks[0][0] == date(2026, 11, 30) and len(seen_in_tonga.weeks) == 5
@@ -205,7 +205,7 @@ def test_calendar_page_navigates_months_and_keeps_filters(client, app):
 
 def test_dashboard_counts_match_the_list_filter(app, client):
     owner, dev, team = _mixed_team()
-    data = views.dashboard(team, NOW)
+    data = prioritisation.dashboard(team, NOW)
     assert [t.title for t in data.overdue] == ["Task 0"]
     assert sorted(t.title for t in data.due_soon) == ["Task 1", "Task 2", "Task 3"]
     for row in data.by_category:
@@ -225,7 +225,7 @@ def test_workload_compares_hours_due_with_working_hours_until_each_deadline(app)
     # Wednesday 12:00 UTC; Ana works 09-17 Mon-Fri. Until Thursday 17:00 she has 5 + 8 = 13 h.
     thursday = datetime(2026, 11, 26, 17, tzinfo=UTC)
     friday = datetime(2026, 11, 27, 17, tzinfo=UTC)
-    load = views.workload(ana, [(thursday, 10.0), (friday, 12.0), (None, 3.0), (friday, None)], NOW)
+    load = prioritisation.workload(ana, [(thursday, 10.0), (friday, 12.0), (None, 3.0), (friday, None)], NOW)
     assert load.remaining_hours == 25.0 and load.unestimated == 1 and load.open_tasks == 4
     # By Friday 17:00 she needs 22 h and has 21 h: the tightest point, over capacity.
     assert (load.tight_due_at, load.needed_hours, load.available_hours) == (friday, 22.0, 21.0)
@@ -261,7 +261,7 @@ def test_forecast_queues_an_assignees_tasks_from_all_their_teams(app):
     # Wednesday 12:00: 5 h left today. A's task needs 4 h but B's earlier deadline comes first.
     make_task(b, "B first", assignee_id=ana.id, estimate_hours=4, due_at=NOW + timedelta(hours=3))
     a_task = make_task(a, "A second", assignee_id=ana.id, estimate_hours=4, due_at=NOW + timedelta(hours=5))
-    result = views.forecast_teams([a.team_id], NOW)
+    result = prioritisation.forecast_teams([a.team_id], NOW)
     assert list(result.results) == [a_task.id]
     f = result.results[a_task.id]
     assert f.earlier_tasks == 1 and f.at_risk and f.projected_finish_at == datetime(2026, 11, 26, 12, tzinfo=UTC)
