@@ -14,6 +14,7 @@ from sqlalchemy.orm import joinedload
 from . import notifications, webhooks
 from .errors import Invalid
 from .extensions import db
+from .paging import Page, bounds
 from .mail import one_line
 from .models import Activity, Category, Comment, Task, TeamMembership, TimeEntry, User, utcnow
 from .watchers import add_watchers, watcher_ids
@@ -272,9 +273,7 @@ def parse_feed_filter(args) -> FeedFilter:
 
 def team_feed(member: TeamMembership, f: FeedFilter, page: int = 1, per_page: int = 50):
     """One page of the team's activity, newest first: tasks, actors and task categories loaded."""
-    from .tasks import Page
-
-    page, per_page = max(page, 1), min(max(per_page, 1), 200)
+    page, per_page = bounds(page, per_page)
     stmt = select(Activity).join(Task, Task.id == Activity.task_id).where(Activity.team_id == member.team_id)
     if f.person:
         stmt = stmt.where(Activity.actor_id == f.person)

@@ -26,21 +26,15 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .extensions import db
-
-ROLES = ("member", "manager", "owner")
-STATUSES = ("todo", "in_progress", "in_review", "blocked", "done")
-OPEN_STATUSES = ("todo", "in_progress", "in_review", "blocked")
-PRIORITIES = ("critical", "high", "medium", "low")
-DEFAULT_CATEGORIES = (
-    ("architecture", "Architecture"),
-    ("server-code", "Server code"),
-    ("database", "Database"),
-    ("integration", "Front-end integration"),
-    ("api-docs", "API docs"),
-    ("testing", "Testing"),
-    ("security", "Security"),
-    ("devops", "DevOps"),
-    ("upgrades", "Upgrades"),
+from .vocabulary import (  # noqa: F401  (re-exported: the models' vocabularies)
+    DEFAULT_CATEGORIES,
+    NOTIFICATION_CHANNELS,
+    NOTIFICATION_KINDS,
+    OPEN_STATUSES,
+    PRIORITIES,
+    ROLES,
+    STATUSES,
+    WEBHOOK_EVENTS,
 )
 
 
@@ -301,11 +295,6 @@ class SavedFilter(db.Model):
 
 # Collaboration: comments, watchers, activity, notifications, email outbox, calendar feeds, webhooks.
 
-NOTIFICATION_KINDS = (
-    "assigned", "mentioned", "status_changed", "deadline_changed", "commented", "due_soon", "at_risk",
-)
-NOTIFICATION_CHANNELS = ("in_app", "email", "both", "none")
-WEBHOOK_EVENTS = ("task.created", "task.updated", "task.deleted", "comment.created")
 
 
 class Comment(db.Model):

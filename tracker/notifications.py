@@ -11,6 +11,7 @@ from sqlalchemy.orm import joinedload
 
 from .errors import Invalid
 from .extensions import db
+from .paging import Page, bounds
 from .mail import absolute_url, local_time, one_line, queue_email
 from .models import (
     NOTIFICATION_CHANNELS,
@@ -181,9 +182,7 @@ def unread_count(user: User) -> int:
 
 def list_notifications(user: User, *, unread_only: bool = False, page: int = 1, per_page: int = 50):
     """One page of the user's notifications, newest first, with actor and task loaded."""
-    from .tasks import Page
-
-    page, per_page = max(page, 1), min(max(per_page, 1), 200)
+    page, per_page = bounds(page, per_page)
     where = [Notification.user_id == user.id]
     if unread_only:
         where.append(Notification.read_at.is_(None))

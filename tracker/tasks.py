@@ -16,6 +16,7 @@ from . import activity
 from .deadlines import end_of_day, local_to_utc
 from .errors import Conflict, Invalid, NotFound
 from .extensions import db
+from .paging import Page, bounds
 from .models import (
     PRIORITIES,
     STATUSES,
@@ -29,18 +30,17 @@ from .models import (
     utcnow,
 )
 from .teams import require_role
+from .vocabulary import (
+    DESCRIPTION_MAX,
+    EARLIEST_DATE,
+    ESTIMATE_MAX,
+    LABEL_MAX,
+    LABELS_PER_TASK,
+    LATEST_DATE,
+    MAX_ID,
+    TITLE_MAX,
+)
 
-TITLE_MAX = 200
-DESCRIPTION_MAX = 50_000
-LABEL_MAX = 40
-LABELS_PER_TASK = 20
-ESTIMATE_MAX = 10_000
-# Ids are 32-bit INTEGER columns: a larger number cannot name a row, and the database drivers refuse it.
-MAX_ID = 2**31 - 1
-# Deadlines and start dates must fall in this century: year 1 or 9999 overflows when shown in a time
-# zone, and the forecast walks working hours up to the deadline, so a deadline in 9999 costs seconds.
-EARLIEST_DATE = datetime(1999, 12, 31, tzinfo=timezone.utc)  # 2000-01-01 in every zone
-LATEST_DATE = datetime(2101, 1, 2, tzinfo=timezone.utc)  # 2100-12-31 in every zone
 SORTS = ("due_at", "priority", "created_at", "updated_at")
 PRIORITY_RANK = case({p: i for i, p in enumerate(PRIORITIES)}, value=Task.priority)
 EDITABLE = (
@@ -251,18 +251,6 @@ def task_ordering(sort: str):
     return order
 
 
-@dataclass
-class Page:
-    items: list
-    total: int
-    page: int
-    per_page: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, math.ceil(self.total / self.per_page))
-
-
 LIST_LOAD = (
     joinedload(Task.category),
     joinedload(Task.assignee),
@@ -275,7 +263,7 @@ def list_tasks(
     member: TeamMembership, f: TaskFilter, page: int = 1, per_page: int = 50
 ) -> Page:
     """One page of a team's tasks: a count and a select, with what the list shows loaded up front."""
-    page, per_page = max(page, 1), min(max(per_page, 1), 200)
+    page, per_page = bounds(page, per_page)
     stmt = filtered_tasks(member.team_id, f, member.user)
     total = db.session.scalar(select(func.count()).select_from(stmt.subquery()))
     if (page - 1) * per_page >= total:  # past the end (also keeps a huge ?page= from overflowing OFFSET)

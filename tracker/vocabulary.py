@@ -1,0 +1,51 @@
+"""The product's vocabularies and limits in one place: models, domain rules, forms, API schemas and URL
+converters all import them from here, so a value or a bound changes in one line."""
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+# Vocabularies -----------------------------------------------------------------------------------------
+
+ROLES = ("member", "manager", "owner")
+STATUSES = ("todo", "in_progress", "in_review", "blocked", "done")
+OPEN_STATUSES = ("todo", "in_progress", "in_review", "blocked")
+PRIORITIES = ("critical", "high", "medium", "low")  # most urgent first
+# The one priority ranking (0 = most urgent): the list's sort, the views and the forecast's queue use it.
+PRIORITY_RANK = {priority: rank for rank, priority in enumerate(PRIORITIES)}
+DEFAULT_CATEGORIES = (
+    ("architecture", "Architecture"),
+    ("server-code", "Server code"),
+    ("database", "Database"),
+    ("integration", "Front-end integration"),
+    ("api-docs", "API docs"),
+    ("testing", "Testing"),
+    ("security", "Security"),
+    ("devops", "DevOps"),
+    ("upgrades", "Upgrades"),
+)
+NOTIFICATION_KINDS = (
+    "assigned", "mentioned", "status_changed", "deadline_changed", "commented", "due_soon", "at_risk",
+)
+NOTIFICATION_CHANNELS = ("in_app", "email", "both", "none")
+WEBHOOK_EVENTS = ("task.created", "task.updated", "task.deleted", "comment.created")
+
+# Limits ---------------------------------------------------------------------------------------------
+
+# Ids are 32-bit INTEGER columns: a larger number cannot name a row, and the database drivers refuse it.
+MIN_ID, MAX_ID = 1, 2**31 - 1
+TITLE_MAX = 200
+DESCRIPTION_MAX = 50_000
+LABEL_MAX = 40
+LABELS_PER_TASK = 20
+ESTIMATE_MAX = 10_000
+COMMENT_MAX = 10_000
+MIN_PASSWORD_LENGTH = 8
+# Deadlines and start dates must fall in this century: year 1 or 9999 overflows when shown in a time
+# zone, and the forecast walks working hours up to the deadline, so a deadline in 9999 costs seconds.
+EARLIEST_DATE = datetime(1999, 12, 31, tzinfo=UTC)  # 2000-01-01 in every zone
+LATEST_DATE = datetime(2101, 1, 2, tzinfo=UTC)  # 2100-12-31 in every zone
+
+
+def is_id(value: object) -> bool:
+    """Whether `value` can name a row: an int (not a bool) between MIN_ID and MAX_ID."""
+    return isinstance(value, int) and not isinstance(value, bool) and MIN_ID <= value <= MAX_ID
