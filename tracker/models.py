@@ -172,6 +172,8 @@ class Task(db.Model):
     category_id: Mapped[int] = mapped_column(ForeignKey("categories.id"), index=True)
     title: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
+    # The description rendered and sanitised once when it is written; reads never render.
+    description_html: Mapped[str] = mapped_column(Text, default="", server_default="")
     status: Mapped[str] = mapped_column(String(16), default="todo")
     priority: Mapped[str] = mapped_column(String(16), default="medium")
     due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
