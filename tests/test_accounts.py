@@ -6,10 +6,10 @@ from datetime import time
 from urllib.parse import urlsplit
 
 import pytest
-from conftest import PASSWORD, login, make_user
 from sqlalchemy import func, select
 from werkzeug.security import check_password_hash
 
+from tests.factories import PASSWORD, login, make_user
 from tracker import accounts
 from tracker.errors import Invalid
 from tracker.extensions import db

@@ -6,9 +6,9 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 import pytest
-from conftest import login, make_task, membership
 from sqlalchemy import func, select
 
+from tests.factories import login, make_task, membership
 from tracker import comments, tasks, timelog
 from tracker.errors import Conflict
 from tracker.extensions import db

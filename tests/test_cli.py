@@ -9,10 +9,10 @@ from datetime import UTC, datetime
 from urllib.parse import urljoin, urlsplit
 
 import pytest
-from conftest import make_user
 from sqlalchemy import func, select
 from werkzeug.security import check_password_hash
 
+from tests.factories import make_user
 from tracker.demo import DEMO_PASSWORD
 from tracker.extensions import db
 from tracker.models import Category, Task, TaskLabel, Team, TeamMembership, TimeEntry, User

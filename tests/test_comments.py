@@ -7,9 +7,9 @@ import re
 from datetime import timedelta
 
 import pytest
-from conftest import add_to_team, login, make_task, make_team, make_user, membership
 from sqlalchemy import select
 
+from tests.factories import add_to_team, login, make_task, make_team, make_user, membership
 from tracker import comments, tasks, watchers
 from tracker.errors import Forbidden, Invalid, NotFound
 from tracker.extensions import db

@@ -7,10 +7,10 @@ from datetime import UTC, datetime
 
 import pytest
 import vobject
-from conftest import add_to_team, login, make_task, make_team, make_user, membership
 from icalendar import Calendar
 from sqlalchemy import delete
 
+from tests.factories import add_to_team, login, make_task, make_team, make_user, membership
 from tracker import feeds, tasks
 from tracker.extensions import db
 from tracker.models import TeamMembership

@@ -5,7 +5,6 @@ digest at 08:00 in each user's zone, once."""
 from __future__ import annotations
 
 import shutil
-import socket
 import ssl
 import subprocess
 from datetime import UTC, datetime, timedelta
@@ -15,21 +14,16 @@ from zoneinfo import ZoneInfo
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
-from conftest import add_to_team, build_app, make_task, make_team, make_user, need
 from sqlalchemy import select, update
 
+from tests.factories import add_to_team, make_task, make_team, make_user
+from tests.support import build_app, free_port, need
 from tracker import activity, comments, mail, notifications, outbox, tasks
 from tracker.errors import Conflict
 from tracker.extensions import db
 from tracker.models import OutboxEmail, Task
 
 XSS = '<script>alert("x")</script><img src=x onerror=alert(1)>'
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Inbox:

@@ -7,9 +7,9 @@ import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from conftest import build_app
 from flask_migrate import downgrade, upgrade
 
+from tests.support import build_app
 from tracker.extensions import db
 
 

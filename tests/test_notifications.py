@@ -6,9 +6,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from conftest import add_to_team, login, make_task, make_user, membership
 from sqlalchemy import select
 
+from tests.factories import add_to_team, login, make_task, make_user, membership
 from tracker import comments, notifications, tasks, watchers
 from tracker.errors import Invalid
 from tracker.extensions import db

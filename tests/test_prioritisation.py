@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import event, select
 
-from conftest import add_to_team, login, make_task, make_team, make_user
+from tests.factories import add_to_team, login, make_task, make_team, make_user
 from tracker import prioritisation
 from tracker.extensions import db
 from tracker.models import Category, SavedFilter, Task, TeamMembership, TimeEntry

@@ -2,20 +2,14 @@
 from __future__ import annotations
 
 import shutil
-import socket
 import subprocess
 import time
 
 import pytest
-from conftest import PASSWORD, build_app, make_user, need
 
+from tests.factories import PASSWORD, make_user
+from tests.support import build_app, free_port, need
 from tracker.extensions import db
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture

@@ -8,9 +8,10 @@ import re
 from html.parser import HTMLParser
 
 import pytest
-from conftest import PASSWORD, add_to_team, build_app, login, make_task, make_team, make_user
 from sqlalchemy import func, select
 
+from tests.factories import PASSWORD, add_to_team, login, make_task, make_team, make_user
+from tests.support import build_app
 from tracker import tasks
 from tracker.extensions import db
 from tracker.models import Category, Task, Team, TeamMembership

@@ -1,4 +1,4 @@
-from conftest import login, make_task, make_team, make_user
+from tests.factories import login, make_task, make_team, make_user
 
 
 def test_register_create_team_and_task_end_to_end(client, app):

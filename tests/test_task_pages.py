@@ -9,9 +9,9 @@ from html.parser import HTMLParser
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from conftest import add_to_team, login, make_task, make_team, make_user
 from sqlalchemy import event, func, select
 
+from tests.factories import add_to_team, login, make_task, make_team, make_user
 from tracker import tasks
 from tracker.errors import Invalid
 from tracker.extensions import db

@@ -7,9 +7,9 @@ from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 import sqlalchemy as sa
-from conftest import add_to_team, make_task, make_team, make_user
 from sqlalchemy import func, select
 
+from tests.factories import add_to_team, make_task, make_team, make_user
 from tracker import tasks
 from tracker.errors import Conflict, Forbidden, Invalid, NotFound
 from tracker.extensions import db

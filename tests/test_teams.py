@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from conftest import add_to_team, login, make_task, make_team, make_user, membership
 from sqlalchemy import select
 
+from tests.factories import add_to_team, login, make_task, make_team, make_user, membership
 from tracker import tasks, teams
 from tracker.errors import Forbidden, Invalid
 from tracker.extensions import db

@@ -5,8 +5,8 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from conftest import make_task, make_team, make_user, membership
 
+from tests.factories import make_task, make_team, make_user, membership
 from tracker import timelog
 from tracker.errors import Forbidden, Invalid, NotFound
 from tracker.models import utcnow

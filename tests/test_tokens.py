@@ -4,8 +4,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from conftest import make_user
 
+from tests.factories import make_user
 from tracker import tokens
 from tracker.errors import Invalid, NotFound
 from tracker.extensions import db

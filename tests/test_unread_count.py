@@ -1,8 +1,7 @@
 """The header's unread count as JSON, which static/js/notifications.js polls."""
 from __future__ import annotations
 
-from conftest import add_to_team, login, make_task, make_team, make_user
-
+from tests.factories import add_to_team, login, make_task, make_team, make_user
 from tracker.comments import add_comment
 
 

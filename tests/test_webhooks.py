@@ -13,9 +13,10 @@ from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from conftest import build_app, login, make_task, membership
 from sqlalchemy import select
 
+from tests.factories import login, make_task, membership
+from tests.support import build_app
 from tracker import activity, comments, outbox, tasks, webhooks
 from tracker.errors import Forbidden, Invalid, NotFound
 from tracker.extensions import db

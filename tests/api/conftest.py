@@ -7,12 +7,13 @@ import re
 import threading
 
 import pytest
-from conftest import add_to_team, build_app, make_task, make_team, make_user
 from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 from werkzeug.serving import WSGIRequestHandler, make_server
 
+from tests.factories import add_to_team, make_task, make_team, make_user
+from tests.support import build_app
 from tracker import comments, timelog, tokens
 from tracker.api.spec import openapi_document
 from tracker.extensions import db

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import make_task, membership
+from tests.factories import make_task, membership
 
 from .conftest import assert_problem
 

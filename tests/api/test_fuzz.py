@@ -10,7 +10,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import need
+from tests.support import need
+
 
 SCHEMATHESIS = Path(sys.executable).with_name("schemathesis")
 MIN_REQUESTS = 1000

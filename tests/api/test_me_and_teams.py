@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from conftest import make_user
+from sqlalchemy import event
+
+from tests.factories import make_team, make_user
+from tracker.extensions import db
 
 from .conftest import assert_problem
 
@@ -137,11 +140,6 @@ def test_member_permissions(api, cast):
 
 
 def test_team_list_loads_in_a_fixed_number_of_queries(api, cast):
-    from conftest import make_team
-    from sqlalchemy import event
-
-    from tracker.extensions import db
-
     def count_queries():
         statements = []
 

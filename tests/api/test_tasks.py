@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from conftest import make_task, membership
+
+from tests.factories import make_task, membership
 
 from .conftest import assert_problem
 

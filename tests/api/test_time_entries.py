@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from conftest import make_task, membership
+from tests.factories import make_task, membership
+
 
 from .conftest import assert_problem
 

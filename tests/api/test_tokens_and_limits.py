@@ -5,9 +5,10 @@ from __future__ import annotations
 import re
 
 import pytest
-from conftest import PASSWORD, build_app, login, make_user
 from sqlalchemy import select
 
+from tests.factories import PASSWORD, login, make_user
+from tests.support import build_app
 from tracker.extensions import db
 from tracker.models import ApiToken
 from tracker.tokens import digest

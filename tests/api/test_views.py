@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from conftest import make_task, membership
-
+from tests.factories import make_task, membership
 from tracker.models import utcnow
 
 from .conftest import assert_problem

@@ -9,9 +9,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from conftest import PASSWORD, build_app, fresh_database, need
 from werkzeug.serving import make_server
 
+from tests.factories import PASSWORD
+from tests.support import build_app, fresh_database, need
 from tracker.extensions import db
 
 CHROMIUM = os.environ.get("TRACKER_CHROMIUM", "/usr/bin/chromium")

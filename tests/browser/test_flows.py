@@ -7,9 +7,9 @@ import re
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from conftest import PASSWORD, add_to_team, make_task, make_team, make_user, membership
 from playwright.sync_api import expect
 
+from tests.factories import PASSWORD, add_to_team, make_task, make_team, make_user, membership
 from tracker import tasks
 from tracker.extensions import db
 from tracker.models import Task, TimeEntry, User

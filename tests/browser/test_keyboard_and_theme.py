@@ -6,9 +6,9 @@ from __future__ import annotations
 import re
 
 import pytest
-from conftest import add_to_team, make_task, make_team, make_user
 from playwright.sync_api import expect
 
+from tests.factories import add_to_team, make_task, make_team, make_user
 from tracker.extensions import db
 from tracker.models import Task
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from conftest import add_to_team, make_task, make_team, make_user
 
+from tests.factories import add_to_team, make_task, make_team, make_user
 from tracker import comments, saved_filters, tasks, timelog
 from tracker.tasks import parse_task_filter
 

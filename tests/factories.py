@@ -1,0 +1,59 @@
+"""Small factories for users, teams and tasks, used inside an app context:
+`from tests.factories import make_user, make_team, add_to_team, make_task, login, PASSWORD`."""
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import time
+
+import sqlalchemy as sa
+from werkzeug.security import generate_password_hash
+
+from tracker.extensions import db
+from tracker.models import Task, TeamMembership, User
+from tracker.tasks import create_task
+from tracker.teams import create_team
+
+PASSWORD = "correct horse battery"
+
+
+def make_user(name: str = "Ana", email: str | None = None, timezone: str = "UTC", **fields) -> User:
+    email = email or f"{re.sub(r'[^a-z]', '', name.lower()) or 'user'}-{uuid.uuid4().hex[:6]}@example.com"
+    user = User(email=email, name=name, timezone=timezone,
+                password_hash=generate_password_hash(PASSWORD, method="pbkdf2:sha256:1000"),
+                work_days=fields.pop("work_days", "1,2,3,4,5"),
+                work_start=fields.pop("work_start", time(9)), work_end=fields.pop("work_end", time(17)),
+                **fields)
+    db.session.add(user)
+    db.session.commit()
+    return user
+
+
+def make_team(owner: User, name: str = "Backend") -> TeamMembership:
+    """A new team owned by `owner`; returns the owner's membership."""
+    team = create_team(owner, name)
+    return membership(team.id, owner)
+
+
+def membership(team_id: int, user: User) -> TeamMembership:
+    return db.session.scalar(
+        sa.select(TeamMembership).where(TeamMembership.team_id == team_id, TeamMembership.user_id == user.id)
+    )
+
+
+def add_to_team(owner_member: TeamMembership, user: User, role: str = "member") -> TeamMembership:
+    m = TeamMembership(team_id=owner_member.team_id, user_id=user.id, role=role)
+    db.session.add(m)
+    db.session.commit()
+    return m
+
+
+def make_task(member: TeamMembership, title: str = "Write the migration", **fields) -> Task:
+    fields.setdefault("category", "database")
+    return create_task(member, {"title": title, **fields})
+
+
+def login(client, user: User, password: str = PASSWORD):
+    response = client.post("/login", data={"email": user.email, "password": password})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    return response
