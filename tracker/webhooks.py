@@ -39,9 +39,22 @@ SIGNATURE_HEADER = "X-Tracker-Signature"
 
 
 def _public(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
-    if address.version == 6 and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped  # ::ffff:127.0.0.1 is 127.0.0.1
-    return address.is_global and not address.is_multicast
+    """Globally routable and not multicast. An IPv6 address that carries an IPv4 one is judged by where
+    its packets end up as well: [64:ff9b::7f00:1], [2002:7f00:1::] and [::127.0.0.1] are 127.0.0.1."""
+    if address.version == 4:
+        return address.is_global and not address.is_multicast
+    low32 = ipaddress.IPv4Address(int(address) & 0xFFFF_FFFF)
+    # IPv4-compatible ::a.b.c.d, IPv4-mapped ::ffff:a.b.c.d and IPv4-translated ::ffff:0:a.b.c.d are
+    # IPv4 addresses to the socket.
+    if int(address) >> 32 in (0, 0xFFFF, 0xFFFF_0000):
+        return _public(low32)
+    # The local-use NAT64 prefix (RFC 8215) reaches whatever this network's own translator serves.
+    if address in ipaddress.IPv6Network("64:ff9b:1::/48"):
+        return False
+    carried = [*(address.teredo or ()), address.sixtofour]  # Teredo: server and client; 6to4
+    if address in ipaddress.IPv6Network("64:ff9b::/96"):  # well-known NAT64 prefix (RFC 6052)
+        carried.append(low32)
+    return address.is_global and not address.is_multicast and all(_public(v4) for v4 in carried if v4)
 
 
 def resolve(url: str) -> tuple[str, int, list[str]]:
