@@ -14,9 +14,14 @@ from .extensions import db
 from .models import Task, TeamMembership, TimeEntry, User, utcnow
 from .tasks import get_on_task
 from .teams import has_role
+from .vocabulary import EARLIEST_DATE, LATEST_DATE
 
 MAX_HOURS_PER_ENTRY = 24
 NOTE_MAX = 500
+# Days in this century, as deadlines. EARLIEST_DATE and LATEST_DATE are instants with slack for every
+# time zone (1999-12-31 and 2101-01-02 UTC); a calendar day needs none.
+FIRST_DAY = EARLIEST_DATE.date() + timedelta(days=1)  # 2000-01-01
+LAST_DAY = LATEST_DATE.date() - timedelta(days=2)  # 2100-12-31
 
 
 def _local_today(member: TeamMembership) -> date:
@@ -42,6 +47,8 @@ def log_time(
         errors["hours"] = [f"Log at most {MAX_HOURS_PER_ENTRY} hours per entry."]
     if isinstance(spent_on, datetime) or not isinstance(spent_on, date):
         errors["spent_on"] = ["Enter the day, e.g. 2026-11-25."]
+    elif not FIRST_DAY <= spent_on <= LAST_DAY:
+        errors["spent_on"] = [f"Enter a day between {FIRST_DAY} and {LAST_DAY}."]
     elif spent_on > _local_today(member) + timedelta(days=1):
         errors["spent_on"] = ["You cannot log time on a day that has not come yet."]
     note = (note or "").strip()
