@@ -9,6 +9,7 @@ import secrets
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from html.parser import HTMLParser
 
 import nh3
 from markupsafe import escape
@@ -70,24 +71,64 @@ def find_mentions(body: str, members: list[User]) -> list[Mention]:
     return found
 
 
+class _MentionLinker(HTMLParser):
+    """Writes sanitised HTML back out with each mention placeholder made a link in running text, and
+    put back as the words written inside links, code and attributes (a link inside a link, or markup
+    inside a title attribute, would come out mangled)."""
+
+    AS_WRITTEN_INSIDE = frozenset({"a", "code", "pre"})
+
+    def __init__(self, links: dict[str, str], words: dict[str, str]) -> None:
+        super().__init__(convert_charrefs=True)
+        self.links, self.words = links, words
+        self.placeholder = re.compile("|".join(map(re.escape, links)) or "(?!)")
+        self.as_written = 0  # how many <a>, <code> or <pre> elements are open
+        self.out: list[str] = []
+
+    def _text(self, text: str, link: bool) -> str:
+        return self.placeholder.sub(
+            lambda m: self.links[m.group()] if link else str(escape(self.words[m.group()])), str(escape(text))
+        )
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.as_written += tag in self.AS_WRITTEN_INSIDE
+        values = "".join(f' {name}="{self._text(value or "", False)}"' for name, value in attrs)
+        self.out.append(f"<{tag}{values}>")
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.handle_starttag(tag, attrs)  # <br/>: a void element, no end tag to write
+
+    def handle_endtag(self, tag: str) -> None:
+        self.as_written -= tag in self.AS_WRITTEN_INSIDE
+        self.out.append(f"</{tag}>")
+
+    def handle_data(self, data: str) -> None:
+        self.out.append(self._text(data, self.as_written == 0))
+
+
 def render_body(body: str, mentions: list[Mention], team_id: int) -> str:
-    """Sanitised HTML of a comment, with each mention a link to that person's activity in the team."""
+    """Sanitised HTML of a comment, with each mention in running text a link to that person's activity
+    in the team. Mentions are swapped for unguessable placeholders before rendering, so Markdown sees
+    plain words, and swapped back on the sanitised HTML tree, where it is known what surrounds them."""
     nonce = secrets.token_hex(8)
-    placeholders: dict[str, str] = {}
+    links: dict[str, str] = {}
+    words: dict[str, str] = {}
     pieces, last = [], 0
     for i, mention in enumerate(mentions):
         token = f"MENTION{nonce}X{i}Z"
+        words[token] = body[mention.start : mention.end]
         # The link is built here, from escaped values only, and the result is sanitised once more.
-        placeholders[token] = (
+        links[token] = (
             f'<a class="mention" href="/teams/{team_id}/activity?person={mention.user.id}">'
-            f"{escape(body[mention.start : mention.end])}</a>"
+            f"{escape(words[token])}</a>"
         )
         pieces += [body[last : mention.start], token]
         last = mention.end
     pieces.append(body[last:])
-    html = str(render_markdown("".join(pieces)))
-    for token, link in placeholders.items():
-        html = html.replace(token, link)
+    linker = _MentionLinker(links, words)
+    linker.feed(str(render_markdown("".join(pieces))))
+    linker.close()
+    html = "".join(linker.out)
     attributes = {**ALLOWED_ATTRIBUTES, "a": {*ALLOWED_ATTRIBUTES.get("a", ()), "class"}}
     return nh3.clean(
         html,
