@@ -1,13 +1,14 @@
 """Fixtures: an app with a fresh database per test (SQLite file, or a schema on the PostgreSQL that
 DATABASE_URL names), a client, and shared casts of users. Factories live in tests/factories.py, plumbing
-(need, fresh_database, build_app, free_port) in tests/support.py."""
+(need, fresh_database, running_app, free_port) in tests/support.py."""
 from __future__ import annotations
+
+from contextlib import ExitStack
 
 import pytest
 
-from tests.factories import add_to_team, make_team, make_user
-from tests.support import build_app, fresh_database
-from tracker.extensions import db
+from tests.factories import add_to_team, make_team, make_user, membership
+from tests.support import fresh_database, running_app
 
 
 @pytest.fixture
@@ -18,13 +19,19 @@ def database(tmp_path):
 
 
 @pytest.fixture
-def app(database):
-    app = build_app(database)
-    with app.app_context():
-        db.create_all()
-        yield app
-        db.session.remove()
-        db.engine.dispose()
+def make_app(database):
+    """Make an app on this test's database: `make_app(WTF_CSRF_ENABLED=True)` overrides the test
+    configuration, `tables=False` leaves the database empty (for migrations). Its app context stays
+    pushed for the rest of the test; each app made is cleaned up at the end, whatever happened."""
+    with ExitStack() as made:
+        yield lambda tables=True, **overrides: made.enter_context(
+            running_app(database, tables=tables, **overrides)
+        )
+
+
+@pytest.fixture
+def app(make_app):
+    return make_app()
 
 
 @pytest.fixture
@@ -45,3 +52,10 @@ def team_of_three(app):
     other = make_team(outsider, "Elsewhere")
     return {"owner": owner, "manager": manager, "member": member, "outsider": outsider,
             "team_id": o.team_id, "other_team_id": other.team_id}
+
+
+@pytest.fixture
+def crew(team_of_three):
+    """team_of_three plus the memberships of the team's owner, manager and member."""
+    t = team_of_three
+    return {**t, **{f"{who}_m": membership(t["team_id"], t[who]) for who in ("owner", "manager", "member")}}

@@ -1,18 +1,20 @@
 """Test plumbing that is not a fixture: external components (`need`, PostgreSQL), empty databases, the
-app built for tests, and a free TCP port. Imported as `from tests.support import …`."""
+app built for tests (`running_app`), and a free TCP port. Imported as `from tests.support import …`."""
 from __future__ import annotations
 
 import os
 import socket
 import uuid
+from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
 import sqlalchemy as sa
-from flask import g
+from flask import Flask, g
 
 from tracker import create_app
 from tracker.config import TestConfig
+from tracker.extensions import db
 
 REQUIRE_ALL = os.environ.get("TRACKER_REQUIRE_ALL") == "1"
 
@@ -66,3 +68,18 @@ def build_app(database, **overrides):
     # would run as that user. Start each request with a clean `g`, as a real server does.
     app.teardown_request(lambda _exc: g.__dict__.clear())
     return app
+
+
+@contextmanager
+def running_app(database, *, tables: bool = True, **overrides) -> Iterator[Flask]:
+    """`build_app(database, **overrides)` with its app context pushed and, unless `tables=False`, the
+    tables created; whatever happens inside, the session is removed and the engine's connections closed."""
+    app = build_app(database, **overrides)
+    with app.app_context():
+        try:
+            if tables:
+                db.create_all()
+            yield app
+        finally:
+            db.session.remove()
+            db.engine.dispose()

@@ -17,7 +17,7 @@ from aiosmtpd.smtp import AuthResult
 from sqlalchemy import select, update
 
 from tests.factories import add_to_team, make_task, make_team, make_user
-from tests.support import build_app, free_port, need
+from tests.support import free_port, need
 from tracker import activity, comments, mail, notifications, outbox, tasks
 from tracker.errors import Conflict
 from tracker.extensions import db
@@ -53,34 +53,35 @@ def smtp():
         controller.stop()
 
 
-def mail_app(database, port: int):
-    return build_app(
-        database,
-        MAIL_SERVER="127.0.0.1",
-        MAIL_PORT=port,
-        MAIL_USE_TLS=False,
-        MAIL_SENDER="Tracker <tracker@example.test>",
-        BASE_URL="https://tracker.example.test",
-    )
+def mail_app(make_app, port: int, **overrides):
+    """An app that sends through the SMTP server on 127.0.0.1:`port`, without TLS unless overridden."""
+    settings = {
+        "MAIL_SERVER": "127.0.0.1",
+        "MAIL_PORT": port,
+        "MAIL_USE_TLS": False,
+        "MAIL_SENDER": "Tracker <tracker@example.test>",
+        "BASE_URL": "https://tracker.example.test",
+    }
+    return make_app(**{**settings, **overrides})
 
 
 @pytest.fixture
-def app(database, smtp):
-    app = mail_app(database, smtp.port)
-    with app.app_context():
-        db.create_all()
-        yield app
-        db.session.remove()
-        db.engine.dispose()
+def app(make_app, smtp):
+    return mail_app(make_app, smtp.port)
 
 
-@pytest.fixture
-def crew(app):
+def olga_and_dev() -> dict:
+    """Olga (Lisbon) owns a team; Dev (Los Angeles, dev@example.test) is a member of it."""
     owner = make_user("Olga", email="olga@example.test", timezone="Europe/Lisbon")
     dev = make_user("Dev", email="dev@example.test", timezone="America/Los_Angeles")
     owner_m = make_team(owner)
     dev_m = add_to_team(owner_m, dev)
     return {"owner": owner, "dev": dev, "owner_m": owner_m, "dev_m": dev_m}
+
+
+@pytest.fixture
+def crew(app):
+    return olga_and_dev()
 
 
 def parts(message):
@@ -145,52 +146,38 @@ def test_a_conflicting_save_sends_nothing(smtp, crew):
     assert db.session.get(Task, task.id).title == "Theirs"
 
 
-def test_a_failing_mail_server_keeps_the_change_and_the_email_is_retried(database, smtp):
+def test_a_failing_mail_server_keeps_the_change_and_the_email_is_retried(make_app, smtp):
     dead_port = free_port()  # nothing listens here: connection refused
-    app = mail_app(database, dead_port)
-    with app.app_context():
-        db.create_all()
-        owner = make_user("Olga", email="olga@example.test")
-        dev = make_user("Dev", email="dev@example.test")
-        owner_m = make_team(owner)
-        add_to_team(owner_m, dev)
-        task = make_task(owner_m, "Kept anyway", assignee_id=dev.id)
-        assert db.session.get(Task, task.id).assignee_id == dev.id
-        row = db.session.scalar(select(OutboxEmail))
-        assert (row.sent_at, row.attempts) == (None, 1) and "Connection" in row.last_error
-        first_try = row.next_attempt_at - outbox.backoff(1)
-        # Not yet due: nothing is tried.
-        assert outbox.deliver_due(first_try + timedelta(seconds=5)) == {"mail": 0, "webhook": 0}
-        app.config["MAIL_PORT"] = smtp.port  # the server is back
-        assert outbox.deliver_due(row.next_attempt_at + timedelta(seconds=1)) == {"mail": 1, "webhook": 0}
-        db.session.refresh(row)
-        assert row.sent_at is not None and row.attempts == 2
-        assert [m["Subject"] for m in smtp.to("dev@example.test")] == [
-            f"Olga assigned you #{task.id} Kept anyway"
-        ]
-        # Delivered once: a second run sends nothing again.
-        assert outbox.deliver_due(row.next_attempt_at + timedelta(hours=1)) == {"mail": 0, "webhook": 0}
-        db.session.remove()
-        db.engine.dispose()
+    app = mail_app(make_app, dead_port)
+    crew = olga_and_dev()
+    task = make_task(crew["owner_m"], "Kept anyway", assignee_id=crew["dev"].id)
+    assert db.session.get(Task, task.id).assignee_id == crew["dev"].id
+    row = db.session.scalar(select(OutboxEmail))
+    assert (row.sent_at, row.attempts) == (None, 1) and "Connection" in row.last_error
+    first_try = row.next_attempt_at - outbox.backoff(1)
+    # Not yet due: nothing is tried.
+    assert outbox.deliver_due(first_try + timedelta(seconds=5)) == {"mail": 0, "webhook": 0}
+    app.config["MAIL_PORT"] = smtp.port  # the server is back
+    assert outbox.deliver_due(row.next_attempt_at + timedelta(seconds=1)) == {"mail": 1, "webhook": 0}
+    db.session.refresh(row)
+    assert row.sent_at is not None and row.attempts == 2
+    subjects = [m["Subject"] for m in smtp.to("dev@example.test")]
+    assert subjects == [f"Olga assigned you #{task.id} Kept anyway"]
+    # Delivered once: a second run sends nothing again.
+    assert outbox.deliver_due(row.next_attempt_at + timedelta(hours=1)) == {"mail": 0, "webhook": 0}
 
 
-def test_the_deliver_command_retries(database, smtp):
-    app = mail_app(database, free_port())
-    with app.app_context():
-        db.create_all()
-        owner, dev = make_user("Olga"), make_user("Dev", email="dev@example.test")
-        owner_m = make_team(owner)
-        add_to_team(owner_m, dev)
-        make_task(owner_m, "Retry me", assignee_id=dev.id)
-        row = db.session.scalar(select(OutboxEmail))
-        row.next_attempt_at = row.next_attempt_at - timedelta(hours=1)
-        db.session.commit()
-        app.config["MAIL_PORT"] = smtp.port
-        result = app.test_cli_runner().invoke(args=["deliver"])
-        assert result.exit_code == 0 and "Sent 1 email(s)" in result.output
-        assert len(smtp.to("dev@example.test")) == 1
-        db.session.remove()
-        db.engine.dispose()
+def test_the_deliver_command_retries(make_app, smtp):
+    app = mail_app(make_app, free_port())
+    crew = olga_and_dev()
+    make_task(crew["owner_m"], "Retry me", assignee_id=crew["dev"].id)
+    row = db.session.scalar(select(OutboxEmail))
+    row.next_attempt_at = row.next_attempt_at - timedelta(hours=1)
+    db.session.commit()
+    app.config["MAIL_PORT"] = smtp.port
+    result = app.test_cli_runner().invoke(args=["deliver"])
+    assert result.exit_code == 0 and "Sent 1 email(s)" in result.output
+    assert len(smtp.to("dev@example.test")) == 1
 
 
 def test_no_email_when_mail_is_not_configured(app, crew, smtp):
@@ -294,44 +281,26 @@ def test_digest_can_be_turned_off(smtp, crew):
     assert smtp.to("dev@example.test") == []
 
 
-def test_background_delivery_sends_after_the_request_returns(database, smtp):
+def test_background_delivery_sends_after_the_request_returns(make_app, smtp):
     """Production mode: the committing request does not wait for the SMTP server."""
-    app = build_app(
-        database, MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp.port, MAIL_USE_TLS=False, DELIVERY="background"
-    )
-    with app.app_context():
-        db.create_all()
-        owner, dev = make_user("Olga"), make_user("Dev", email="dev@example.test")
-        owner_m = make_team(owner)
-        add_to_team(owner_m, dev)
-        make_task(owner_m, "In the background", assignee_id=dev.id)
-        outbox.drain(timeout=30)
-        assert [m["Subject"] for m in smtp.to("dev@example.test")] == [
-            "Olga assigned you #1 In the background"
-        ]
-        assert db.session.scalar(select(OutboxEmail.sent_at)) is not None
-        db.session.remove()
-        db.engine.dispose()
+    mail_app(make_app, smtp.port, DELIVERY="background")
+    crew = olga_and_dev()
+    make_task(crew["owner_m"], "In the background", assignee_id=crew["dev"].id)
+    outbox.drain(timeout=30)
+    assert [m["Subject"] for m in smtp.to("dev@example.test")] == ["Olga assigned you #1 In the background"]
+    assert db.session.scalar(select(OutboxEmail.sent_at)) is not None
 
 
-def test_cron_mode_leaves_sending_to_the_deliver_command(database, smtp):
-    app = build_app(
-        database, MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp.port, MAIL_USE_TLS=False, DELIVERY="cron"
-    )
-    with app.app_context():
-        db.create_all()
-        owner, dev = make_user("Olga"), make_user("Dev", email="dev@example.test")
-        owner_m = make_team(owner)
-        add_to_team(owner_m, dev)
-        make_task(owner_m, "Later", assignee_id=dev.id)
-        assert smtp.messages == []
-        assert app.test_cli_runner().invoke(args=["deliver"]).exit_code == 0
-        assert len(smtp.to("dev@example.test")) == 1
-        db.session.remove()
-        db.engine.dispose()
+def test_cron_mode_leaves_sending_to_the_deliver_command(make_app, smtp):
+    app = mail_app(make_app, smtp.port, DELIVERY="cron")
+    crew = olga_and_dev()
+    make_task(crew["owner_m"], "Later", assignee_id=crew["dev"].id)
+    assert smtp.messages == []
+    assert app.test_cli_runner().invoke(args=["deliver"]).exit_code == 0
+    assert len(smtp.to("dev@example.test")) == 1
 
 
-def test_starttls_with_a_verified_certificate_and_login(database, tmp_path):
+def test_starttls_with_a_verified_certificate_and_login(make_app, tmp_path):
     """MAIL_USE_TLS: STARTTLS against a certificate the configured CA vouches for, then SMTP login; an
     unverifiable certificate is refused (the email waits for a retry instead of going out unprotected)."""
     need(shutil.which("openssl") is not None, "openssl is needed to make a test certificate")
@@ -378,28 +347,17 @@ def test_starttls_with_a_verified_certificate_and_login(database, tmp_path):
     )
     controller.start()
     try:
-        app = build_app(
-            database,
-            MAIL_SERVER="127.0.0.1",
-            MAIL_PORT=controller.port,
-            MAIL_USE_TLS=True,
-            MAIL_USERNAME="tracker",
-            MAIL_PASSWORD="pw-123",
+        app = mail_app(
+            make_app, controller.port, MAIL_USE_TLS=True, MAIL_USERNAME="tracker", MAIL_PASSWORD="pw-123"
         )
-        with app.app_context():
-            db.create_all()
-            owner, dev = make_user("Olga"), make_user("Dev", email="dev@example.test")
-            owner_m = make_team(owner)
-            add_to_team(owner_m, dev)
-            make_task(owner_m, "Unverified", assignee_id=dev.id)  # the test CA is not trusted yet
-            row = db.session.scalar(select(OutboxEmail))
-            assert row.sent_at is None and "CERTIFICATE_VERIFY_FAILED" in row.last_error
-            assert inbox.messages == [] and logins == []
-            app.config["MAIL_CA_FILE"] = str(cert)
-            assert outbox.deliver_due(row.next_attempt_at)["mail"] == 1
-            assert [m["Subject"] for m in inbox.to("dev@example.test")] == ["Olga assigned you #1 Unverified"]
-            assert logins == [(b"tracker", b"pw-123")]
-            db.session.remove()
-            db.engine.dispose()
+        crew = olga_and_dev()
+        make_task(crew["owner_m"], "Unverified", assignee_id=crew["dev"].id)  # the test CA is not trusted yet
+        row = db.session.scalar(select(OutboxEmail))
+        assert row.sent_at is None and "CERTIFICATE_VERIFY_FAILED" in row.last_error
+        assert inbox.messages == [] and logins == []
+        app.config["MAIL_CA_FILE"] = str(cert)
+        assert outbox.deliver_due(row.next_attempt_at)["mail"] == 1
+        assert [m["Subject"] for m in inbox.to("dev@example.test")] == ["Olga assigned you #1 Unverified"]
+        assert logins == [(b"tracker", b"pw-123")]
     finally:
         controller.stop()

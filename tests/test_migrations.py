@@ -9,18 +9,13 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
 
-from tests.support import build_app
 from tracker.extensions import db
 
 
 @pytest.fixture
-def empty_app(database):
+def empty_app(make_app):
     """An app on an empty database (no create_all): only the migrations build its schema."""
-    app = build_app(database)
-    with app.app_context():
-        yield app
-        db.session.remove()
-        db.engine.dispose()
+    return make_app(tables=False)
 
 
 def tables() -> set[str]:

@@ -11,7 +11,6 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.factories import PASSWORD, add_to_team, login, make_task, make_team, make_user
-from tests.support import build_app
 from tracker import tasks
 from tracker.extensions import db
 from tracker.models import Category, Task, Team, TeamMembership
@@ -218,13 +217,8 @@ def csrf_token(page: str) -> str:
 
 
 @pytest.fixture
-def csrf_app(database):
-    app = build_app(database, WTF_CSRF_ENABLED=True)
-    with app.app_context():
-        db.create_all()
-        yield app
-        db.session.remove()
-        db.engine.dispose()
+def csrf_app(make_app):
+    return make_app(WTF_CSRF_ENABLED=True)
 
 
 def test_login_and_register_need_the_csrf_token(csrf_app):
@@ -538,20 +532,16 @@ def test_prefixed_settings_forms_work_with_their_csrf_token(csrf_app):
     assert response.status_code == 302
 
 
-def test_a_server_error_shows_the_friendly_page_without_details(database):
-    app = build_app(database, TESTING=False)
+def test_a_server_error_shows_the_friendly_page_without_details(make_app):
+    app = make_app(TESTING=False)
 
     @app.get("/boom")
     def boom():
         raise RuntimeError("secret internals")
 
-    with app.app_context():
-        db.create_all()
-        response = app.test_client().get("/boom")
-        page = response.get_data(as_text=True)
-        assert response.status_code == 500
-        assert "Something went wrong" in page and "secret internals" not in page and "Traceback" not in page
-        response = app.test_client().get("/no/such/page")
-        assert response.status_code == 404 and "Not found" in response.get_data(as_text=True)
-        db.session.remove()
-        db.engine.dispose()
+    response = app.test_client().get("/boom")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 500
+    assert "Something went wrong" in page and "secret internals" not in page and "Traceback" not in page
+    response = app.test_client().get("/no/such/page")
+    assert response.status_code == 404 and "Not found" in response.get_data(as_text=True)

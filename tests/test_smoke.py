@@ -1,6 +1,3 @@
-from tests.factories import login, make_task, make_team, make_user
-
-
 def test_register_create_team_and_task_end_to_end(client, app):
     r = client.post("/register", data={"email": "ana@example.com", "name": "Ana", "password": "secret-pass",
                                         "confirm": "secret-pass", "timezone": "Europe/Lisbon"})

@@ -16,7 +16,6 @@ import pytest
 from sqlalchemy import select
 
 from tests.factories import login, make_task, membership
-from tests.support import build_app
 from tracker import activity, comments, outbox, tasks, webhooks
 from tracker.errors import Forbidden, Invalid, NotFound
 from tracker.extensions import db
@@ -66,24 +65,8 @@ def receiver():
 
 
 @pytest.fixture
-def app(database):
-    app = build_app(database, WEBHOOKS_ALLOW_PRIVATE=True, WEBHOOK_TIMEOUT=1.0)
-    with app.app_context():
-        db.create_all()
-        yield app
-        db.session.remove()
-        db.engine.dispose()
-
-
-@pytest.fixture
-def crew(team_of_three):
-    t = team_of_three
-    return {
-        **t,
-        "owner_m": membership(t["team_id"], t["owner"]),
-        "manager_m": membership(t["team_id"], t["manager"]),
-        "member_m": membership(t["team_id"], t["member"]),
-    }
+def app(make_app):
+    return make_app(WEBHOOKS_ALLOW_PRIVATE=True, WEBHOOK_TIMEOUT=1.0)
 
 
 def verify(request: dict, secret: str = SECRET) -> dict:

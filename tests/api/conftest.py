@@ -13,7 +13,6 @@ from referencing.jsonschema import DRAFT202012
 from werkzeug.serving import WSGIRequestHandler, make_server
 
 from tests.factories import add_to_team, make_task, make_team, make_user
-from tests.support import build_app
 from tracker import comments, timelog, tokens
 from tracker.api.spec import openapi_document
 from tracker.extensions import db
@@ -156,29 +155,27 @@ class QuietHandler(WSGIRequestHandler):
 
 
 @pytest.fixture
-def live_api(database):
+def live_api(make_app):
     """The app on 127.0.0.1 (a thread), with a seeded team and a token for its owner. Webhook calls
     are only queued (DELIVERY=cron): a fuzzer's webhooks point at random addresses."""
-    app = build_app(database, API_RATE_LIMIT="100000 per minute", DELIVERY="cron")
-    with app.app_context():
-        db.create_all()
-        owner, mate = make_user("Olga", timezone="Europe/Lisbon"), make_user("Mia", timezone="Asia/Tokyo")
-        member = make_team(owner, "Backend")
-        add_to_team(member, mate)
-        tasks = [make_task(member, f"Task {i}", assignee_id=mate.id, due_at=None) for i in range(5)]
-        entry = timelog.log_time(member, tasks[0], 1.5, tasks[0].created_at.date(), "seed")
-        comment = comments.add_comment(member, tasks[0], "Seeded, @Mia")
-        move_to_trash(member, tasks[4])
-        token = tokens.create_token(owner, "live")[1]
-        seeded = {
-            "mate_email": mate.email,
-            "team_id": member.team_id,
-            "task_id": tasks[0].id,
-            "user_id": mate.id,
-            "entry_id": entry.id,
-            "comment_id": comment.id,
-        }
-        db.session.remove()
+    app = make_app(API_RATE_LIMIT="100000 per minute", DELIVERY="cron")
+    owner, mate = make_user("Olga", timezone="Europe/Lisbon"), make_user("Mia", timezone="Asia/Tokyo")
+    member = make_team(owner, "Backend")
+    add_to_team(member, mate)
+    tasks = [make_task(member, f"Task {i}", assignee_id=mate.id, due_at=None) for i in range(5)]
+    entry = timelog.log_time(member, tasks[0], 1.5, tasks[0].created_at.date(), "seed")
+    comment = comments.add_comment(member, tasks[0], "Seeded, @Mia")
+    move_to_trash(member, tasks[4])
+    token = tokens.create_token(owner, "live")[1]
+    seeded = {
+        "mate_email": mate.email,
+        "team_id": member.team_id,
+        "task_id": tasks[0].id,
+        "user_id": mate.id,
+        "entry_id": entry.id,
+        "comment_id": comment.id,
+    }
+    db.session.remove()
     server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=QuietHandler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -187,5 +184,3 @@ def live_api(database):
     finally:
         server.shutdown()
         thread.join()
-        with app.app_context():
-            db.engine.dispose()

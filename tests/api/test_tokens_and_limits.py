@@ -8,7 +8,6 @@ import pytest
 from sqlalchemy import select
 
 from tests.factories import PASSWORD, login, make_user
-from tests.support import build_app
 from tracker.extensions import db
 from tracker.models import ApiToken
 from tracker.tokens import digest
@@ -70,24 +69,16 @@ def test_settings_page_creates_shows_once_lists_and_revokes(client, app):
     assert "CI pipeline" not in client.get("/settings").get_data(as_text=True)
 
 
-def test_settings_token_forms_need_csrf(database):
-    app = build_app(database, WTF_CSRF_ENABLED=True)
-    with app.app_context():
-        db.create_all()
-        user = make_user("Ana")
-        client = app.test_client()
-        page = client.get("/login").get_data(as_text=True)
-        csrf = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
-        assert (
-            client.post(
-                "/login", data={"email": user.email, "password": PASSWORD, "csrf_token": csrf}
-            ).status_code
-            == 302
-        )
-        assert client.post("/settings/tokens", data={"token-label": "x"}).status_code == 400
-        assert db.session.scalar(select(ApiToken.id)) is None
-        db.session.remove()
-        db.engine.dispose()
+def test_settings_token_forms_need_csrf(make_app):
+    app = make_app(WTF_CSRF_ENABLED=True)
+    user = make_user("Ana")
+    client = app.test_client()
+    page = client.get("/login").get_data(as_text=True)
+    csrf = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    credentials = {"email": user.email, "password": PASSWORD, "csrf_token": csrf}
+    assert client.post("/login", data=credentials).status_code == 302
+    assert client.post("/settings/tokens", data={"token-label": "x"}).status_code == 400
+    assert db.session.scalar(select(ApiToken.id)) is None
 
 
 def test_create_token_cli_prints_the_token_on_the_last_line(app):
@@ -106,18 +97,12 @@ def test_create_token_cli_prints_the_token_on_the_last_line(app):
 
 
 @pytest.fixture
-def limited_app(database):
-    app = build_app(
-        database,
+def limited_app(make_app):
+    return make_app(
         API_RATE_LIMIT="3 per minute",
         LOGIN_RATE_LIMIT_IP="100 per minute",
         LOGIN_RATE_LIMIT_ACCOUNT="2 per 15 minutes",
     )
-    with app.app_context():
-        db.create_all()
-        yield app
-        db.session.remove()
-        db.engine.dispose()
 
 
 def test_api_rate_limit_is_per_token_with_retry_after(limited_app, contract):
@@ -146,18 +131,13 @@ def test_failed_logins_are_limited_per_account_with_a_clear_page(limited_app):
     assert client.post("/login", data={"email": other.email, "password": PASSWORD}).status_code == 302
 
 
-def test_failed_logins_are_limited_per_address(database):
-    app = build_app(database, LOGIN_RATE_LIMIT_IP="3 per minute")
-    with app.app_context():
-        db.create_all()
-        client = app.test_client()
-        users = [make_user(f"User{i}") for i in range(4)]
-        statuses = [
-            client.post("/login", data={"email": u.email, "password": "nope nope"}).status_code for u in users
-        ]
-        assert statuses == [422, 422, 422, 429]
-        db.session.remove()
-        db.engine.dispose()
+def test_failed_logins_are_limited_per_address(make_app):
+    client = make_app(LOGIN_RATE_LIMIT_IP="3 per minute").test_client()
+    users = [make_user(f"User{i}") for i in range(4)]
+    statuses = [
+        client.post("/login", data={"email": u.email, "password": "nope nope"}).status_code for u in users
+    ]
+    assert statuses == [422, 422, 422, 429]
 
 
 def test_unknown_routes_and_methods_are_problems(api):
@@ -167,38 +147,29 @@ def test_unknown_routes_and_methods_are_problems(api):
     assert "PATCH" in r.headers["Allow"]
 
 
-def test_an_unexpected_error_is_a_500_problem_not_a_page(database, monkeypatch):
-    app = build_app(database, TESTING=False)
-    with app.app_context():
-        db.create_all()
-        token = token_for(make_user("Ana"))
+def test_an_unexpected_error_is_a_500_problem_not_a_page(make_app, monkeypatch):
+    app = make_app(TESTING=False)
+    token = token_for(make_user("Ana"))
 
-        def broken(user):
-            raise RuntimeError("a bug")
+    def broken(user):
+        raise RuntimeError("a bug")
 
-        monkeypatch.setattr("tracker.api.me.UserOut.of", broken)
-        r = app.test_client().get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})
-        assert r.status_code == 500 and r.content_type == "application/problem+json"
-        assert "a bug" not in r.get_data(as_text=True)
-        db.session.remove()
-        db.engine.dispose()
+    monkeypatch.setattr("tracker.api.me.UserOut.of", broken)
+    r = app.test_client().get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})
+    assert r.status_code == 500 and r.content_type == "application/problem+json"
+    assert "a bug" not in r.get_data(as_text=True)
 
 
-def test_behind_a_trusted_proxy_each_client_address_has_its_own_login_budget(database):
-    app = build_app(database, LOGIN_RATE_LIMIT_IP="2 per minute", PROXY_HOPS=1)
-    with app.app_context():
-        db.create_all()
-        client = app.test_client()
-        users = [make_user(f"User{i}") for i in range(3)]
+def test_behind_a_trusted_proxy_each_client_address_has_its_own_login_budget(make_app):
+    client = make_app(LOGIN_RATE_LIMIT_IP="2 per minute", PROXY_HOPS=1).test_client()
+    users = [make_user(f"User{i}") for i in range(3)]
 
-        def attempt(user, address):
-            data = {"email": user.email, "password": "nope nope"}
-            return client.post("/login", data=data, headers={"X-Forwarded-For": address}).status_code
+    def attempt(user, address):
+        data = {"email": user.email, "password": "nope nope"}
+        return client.post("/login", data=data, headers={"X-Forwarded-For": address}).status_code
 
-        assert [attempt(u, "203.0.113.7") for u in users] == [422, 422, 429]
-        assert attempt(users[0], "198.51.100.9") == 422  # another client behind the same proxy
-        db.session.remove()
-        db.engine.dispose()
+    assert [attempt(u, "203.0.113.7") for u in users] == [422, 422, 429]
+    assert attempt(users[0], "198.51.100.9") == 422  # another client behind the same proxy
 
 
 def test_answers_are_not_cached(api):

@@ -12,8 +12,7 @@ import pytest
 from werkzeug.serving import make_server
 
 from tests.factories import PASSWORD
-from tests.support import build_app, fresh_database, need
-from tracker.extensions import db
+from tests.support import fresh_database, need, running_app
 
 CHROMIUM = os.environ.get("TRACKER_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -43,20 +42,17 @@ class LiveServer:
     url: str
 
     def data(self):
-        """An app context for arranging data with the factories of tests/conftest.py."""
+        """An app context for arranging data with the factories of tests/factories.py."""
         return self.app.app_context()
 
 
 @pytest.fixture(scope="module")
 def live_server(browser, tmp_path_factory):
     """The app served by a real threaded WSGI server, with CSRF on as in production."""
-    with fresh_database(tmp_path_factory.mktemp("live")) as database:
-        app = build_app(
-            database, WTF_CSRF_ENABLED=True,
-            LOGIN_RATE_LIMIT_IP="10000 per minute", LOGIN_RATE_LIMIT_ACCOUNT="10000 per minute",
-        )
-        with app.app_context():
-            db.create_all()
+    settings = {"WTF_CSRF_ENABLED": True, "LOGIN_RATE_LIMIT_IP": "10000 per minute",
+                "LOGIN_RATE_LIMIT_ACCOUNT": "10000 per minute"}
+    directory = tmp_path_factory.mktemp("live")
+    with fresh_database(directory) as database, running_app(database, **settings) as app:
         server = make_server("127.0.0.1", 0, app, threaded=True)
         thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
         thread.start()
@@ -65,9 +61,6 @@ def live_server(browser, tmp_path_factory):
         finally:
             server.shutdown()
             thread.join(5)
-            with app.app_context():
-                db.session.remove()
-                db.engine.dispose()
 
 
 @dataclass
