@@ -1,101 +1,119 @@
-"""Command-line commands of the contract: `flask --app tracker create-user ...`, `seed-demo`."""
+"""Command-line commands (`flask --app tracker create-user ...`, `seed-demo`, the cron jobs). Each is a
+click command at module level in the `commands` group; `register` adds them all to the app. A refusal
+from the domain is printed in one place, `DomainCommand`, as `error: …` lines with exit status 1."""
 from __future__ import annotations
 
 import click
 from flask import Flask
+from flask.cli import AppGroup
+from sqlalchemy import select
 
-from . import accounts
-from .errors import Invalid
+from . import accounts, demo, mail, notifications, outbox, tokens
+from .errors import DomainError, Invalid, NotFound
+from .extensions import db
+from .models import User
+
+
+class Refused(click.ClickException):
+    """A domain refusal on the terminal: one `error: …` line per message on stderr, exit status 1."""
+
+    def __init__(self, messages: list[str]) -> None:
+        super().__init__("; ".join(messages))
+        self.messages = messages
+
+    def show(self, file=None) -> None:
+        for message in self.messages:
+            click.echo(f"error: {message}", err=True, file=file)
+
+
+class DomainCommand(click.Command):
+    """Runs the command; an `Invalid` prints each field's messages, other domain errors their detail."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except Invalid as exc:
+            raise Refused([f"{name}: {m}" for name, messages in exc.errors.items() for m in messages]) from None
+        except DomainError as exc:
+            raise Refused([exc.detail]) from None
+
+
+class Commands(AppGroup):
+    """The tracker's commands: each runs in an app context and reports domain errors as above."""
+
+    command_class = DomainCommand
+
+
+commands = Commands("tracker")
 
 
 def register(app: Flask) -> None:
-    @app.cli.command("create-user")
-    @click.argument("email")
-    @click.option("--name", required=True)
-    @click.option("--password", required=True)
-    @click.option("--timezone", default="UTC", show_default=True, help="An IANA time zone name")
-    def create_user(email: str, name: str, password: str, timezone: str) -> None:
-        """Create an account."""
-        try:
-            user = accounts.register_user(email, name, password, timezone)
-        except Invalid as exc:
-            for field, messages in exc.errors.items():
-                for message in messages:
-                    click.echo(f"error: {field}: {message}", err=True)
-            raise SystemExit(1) from None
-        click.echo(f"Created user {user.email} (id {user.id}).")
+    """Add every command of `commands` to `flask --app tracker …`."""
+    for command in commands.commands.values():
+        app.cli.add_command(command)
 
-    @app.cli.command("create-token")
-    @click.argument("email")
-    @click.option("--label", default="", help="What the token is for, e.g. “CI pipeline”")
-    def create_token_command(email: str, label: str) -> None:
-        """Create a personal API token; it is printed once, alone on the last line."""
-        from . import tokens
 
-        user = accounts.find_user_by_email(email)
-        if user is None:
-            click.echo(f"error: no account uses {email}", err=True)
-            raise SystemExit(1)
-        try:
-            token, raw = tokens.create_token(user, label)
-        except Invalid as exc:
-            for field, messages in exc.errors.items():
-                for message in messages:
-                    click.echo(f"error: {field}: {message}", err=True)
-            raise SystemExit(1) from None
-        click.echo(f"Created API token {token.prefix}… for {user.email}. It is shown only this once:")
-        click.echo(raw)
+@commands.command("create-user")
+@click.argument("email")
+@click.option("--name", required=True)
+@click.option("--password", required=True)
+@click.option("--timezone", default="UTC", show_default=True, help="An IANA time zone name")
+def create_user(email: str, name: str, password: str, timezone: str) -> None:
+    """Create an account."""
+    user = accounts.register_user(email, name, password, timezone)
+    click.echo(f"Created user {user.email} (id {user.id}).")
 
-    @app.cli.command("seed-demo")
-    @click.option("--owner", "owner_email", default=None, help="Make this existing user the demo team's owner")
-    @click.option("--if-empty", is_flag=True, help="Only on a database without any user (first start)")
-    def seed_demo_command(owner_email: str | None, if_empty: bool) -> None:
-        """Create the demo team (once) and print its logins."""
-        from sqlalchemy import select
 
-        from .demo import seed_demo
-        from .extensions import db
-        from .models import User
+@commands.command("create-token")
+@click.argument("email")
+@click.option("--label", default="", help="What the token is for, e.g. “CI pipeline”")
+def create_token(email: str, label: str) -> None:
+    """Create a personal API token; it is printed once, alone on the last line."""
+    user = accounts.find_user_by_email(email)
+    if user is None:
+        raise NotFound(f"no account uses {email}")
+    token, raw = tokens.create_token(user, label)
+    click.echo(f"Created API token {token.prefix}… for {user.email}. It is shown only this once:")
+    click.echo(raw)
 
-        if if_empty and db.session.scalar(select(User.id).limit(1)) is not None:
-            return
 
-        try:
-            team, logins = seed_demo(owner_email)
-        except ValueError as exc:
-            click.echo(f"error: {exc}", err=True)
-            raise SystemExit(1) from None
-        click.echo(f"Demo team “{team.name}” (/teams/{team.id}). Logins:")
-        for email, password in logins:
-            click.echo(f"  {email}  password: {password}")
+@commands.command("seed-demo")
+@click.option("--owner", "owner_email", default=None, help="Make this existing user the demo team's owner")
+@click.option("--if-empty", is_flag=True, help="Only on a database without any user (first start)")
+def seed_demo(owner_email: str | None, if_empty: bool) -> None:
+    """Create the demo team (once) and print its logins."""
+    if if_empty and db.session.scalar(select(User.id).limit(1)) is not None:
+        return
+    try:
+        team, logins = demo.seed_demo(owner_email)
+    except ValueError as exc:  # an unknown --owner; seed_demo checks it before adding anything
+        raise NotFound(str(exc)) from None
+    click.echo(f"Demo team “{team.name}” (/teams/{team.id}). Logins:")
+    for email, password in logins:
+        click.echo(f"  {email}  password: {password}")
 
-    @app.cli.command("send-digests")
-    def send_digests_command() -> None:
-        """Email each user's daily digest (overdue and due today) once per local day, from 08:00 in
-        their time zone. Idempotent: run it from cron every 10 minutes or so."""
-        from .mail import mail_enabled, send_digests
-        from .outbox import drain
 
-        if not mail_enabled():
-            click.echo("Mail is not configured (MAIL_SERVER); no digests sent.")
-            return
-        click.echo(f"Queued {send_digests()} digest(s).")
-        drain()
+@commands.command("send-digests")
+def send_digests() -> None:
+    """Email each user's daily digest (overdue and due today) once per local day, from 08:00 in
+    their time zone. Idempotent: run it from cron every 10 minutes or so."""
+    if not mail.mail_enabled():
+        click.echo("Mail is not configured (MAIL_SERVER); no digests sent.")
+        return
+    click.echo(f"Queued {mail.send_digests()} digest(s).")
+    outbox.drain()
 
-    @app.cli.command("deliver")
-    def deliver_command() -> None:
-        """Send queued emails and webhook calls whose next attempt is due (retries, with backoff)."""
-        from .outbox import deliver_due
 
-        sent = deliver_due()
-        click.echo(f"Sent {sent['mail']} email(s) and {sent['webhook']} webhook call(s).")
+@commands.command("deliver")
+def deliver() -> None:
+    """Send queued emails and webhook calls whose next attempt is due (retries, with backoff)."""
+    sent = outbox.deliver_due()
+    click.echo(f"Sent {sent['mail']} email(s) and {sent['webhook']} webhook call(s).")
 
-    @app.cli.command("scan-deadlines")
-    def scan_deadlines_command() -> None:
-        """Notify assignees of deadlines within 24 hours and of tasks the forecast puts at risk (once each)."""
-        from .notifications import scan_deadlines
-        from .outbox import drain
 
-        counts = scan_deadlines()
-        drain()
-        click.echo(f"Notified {counts['due_soon']} due-soon and {counts['at_risk']} at-risk task(s).")
+@commands.command("scan-deadlines")
+def scan_deadlines() -> None:
+    """Notify assignees of deadlines within 24 hours and of tasks the forecast puts at risk (once each)."""
+    counts = notifications.scan_deadlines()
+    outbox.drain()
+    click.echo(f"Notified {counts['due_soon']} due-soon and {counts['at_risk']} at-risk task(s).")
