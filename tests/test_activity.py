@@ -8,23 +8,11 @@ from datetime import UTC, date, datetime
 import pytest
 from sqlalchemy import func, select
 
-from tests.factories import login, make_task, membership
+from tests.factories import login, make_task
 from tracker import comments, tasks, timelog
 from tracker.errors import Conflict
 from tracker.extensions import db
 from tracker.models import Activity
-
-
-@pytest.fixture
-def crew(team_of_three):
-    t = team_of_three
-    owner_m = membership(t["team_id"], t["owner"])
-    return {
-        **t,
-        "owner_m": owner_m,
-        "manager_m": membership(t["team_id"], t["manager"]),
-        "member_m": membership(t["team_id"], t["member"]),
-    }
 
 
 def history(task):

@@ -22,17 +22,10 @@ XSS = (
 
 
 @pytest.fixture
-def crew(team_of_three):
-    t = team_of_three
-    owner_m = membership(t["team_id"], t["owner"])
-    task = make_task(owner_m, "Shard the sessions table", assignee_id=t["member"].id)
-    return {
-        **t,
-        "task": task,
-        "owner_m": owner_m,
-        "manager_m": membership(t["team_id"], t["manager"]),
-        "member_m": membership(t["team_id"], t["member"]),
-    }
+def crew(crew):
+    """The shared crew and a task of the owner's, assigned to the member."""
+    task = make_task(crew["owner_m"], "Shard the sessions table", assignee_id=crew["member"].id)
+    return {**crew, "task": task}
 
 
 def notifications_of(user):

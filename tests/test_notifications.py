@@ -8,22 +8,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from tests.factories import add_to_team, login, make_task, make_user, membership
+from tests.factories import add_to_team, login, make_task, make_user
 from tracker import comments, notifications, tasks, watchers
 from tracker.errors import Invalid
 from tracker.extensions import db
 from tracker.models import Notification, TeamMembership, utcnow
-
-
-@pytest.fixture
-def crew(team_of_three):
-    t = team_of_three
-    return {
-        **t,
-        "owner_m": membership(t["team_id"], t["owner"]),
-        "manager_m": membership(t["team_id"], t["manager"]),
-        "member_m": membership(t["team_id"], t["member"]),
-    }
 
 
 def kinds(user):
