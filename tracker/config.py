@@ -50,6 +50,8 @@ class Config:
     # Email over SMTP; off while MAIL_SERVER is empty. Links in emails and feeds start with BASE_URL.
     MAIL_SERVER = os.environ.get("MAIL_SERVER", "")
     MAIL_PORT = int(os.environ.get("MAIL_PORT", "587"))
+    # While the database cannot be reached, pages and API answers are 503 with this Retry-After (seconds).
+    DATABASE_RETRY_AFTER = 5
     MAIL_USE_TLS = _flag("MAIL_USE_TLS", True)
     MAIL_USERNAME = os.environ.get("MAIL_USERNAME", "")
     MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD", "")

@@ -11,10 +11,11 @@ import time
 
 from flask import Flask, Response, current_app, request
 from flask_limiter.errors import RateLimitExceeded
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 
 from ..errors import Conflict, DomainError, Invalid
-from ..extensions import csrf, limiter
+from ..extensions import csrf, db, limiter
 from . import core
 from .core import ProblemResponse, bp, problem
 
@@ -91,6 +92,17 @@ def _domain_error(exc: DomainError):
 @bp.errorhandler(HTTPException)
 def _http_error(exc: HTTPException):
     return _http_problem(exc)
+
+
+@bp.errorhandler(OperationalError)
+def _database_unavailable(exc: OperationalError):
+    """The database cannot be reached for a moment: 503 with Retry-After (see the HTML handler)."""
+    db.session.rollback()
+    return problem(
+        503, "Service unavailable", "The database cannot be reached at the moment; nothing was saved. "
+        "Retry after the seconds that Retry-After gives.",
+        {"Retry-After": str(current_app.config["DATABASE_RETRY_AFTER"])},
+    )
 
 
 @bp.errorhandler(500)

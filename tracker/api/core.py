@@ -86,8 +86,9 @@ def operation(
     models) when the operation has them, and returns a Response (see `reply`)."""
 
     def decorate(func: Callable) -> Callable:
-        # Any request can be malformed (400: NUL characters anywhere, bad JSON) or over the rate limit.
-        expected = set(errors) | {400, 429}
+        # Any request can be malformed (400: NUL characters anywhere, bad JSON), over the rate limit, or
+        # arrive while the database is unreachable (503).
+        expected = set(errors) | {400, 429, 503}
         if auth:
             expected.add(401)
         if body is not None:

@@ -29,6 +29,7 @@ STATUS_TEXT = {
     415: "The body is not JSON",
     422: "Invalid input; errors lists the messages per field",
     429: "Rate limit exceeded; see Retry-After",
+    503: "The database cannot be reached for a moment; nothing was saved. Retry after Retry-After",
 }
 TAG_TEXT = {
     "Me": "The caller's account and working schedule.",
@@ -112,6 +113,7 @@ class _Builder:
         headers = {
             401: ("WWW-Authenticate", "The authentication scheme: Bearer."),
             429: ("Retry-After", "Seconds to wait before trying again."),
+            503: ("Retry-After", "Seconds to wait before trying again."),
         }
         if status in headers:
             name, text = headers[status]

@@ -5,12 +5,14 @@ from datetime import datetime
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-from flask import Flask, abort, flash, render_template, request, url_for
+from flask import Flask, abort, flash, g, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import OperationalError
 from werkzeug.routing import IntegerConverter
 
 from ..errors import DomainError, Forbidden, Invalid, NotFound
+from ..extensions import db, login_manager
 from ..models import utcnow
 from ..saved_filters import saved_filters
 from ..teams import teams_of
@@ -155,6 +157,17 @@ def register_web(app: Flask) -> None:
     @app.errorhandler(405)
     def method_not_allowed(exc):
         return page(405, "Method not allowed", f"{request.method} is not allowed here.")
+
+    @app.errorhandler(OperationalError)
+    def database_unavailable(exc):
+        """The database is down, restarting or locked for longer than the busy timeout: a 503 with
+        Retry-After, not a 500. The pool pings connections before use, so a later request reconnects
+        without a restart. The page is drawn as for a visitor: nothing on it may need the database."""
+        db.session.rollback()
+        g._login_user = login_manager.anonymous_user()  # Flask-Login keeps the request's user in g
+        body, status = page(503, "Temporarily unavailable", "The database cannot be reached at the moment, "
+                            "so nothing was saved. Try again in a few seconds.")
+        return body, status, {"Retry-After": str(app.config["DATABASE_RETRY_AFTER"])}
 
     @app.errorhandler(500)
     def server_error(exc):
