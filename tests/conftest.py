@@ -8,6 +8,7 @@ from contextlib import ExitStack
 import pytest
 
 from tests.factories import add_to_team, make_team, make_user, membership
+from tests.figures import pytest_terminal_summary  # noqa: F401  (the security and reliability figures)
 from tests.support import fresh_database, running_app
 
 
