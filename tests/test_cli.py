@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from werkzeug.security import check_password_hash
 
 from tests.factories import make_user
+from tests.support import fresh_database, running_app
 from tracker.demo import DEMO_PASSWORD
 from tracker.extensions import db
 from tracker.models import Category, Task, TaskLabel, Team, TeamMembership, TimeEntry, User
@@ -89,14 +90,26 @@ def snapshot() -> dict[str, int]:
     }
 
 
-@pytest.fixture
-def demo(app):
+def seed_demo(app) -> dict:
     result = run(app, "seed-demo")
     assert result.exit_code == 0, result.output
     return {"team": db.session.scalar(select(Team).where(Team.slug == "demo")), "output": result.output}
 
 
-def test_seed_demo_makes_a_realistic_team(app, demo):
+@pytest.fixture
+def demo(app):
+    return seed_demo(app)
+
+
+@pytest.fixture(scope="module")
+def demo_site(tmp_path_factory):
+    """One app on a database of its own, seeded once for the module's read-only tests (the role crawl)."""
+    with fresh_database(tmp_path_factory.mktemp("demo")) as database, running_app(database) as app:
+        yield app, seed_demo(app)
+
+
+def test_seed_demo_makes_a_realistic_team(demo_site):
+    app, demo = demo_site
     team = demo["team"]
     tasks = list(db.session.scalars(select(Task).where(Task.team_id == team.id)))
     assert len(tasks) >= 300
@@ -206,7 +219,8 @@ def crawl(client, starts: list[str], per_pattern: int = 3, limit: int = 400) -> 
 
 
 @pytest.mark.parametrize("email", ["ana@demo.test", "ben@demo.test", "chiara@demo.test"])
-def test_no_page_fails_on_the_demo_data_for_any_role(app, demo, email):
+def test_no_page_fails_on_the_demo_data_for_any_role(demo_site, email):
+    app, demo = demo_site
     client = app.test_client()
     assert client.post("/login", data={"email": email, "password": DEMO_PASSWORD}).status_code == 302
     team_id = demo["team"].id
