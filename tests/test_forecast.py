@@ -529,12 +529,16 @@ def test_two_thousand_tasks_for_twenty_people_is_deterministic():
     shuffled = list(workload)
     random.Random(1).shuffle(shuffled)
     assert forecast(shuffled, schedules, NOW) == result
-    # Every projected task finishes no earlier than now and after each blocker it waits for.
-    for f in result.values():
-        if f.projected_finish_at is not None:
-            assert f.projected_finish_at >= NOW
-            for blocker in f.waits_for:
-                assert result[blocker].projected_finish_at <= f.projected_finish_at
+    # Every projected task finishes no earlier than now and after each blocker it waits for. Only the
+    # unassigned and unestimated (about 15 %) go without a projection, and about a third wait for
+    # blockers: otherwise this loop would check nothing.
+    projected = [f for f in result.values() if f.projected_finish_at is not None]
+    assert len(projected) >= 1600
+    assert sum(1 for f in projected if f.waits_for) >= 400
+    for f in projected:
+        assert f.projected_finish_at >= NOW
+        for blocker in f.waits_for:
+            assert result[blocker].projected_finish_at <= f.projected_finish_at
 
 
 # --- explain ---------------------------------------------------------------------------------------
