@@ -6,6 +6,7 @@ from __future__ import annotations
 import html
 import re
 from html.parser import HTMLParser
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from sqlalchemy import func, select
@@ -118,18 +119,46 @@ def test_another_teams_user_gets_404_for_every_task_and_team_url(client, two_tea
     assert state(two_teams) == before
 
 
-def test_the_same_urls_work_for_a_member_so_the_404s_mean_something(client, two_teams):
+def test_the_same_urls_work_for_the_owner_so_the_404s_mean_something(client, two_teams):
+    """The control for the outsider's 404s: the team's owner is shown every page and every form is
+    handled (a redirect other than to the login, or a form error), so those 404s come from the team rule."""
     login(client, two_teams["owner"])
-    for method, url, _data in task_urls(two_teams)[:2] + team_urls(two_teams):
-        if method == "GET":
-            assert client.get(url).status_code in (200, 302), url
     assert client.get(f"/tasks/{two_teams['trashed']}").status_code == 404  # trashed: only the trash shows it
-
-
-def test_anonymous_visitors_are_sent_to_login(client, two_teams):
     for method, url, data in task_urls(two_teams) + team_urls(two_teams):
         response = client.open(url, method=method, data=data)
-        assert response.status_code == 302 and "/login" in response.headers["Location"], url
+        assert response.status_code in ((200, 302) if method == "GET" else (302, 422)), (method, url)
+        if response.status_code == 302:
+            assert urlsplit(response.headers["Location"]).path != "/login", (method, url)
+
+
+# Pages anyone may see; the JSON API (tokens, not sessions) is tested in tests/api.
+PUBLIC = {
+    "static", "main.index", "main.favicon", "main.set_theme", "auth.register", "auth.login", "calendar.feed"
+}
+
+
+def html_routes(app, method: str) -> dict[str, str]:
+    """endpoint → a URL (every id 1) for each route of the URL map outside the API that answers `method`."""
+    return {
+        rule.endpoint: re.sub(r"<(?:\w+:)?\w+>", "1", rule.rule)
+        for rule in app.url_map.iter_rules()
+        if method in rule.methods and not rule.endpoint.startswith(("api.", "api_docs."))
+    }
+
+
+@pytest.mark.parametrize("method", ["GET", "POST"])
+def test_anonymous_visitors_are_sent_to_the_login_form_from_every_route(app, client, two_teams, method):
+    """Every route but the public ones, GET or POST, sends an anonymous visitor to the login form with the
+    way back, and changes nothing (ids 1 exist: team, tasks, owner, category)."""
+    before = state(two_teams)
+    routes = {e: url for e, url in html_routes(app, method).items() if e not in PUBLIC}
+    assert len(routes) >= (20 if method == "GET" else 30)
+    for url in routes.values():
+        response = client.open(url, method=method)
+        assert response.status_code == 302, (method, url, response.status_code)
+        location = urlsplit(response.headers["Location"])
+        assert location.path == "/login" and parse_qs(location.query)["next"] == [url], (method, url)
+    assert state(two_teams) == before
 
 
 @pytest.mark.parametrize(
@@ -250,60 +279,19 @@ def test_every_state_changing_request_needs_the_csrf_token(csrf_app):
     task = make_task(o, "Keep me")
     trashed = make_task(o, "In the trash")
     tasks.move_to_trash(o, trashed)
-    category_id = db.session.scalar(select(Category.id).where(Category.team_id == o.team_id))
     token = csrf_token(client.get("/login").get_data(as_text=True))
-    assert (
-        client.post(
-            "/login", data={"email": owner.email, "password": PASSWORD, "csrf_token": token}
-        ).status_code
-        == 302
-    )
-    team = o.team_id
-    posts = [
-        ("/teams", {"name": "New team"}),
-        (f"/teams/{team}/members", {"email": "x@example.com", "role": "member"}),
-        (f"/teams/{team}/members/{mate.id}/role", {"role": "manager"}),
-        (f"/teams/{team}/members/{mate.id}/remove", {}),
-        (f"/teams/{team}/leave", {}),
-        (f"/teams/{team}/settings", {"name": "Renamed", "urgency_window_hours": "5"}),
-        (f"/teams/{team}/categories", {"name": "Observability"}),
-        (f"/teams/{team}/categories/{category_id}", {"action": "archive"}),
-        (
-            f"/teams/{team}/tasks/new",
-            {"title": "T", "category": "database", "status": "todo", "priority": "low"},
-        ),
-        (
-            f"/tasks/{task.id}/edit",
-            {"title": "Changed", "category": "database", "status": "done", "priority": "low", "version": "1"},
-        ),
-        (f"/tasks/{task.id}/delete", {}),
-        (f"/tasks/{trashed.id}/restore", {}),
-        (
-            "/settings",
-            {
-                "profile-name": "Changed",
-                "profile-timezone": "UTC",
-                "profile-work_start": "09:00",
-                "profile-work_end": "17:00",
-                "profile-work_days": "1",
-            },
-        ),
-        (
-            "/settings/password",
-            {
-                "password-current_password": PASSWORD,
-                "password-new_password": "another one!",
-                "password-confirm": "another one!",
-            },
-        ),
-        ("/logout", {}),
-    ]
+    response = client.post("/login", data={"email": owner.email, "password": PASSWORD, "csrf_token": token})
+    assert response.status_code == 302
+    # Every POST route of the URL map, public ones included; ids 1 are the team, the task, the owner and
+    # a category, so a route without the check would change something.
+    posts = html_routes(csrf_app, "POST").values()
+    assert len(posts) >= 30
     before = state({})
-    for url, data in posts:
-        response = client.post(url, data=data)
+    for url in posts:
+        response = client.post(url, data={"name": "Changed", "title": "Changed", "role": "member"})
         assert response.status_code == 400, url
         assert "Form expired" in response.get_data(as_text=True)
-        response = client.post(url, data=dict(data, csrf_token="forged-token"))
+        response = client.post(url, data={"name": "Changed", "csrf_token": "forged-token"})
         assert response.status_code == 400, url
     assert state({}) == before
     assert client.get("/teams").status_code == 200  # still logged in: logout was refused too
