@@ -18,7 +18,7 @@ from sqlalchemy import select, update
 
 from tests.factories import add_to_team, make_task, make_team, make_user
 from tests.support import free_port, need
-from tracker import activity, comments, mail, notifications, outbox, tasks
+from tracker import comments, events, mail, notifications, outbox, tasks
 from tracker.errors import Conflict
 from tracker.extensions import db
 from tracker.models import OutboxEmail, Task
@@ -128,7 +128,7 @@ def test_comment_text_is_escaped_in_the_html_email_and_subject_has_no_line_break
 def test_nothing_is_sent_for_a_change_that_is_rolled_back(smtp, crew):
     task = make_task(crew["owner_m"], "Partition logs")
     task.assignee_id = crew["dev"].id
-    activity.task_changed(crew["owner_m"], task, {"assignee_id": (None, crew["dev"].id)})
+    events.task_changed.send(task, actor=crew["owner"], changes={"assignee_id": (None, crew["dev"].id)})
     db.session.rollback()
     assert smtp.messages == []
     assert db.session.scalar(select(OutboxEmail.id)) is None

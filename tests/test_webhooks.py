@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import select
 
 from tests.factories import login, make_task, membership
-from tracker import activity, comments, outbox, tasks, webhooks
+from tracker import comments, events, outbox, tasks, webhooks
 from tracker.errors import Forbidden, Invalid, NotFound
 from tracker.extensions import db
 from tracker.models import WebhookDelivery
@@ -106,11 +106,19 @@ def test_events_are_signed_and_delivered_after_commit(receiver, crew):
     assert {(r.status, r.response_status, r.attempts) for r in rows} == {("delivered", 200, 1)}
 
 
-def test_a_wrong_secret_does_not_verify(receiver, crew):
-    webhooks.create_webhook(crew["manager_m"], receiver.url, ["task.created"], SECRET)
+def test_each_webhook_signs_with_its_own_secret_and_never_sends_it(receiver, crew):
+    other_secret = "another-secret-value"
+    for url, secret in ((receiver.url, SECRET), (receiver.url.replace("team=1", "team=2"), other_secret)):
+        webhooks.create_webhook(crew["manager_m"], url, ["task.created"], secret)
     make_task(crew["owner_m"], "Signed")
-    with pytest.raises(AssertionError):
-        verify(receiver.requests[0], secret="another-secret-value")
+    calls = {r["path"]: r for r in receiver.requests}
+    assert sorted(calls) == ["/hooks/tracker?team=1", "/hooks/tracker?team=2"]
+    first, second = calls["/hooks/tracker?team=1"], calls["/hooks/tracker?team=2"]
+    assert verify(first, SECRET)["task"]["title"] == verify(second, other_secret)["task"]["title"] == "Signed"
+    assert first["headers"]["X-Tracker-Signature"] != second["headers"]["X-Tracker-Signature"]
+    for call in (first, second):
+        sent = call["body"] + json.dumps(call["headers"]).encode()
+        assert SECRET.encode() not in sent and other_secret.encode() not in sent
 
 
 def test_only_the_chosen_events_are_sent(receiver, crew):
@@ -186,7 +194,7 @@ def test_nothing_is_sent_for_a_rolled_back_change(receiver, crew):
     webhooks.create_webhook(crew["manager_m"], receiver.url, ["task.updated"], SECRET)
     task = make_task(crew["owner_m"], "Rollback")
     task.status = "done"
-    activity.task_changed(crew["owner_m"], task, {"status": ("todo", "done")})
+    events.task_changed.send(task, actor=crew["owner"], changes={"status": ("todo", "done")})
     db.session.rollback()
     assert receiver.requests == [] and db.session.scalar(select(WebhookDelivery.id)) is None
 

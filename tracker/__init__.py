@@ -1,15 +1,18 @@
 """Tracker: a self-hosted task tracker for back-end teams."""
 from __future__ import annotations
 
-import hmac
 import sqlite3
 
 from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from werkzeug.middleware.proxy_fix import ProxyFix
 
+from . import cli, models, sessions, subscribers
+from .api import register_api
 from .config import INSTANCE, ROOT, Config
 from .extensions import csrf, db, limiter, login_manager, migrate
+from .web import register_web
 
 
 def create_app(config: object | None = None) -> Flask:
@@ -21,8 +24,6 @@ def create_app(config: object | None = None) -> Flask:
     )
     app.config.from_object(config or Config())
     if app.config.get("PROXY_HOPS"):
-        from werkzeug.middleware.proxy_fix import ProxyFix
-
         hops = app.config["PROXY_HOPS"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
 
@@ -35,19 +36,11 @@ def create_app(config: object | None = None) -> Flask:
     login_manager.login_message_category = "info"
     login_manager.session_protection = "strong"
 
-    from . import cli, models
-    from .api import register_api
-    from .web import register_web
+    # The session and remember-me cookies carry the token of a server-side login session (User.get_id):
+    # once it is ended (logout, sign out elsewhere, password change) or idle, neither cookie opens anything.
+    login_manager.user_loader(sessions.user_for_session)
 
-    @login_manager.user_loader
-    def load_user(session_id: str):
-        user_id, _, fingerprint = session_id.partition(":")
-        user = db.session.get(models.User, int(user_id)) if user_id.isdecimal() else None
-        # A session or remember-me cookie from before a password change no longer matches.
-        if user is None or not hmac.compare_digest(user.login_fingerprint, fingerprint):
-            return None
-        return user
-
+    subscribers.connect()
     register_web(app)
     register_api(app)
     cli.register(app)

@@ -1,19 +1,24 @@
-"""User accounts: registration, authentication, profile and password changes."""
+"""User accounts: registration, authentication (with failed logins counted per email address in the
+database), profile and password changes."""
 from __future__ import annotations
 
+import math
 import zoneinfo
-from datetime import time
+from datetime import datetime, time, timedelta
 
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import func, select
+from flask import current_app
+from limits import parse as parse_limit
+from sqlalchemy import case, func, literal, select, update
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from .errors import Invalid
+from . import events, sessions, tokens
+from .errors import DomainError, Invalid
 from .extensions import db
-from .models import User
+from .models import LoginFailure, User, UTCDateTime, utcnow
+from .vocabulary import MIN_PASSWORD_LENGTH
 
-MIN_PASSWORD_LENGTH = 8
 # A valid hash to compare against when the email is unknown, so a login takes as long either way.
 _DUMMY_HASH = generate_password_hash("not-a-real-password", method="scrypt")
 
@@ -87,15 +92,76 @@ def register_user(email: str, name: str, password: str, timezone: str = "UTC") -
     return user
 
 
-def authenticate(email: str, password: str) -> User | None:
+class LoginLocked(DomainError):
+    """Too many failed logins for an email address lately: until `retry_after` seconds have passed, every
+    login for it is refused, with the right password too, and alike whether the account exists."""
+
+    status = 429
+    title = "Too many attempts"
+
+    def __init__(self, retry_after: int) -> None:
+        minutes = max(1, math.ceil(retry_after / 60))
+        super().__init__(
+            f"Too many attempts for this account. Try again in {minutes} minute{'s' if minutes > 1 else ''}."
+        )
+        self.retry_after = retry_after
+
+
+def failure_limit() -> tuple[int, timedelta]:
+    """How many failed logins an email address may have within how long (LOGIN_RATE_LIMIT_ACCOUNT)."""
+    item = parse_limit(current_app.config["LOGIN_RATE_LIMIT_ACCOUNT"])
+    return item.amount, timedelta(seconds=item.get_expiry())
+
+
+def authenticate(email: str, password: str, now: datetime | None = None) -> User | None:
+    """The account these credentials open, or None. Raises LoginLocked while the address (known or not)
+    is locked after too many failures: guessing stops, and the answer is the same for every address."""
+    now = now or utcnow()
+    key = tokens.digest(normalise_email(email))
+    record = db.session.get(LoginFailure, key)
+    if record is not None and record.locked_until is not None and record.locked_until > now:
+        raise LoginLocked(math.ceil((record.locked_until - now).total_seconds()))
     user = find_user_by_email(email)
     if user is None:
         check_password_hash(_DUMMY_HASH, password or "")
-        return None
-    return user if check_password_hash(user.password_hash, password or "") else None
+    elif check_password_hash(user.password_hash, password or ""):
+        if record is not None:
+            db.session.delete(record)
+            db.session.commit()
+        return user
+    _count_failure(key, now)
+    return None
 
 
-def change_password(user: User, current: str, new: str) -> None:
+def _count_failure(key: str, now: datetime) -> None:
+    """One more failed login for an address, in one UPDATE so that failures counted at the same moment
+    by several workers all count. A failure a whole period after the first of the count starts anew;
+    the one that reaches the limit locks the address for a period."""
+    limit, period = failure_limit()
+    fresh = LoginFailure.first_failed_at <= now - period
+    failures = case((fresh, 1), else_=LoginFailure.failures + 1)
+    values = {
+        "failures": failures,
+        "first_failed_at": case((fresh, literal(now, UTCDateTime())), else_=LoginFailure.first_failed_at),
+        "locked_until": case((failures >= limit, literal(now + period, UTCDateTime())), else_=None),
+    }
+    counted = update(LoginFailure).where(LoginFailure.email_digest == key).values(values)
+    if db.session.execute(counted).rowcount == 0:
+        locked_until = now + period if limit <= 1 else None
+        db.session.add(LoginFailure(email_digest=key, failures=1, first_failed_at=now, locked_until=locked_until))
+        try:
+            db.session.commit()
+            return
+        except IntegrityError:  # another worker counted this address's first failure meanwhile
+            db.session.rollback()
+            db.session.execute(counted)
+    db.session.commit()
+
+
+def change_password(user: User, current: str, new: str) -> int:
+    """Set a new password. Whoever knew the old one may have signed in or taken a token with it: every
+    session of the account ends (the web page signs its own browser in again) and every API token is
+    revoked. Returns how many tokens were revoked."""
     errors: dict[str, list[str]] = {}
     if not check_password_hash(user.password_hash, current or ""):
         errors["current_password"] = ["That is not your current password."]
@@ -103,7 +169,10 @@ def change_password(user: User, current: str, new: str) -> None:
     if errors:
         raise Invalid(errors)
     user.password_hash = generate_password_hash(new, method="scrypt")
+    sessions.end_sessions(user)
+    revoked = tokens.revoke_all_tokens(user)
     db.session.commit()
+    return revoked
 
 
 def update_profile(
@@ -132,10 +201,13 @@ def update_profile(
         raise Invalid(errors)
     if name is not None:
         user.name = name
+    before = (user.timezone, user.work_days, user.work_start, user.work_end)
     if timezone is not None:
         user.timezone = timezone
     if work_days is not None:
         user.work_days = ",".join(str(d) for d in sorted(set(work_days)))
     user.work_start, user.work_end = start, end
+    if (user.timezone, user.work_days, user.work_start, user.work_end) != before:
+        events.working_hours_changed.send(user)
     db.session.commit()
     return user

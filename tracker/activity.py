@@ -1,23 +1,22 @@
 """Activity history: every change to a task (field, old and new value, who, when), every comment and
-time entry, written in the same transaction as the change. Recording an event also does what follows
-from it: watchers, notifications and webhook calls, all in that transaction too."""
+time entry, written in the same transaction as the change. History only: it receives the domain events
+(tracker/events.py) like the other areas that follow from a change, and calls none of them."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import joinedload
 
-from . import notifications, webhooks
 from .errors import Invalid
 from .extensions import db
-from .paging import Page, bounds
-from .mail import one_line
+from .formatting import one_line
 from .models import Activity, Category, Comment, Task, TeamMembership, TimeEntry, User, utcnow
-from .watchers import add_watchers, watcher_ids
+from .paging import Page, bounds
+from .serialise import plain
 
 # The feed's categories of activity, and the kinds each covers.
 CATEGORIES = {
@@ -27,18 +26,9 @@ CATEGORIES = {
 }
 
 
-def plain(value: Any) -> Any:
-    """A value as stored in the history and shown by the API: instants as RFC 3339 UTC strings."""
-    if isinstance(value, datetime):
-        return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
-    if isinstance(value, (list, tuple)):
-        return [plain(v) for v in value]
-    return value
-
-
 def _record(
     task: Task,
-    actor_id: int | None,
+    actor: User | None,
     kind: str,
     *,
     field: str | None = None,
@@ -50,7 +40,7 @@ def _record(
     entry = Activity(
         team_id=task.team_id,
         task_id=task.id,
-        actor_id=actor_id,
+        actor_id=actor.id if actor else None,
         kind=kind,
         field=field,
         old_value=plain(old),
@@ -62,134 +52,54 @@ def _record(
     return entry
 
 
-def _label(task: Task) -> str:
-    return f"#{task.id} {one_line(task.title, 120)}"
+def _time_entry(entry: TimeEntry) -> dict[str, Any]:
+    return {
+        "hours": entry.hours,
+        "spent_on": entry.spent_on.isoformat(),
+        "note": entry.note,
+        "user_id": entry.user_id,
+    }
 
 
-# Recording (called by tasks, comments and timelog before they commit) ---------------------------------
+# Recording: receivers of the domain events (connected in tracker/subscribers.py) -----------------------
 
 
-def task_created(member: TeamMembership, task: Task) -> None:
-    db.session.flush()  # the task's id
-    actor = member.user
-    _record(task, actor.id, "created", new=task.title, at=task.created_at)
-    add_watchers(task, [task.reporter_id, task.assignee_id])
-    if task.assignee_id:
-        notifications.notify(
-            [task.assignee_id],
-            "assigned",
-            task=task,
-            actor=actor,
-            summary=f"{actor.name} assigned you {_label(task)}",
-        )
-    webhooks.queue_event(task, "task.created", actor)
+def record_created(task: Task, *, actor: User, **_) -> None:
+    _record(task, actor, "created", new=task.title, at=task.created_at)
 
 
-def task_changed(member: TeamMembership, task: Task, changes: dict[str, tuple[Any, Any]]) -> None:
-    actor = member.user
+def record_changed(task: Task, *, actor: User, changes: dict[str, tuple[Any, Any]], **_) -> None:
     for name, (old, new) in changes.items():
-        _record(task, actor.id, "changed", field=name, old=old, new=new, at=task.updated_at)
-    if "assignee_id" in changes and task.assignee_id:
-        add_watchers(task, [task.assignee_id])
-        notifications.notify(
-            [task.assignee_id],
-            "assigned",
-            task=task,
-            actor=actor,
-            summary=f"{actor.name} assigned you {_label(task)}",
-        )
-    if changes.keys() & {"status", "due_at"}:
-        watchers = watcher_ids(task)
-        if "status" in changes:
-            old, new = (s.replace("_", " ") for s in changes["status"])
-            notifications.notify(
-                watchers,
-                "status_changed",
-                task=task,
-                actor=actor,
-                summary=f"{actor.name} moved {_label(task)} from {old} to {new}",
-            )
-        if "due_at" in changes:
-            what = "changed the deadline of" if task.due_at else "removed the deadline of"
-            notifications.notify(
-                watchers,
-                "deadline_changed",
-                task=task,
-                actor=actor,
-                summary=f"{actor.name} {what} {_label(task)}",
-            )
-    webhooks.queue_event(
-        task,
-        "task.updated",
-        actor,
-        changes={name: {"old": plain(old), "new": plain(new)} for name, (old, new) in changes.items()},
-    )
+        _record(task, actor, "changed", field=name, old=old, new=new, at=task.updated_at)
 
 
-def task_deleted(member: TeamMembership, task: Task) -> None:
-    _record(task, member.user_id, "deleted", at=task.deleted_at)
-    webhooks.queue_event(task, "task.deleted", member.user)
+def record_trashed(task: Task, *, actor: User, **_) -> None:
+    _record(task, actor, "deleted", at=task.deleted_at)
 
 
-def task_restored(member: TeamMembership, task: Task) -> None:
-    _record(task, member.user_id, "restored", at=task.updated_at)
+def record_restored(task: Task, *, actor: User, **_) -> None:
+    _record(task, actor, "restored", at=task.updated_at)
 
 
-def comment_added(member: TeamMembership, task: Task, comment: Comment, mentioned: set[int]) -> None:
-    actor = member.user
+def record_comment(task: Task, *, actor: User, comment: Comment, **_) -> None:
     _record(
-        task,
-        actor.id,
-        "commented",
-        new=one_line(comment.body, 200),
-        comment_id=comment.id,
+        task, actor, "commented", new=one_line(comment.body, 200), comment_id=comment.id,
         at=comment.created_at,
     )
-    add_watchers(task, [actor.id])
-    excerpt = comment.body[:2000]
-    notifications.notify(
-        mentioned,
-        "mentioned",
-        task=task,
-        actor=actor,
-        comment=comment,
-        excerpt=excerpt,
-        summary=f"{actor.name} mentioned you on {_label(task)}",
-    )
-    notifications.notify(
-        watcher_ids(task) - mentioned,
-        "commented",
-        task=task,
-        actor=actor,
-        comment=comment,
-        excerpt=excerpt,
-        summary=f"{actor.name} commented on {_label(task)}",
-    )
-    webhooks.queue_event(task, "comment.created", actor, comment=comment)
 
 
-def comment_edited(member: TeamMembership, task: Task, comment: Comment, newly_mentioned: set[int]) -> None:
-    actor = member.user
+def record_comment_edit(task: Task, *, actor: User, comment: Comment, **_) -> None:
     _record(
         task,
-        actor.id,
+        actor,
         "comment_edited",
         new=one_line(comment.body, 200),
         comment_id=comment.id,
         at=comment.edited_at,
     )
-    notifications.notify(
-        newly_mentioned,
-        "mentioned",
-        task=task,
-        actor=actor,
-        comment=comment,
-        excerpt=comment.body[:2000],
-        summary=f"{actor.name} mentioned you on {_label(task)}",
-    )
 
 
-def comment_deleted(member: TeamMembership, task: Task, comment: Comment) -> None:
+def record_comment_deletion(task: Task, *, actor: User, comment: Comment, **_) -> None:
     # The text goes with the comment (also the excerpts in its history); the history keeps only that
     # it was there and whose it was.
     db.session.execute(
@@ -198,35 +108,15 @@ def comment_deleted(member: TeamMembership, task: Task, comment: Comment) -> Non
         .values(new_value=None)
         .execution_options(synchronize_session=False)
     )
-    _record(task, member.user_id, "comment_deleted", field="author_id", old=comment.author_id)
+    _record(task, actor, "comment_deleted", field="author_id", old=comment.author_id)
 
 
-def time_logged(member: TeamMembership, task: Task, entry: TimeEntry) -> None:
-    _record(
-        task,
-        member.user_id,
-        "time_logged",
-        new={
-            "hours": entry.hours,
-            "spent_on": entry.spent_on.isoformat(),
-            "note": entry.note,
-            "user_id": entry.user_id,
-        },
-    )
+def record_time_logged(task: Task, *, actor: User, entry: TimeEntry, **_) -> None:
+    _record(task, actor, "time_logged", new=_time_entry(entry))
 
 
-def time_deleted(member: TeamMembership, task: Task, entry: TimeEntry) -> None:
-    _record(
-        task,
-        member.user_id,
-        "time_deleted",
-        old={
-            "hours": entry.hours,
-            "spent_on": entry.spent_on.isoformat(),
-            "note": entry.note,
-            "user_id": entry.user_id,
-        },
-    )
+def record_time_deleted(task: Task, *, actor: User, entry: TimeEntry, **_) -> None:
+    _record(task, actor, "time_deleted", old=_time_entry(entry))
 
 
 # Reading ---------------------------------------------------------------------------------------------

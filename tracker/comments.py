@@ -16,7 +16,7 @@ from markupsafe import escape
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from . import activity
+from . import events
 from .errors import Forbidden, Invalid, NotFound
 from .extensions import db
 from .models import Comment, Task, TeamMembership, User, utcnow
@@ -213,7 +213,7 @@ def add_comment(member: TeamMembership, task: Task, body: str, now: datetime | N
     )
     db.session.add(comment)
     db.session.flush()
-    activity.comment_added(member, task, comment, {m.user.id for m in mentions})
+    events.comment_added.send(task, actor=member.user, comment=comment, mentioned={m.user.id for m in mentions})
     db.session.commit()
     return comment
 
@@ -231,7 +231,9 @@ def edit_comment(member: TeamMembership, comment: Comment, body: str, now: datet
         render_body(body, mentions, comment.task.team_id),
         now,
     )
-    activity.comment_edited(member, comment.task, comment, {m.user.id for m in mentions} - before)
+    events.comment_edited.send(
+        comment.task, actor=member.user, comment=comment, mentioned={m.user.id for m in mentions} - before
+    )
     db.session.commit()
     return comment
 
@@ -240,6 +242,6 @@ def delete_comment(member: TeamMembership, comment: Comment) -> None:
     """The author or a manager of the team can delete a comment."""
     if not can_delete(member, comment):
         raise Forbidden("Only the author or a team manager can delete a comment.")
-    activity.comment_deleted(member, comment.task, comment)
+    events.comment_deleted.send(comment.task, actor=member.user, comment=comment)
     db.session.delete(comment)
     db.session.commit()

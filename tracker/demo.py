@@ -2,15 +2,17 @@
 from __future__ import annotations
 
 import random
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import select
 from werkzeug.security import generate_password_hash
 
 from .accounts import find_user_by_email
+from .comments import add_comment
 from .extensions import db
 from .models import PRIORITIES, Task, TaskLabel, Team, TeamMembership, TimeEntry, User
 from .teams import create_team
+from .text import render_markdown
 
 DEMO_SLUG = "demo"
 DEMO_PASSWORD = "tracker-demo"
@@ -49,6 +51,22 @@ def seed_demo(owner_email: str | None = None, task_count: int = 320, seed: int =
     if owner_email and owner is None:  # checked before anything is added, so a typo leaves no trace
         raise ValueError(f"no user with email {owner_email}")
     rng = random.Random(seed)
+    users = _demo_people()
+    team = create_team(owner or users[0], "Platform (demo)", slug=DEMO_SLUG)
+    for user, (_e, _n, _z, role, *_rest) in zip(users, PEOPLE):
+        if user.id != (owner or users[0]).id:
+            db.session.add(TeamMembership(team=team, user=user, role=role))
+    tasks = [_demo_task(team, users, rng) for _ in range(task_count)]
+    db.session.add_all(tasks)
+    db.session.flush()
+    _link_and_log(tasks, rng)
+    db.session.commit()
+    _discuss(team, tasks, rng)
+    return team, logins
+
+
+def _demo_people() -> list[User]:
+    """The demo's people (existing accounts with their emails are reused)."""
     users = []
     for email, name, zone, _role, days, (start, end) in PEOPLE:
         user = find_user_by_email(email)
@@ -59,38 +77,40 @@ def seed_demo(owner_email: str | None = None, task_count: int = 320, seed: int =
             db.session.add(user)
         users.append(user)
     db.session.flush()
-    team = create_team(owner or users[0], "Platform (demo)", slug=DEMO_SLUG)
-    for user, (_e, _n, _z, role, *_rest) in zip(users, PEOPLE):
-        if user.id != (owner or users[0]).id:
-            db.session.add(TeamMembership(team=team, user=user, role=role))
+    return users
+
+
+def _demo_task(team: Team, users: list[User], rng: random.Random) -> Task:
+    """One task of the last ten weeks: about 40 % done, most with a deadline, a few unassigned."""
+    now = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
     categories = {c.slug: c for c in team.categories}
-    now = datetime.now(timezone.utc).replace(minute=0, second=0, microsecond=0)
-    tasks: list[Task] = []
-    for i in range(task_count):
-        slug = rng.choice(list(WORK))
-        title = rng.choice(WORK[slug]).format(thing=rng.choice(THINGS))
-        created = now - timedelta(days=rng.uniform(0, 70))
-        status = rng.choices(["todo", "in_progress", "in_review", "blocked", "done"], [30, 18, 8, 4, 40])[0]
-        due = None
-        if rng.random() < 0.8:
-            due = now + timedelta(days=rng.uniform(-20, 45))
-            due = due.replace(hour=rng.choice([12, 16, 17, 21]))
-        assignee = rng.choice(users + [None]) if rng.random() < 0.95 else None
-        task = Task(
-            team=team, category=categories[slug], title=f"{title}", status=status,
-            priority=rng.choices(PRIORITIES, [6, 22, 50, 22])[0],
-            description=f"Part of the **{slug}** work on {title.lower()}.\n\n- check the runbook\n- update the docs",
-            due_at=due, estimate_hours=rng.choice([None, 1, 2, 3, 4, 6, 8, 12, 16]),
-            assignee=assignee, reporter=rng.choice(users), created_at=created,
-            updated_at=created + timedelta(days=rng.uniform(0, 3)),
-        )
-        if status == "done":
-            task.completed_at = min(now, created + timedelta(days=rng.uniform(0.5, 14)))
-            task.updated_at = task.completed_at
-        task.labels = [TaskLabel(name=name) for name in rng.sample(LABELS, rng.choice([0, 0, 1, 1, 2]))]
-        tasks.append(task)
-    db.session.add_all(tasks)
-    db.session.flush()
+    slug = rng.choice(list(WORK))
+    title = rng.choice(WORK[slug]).format(thing=rng.choice(THINGS))
+    created = now - timedelta(days=rng.uniform(0, 70))
+    status = rng.choices(["todo", "in_progress", "in_review", "blocked", "done"], [30, 18, 8, 4, 40])[0]
+    due = None
+    if rng.random() < 0.8:
+        due = now + timedelta(days=rng.uniform(-20, 45))
+        due = due.replace(hour=rng.choice([12, 16, 17, 21]))
+    assignee = rng.choice(users + [None]) if rng.random() < 0.95 else None
+    description = f"Part of the **{slug}** work on {title.lower()}.\n\n- check the runbook\n- update the docs"
+    task = Task(
+        team=team, category=categories[slug], title=f"{title}", status=status,
+        priority=rng.choices(PRIORITIES, [6, 22, 50, 22])[0],
+        description=description, description_html=str(render_markdown(description)),
+        due_at=due, estimate_hours=rng.choice([None, 1, 2, 3, 4, 6, 8, 12, 16]),
+        assignee=assignee, reporter=rng.choice(users), created_at=created,
+        updated_at=created + timedelta(days=rng.uniform(0, 3)),
+    )
+    if status == "done":
+        task.completed_at = min(now, created + timedelta(days=rng.uniform(0.5, 14)))
+        task.updated_at = task.completed_at
+    task.labels = [TaskLabel(name=name) for name in rng.sample(LABELS, rng.choice([0, 0, 1, 1, 2]))]
+    return task
+
+
+def _link_and_log(tasks: list[Task], rng: random.Random) -> None:
+    """Some "blocked by" links between open tasks, and time logged on started work."""
     open_tasks = [t for t in tasks if t.status != "done"]
     for task in rng.sample(open_tasks, min(25, len(open_tasks))):
         blocker = rng.choice(open_tasks)
@@ -102,9 +122,6 @@ def seed_demo(owner_email: str | None = None, task_count: int = 320, seed: int =
                 day = (task.created_at + timedelta(days=rng.uniform(0, 7))).date()
                 db.session.add(TimeEntry(task=task, user=task.assignee, hours=rng.choice([0.5, 1, 1.5, 2, 3]),
                                          note="", spent_on=min(day, date.today())))
-    db.session.commit()
-    _discuss(team, tasks, rng)
-    return team, logins
 
 
 COMMENTS = [
@@ -120,8 +137,6 @@ COMMENTS = [
 def _discuss(team: Team, tasks: list[Task], rng: random.Random) -> None:
     """A few comment threads (with mentions), written through the comments module so they show up in
     the activity history and notifications like real ones."""
-    from .comments import add_comment
-
     members = {m.user_id: m for m in team.memberships}
     people = [m.user for m in team.memberships]
     for task in rng.sample([t for t in tasks if t.status != "done"], 30):

@@ -14,7 +14,8 @@ from sqlalchemy.orm import joinedload
 
 from .errors import NotFound
 from .extensions import db
-from .mail import absolute_url, one_line
+from .formatting import one_line
+from .mail import absolute_url
 from .models import CalendarFeed, Task, Team, TeamMembership, User, utcnow
 
 PRODID = "-//Tracker//Deadlines//EN"

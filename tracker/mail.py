@@ -18,7 +18,10 @@ from sqlalchemy.orm import Session, joinedload
 
 from . import outbox
 from .extensions import db
-from .models import DigestRun, OutboxEmail, Task, TeamMembership, User, utcnow
+from .formatting import local_time, one_line
+from .models import DigestRun, OutboxEmail, Task, User, utcnow
+from .preferences import channels
+from .tasks import assigned_with_deadline
 
 log = logging.getLogger(__name__)
 
@@ -33,19 +36,6 @@ def absolute_url(path: str) -> str:
     """A link for an email or a feed. BASE_URL wins over the request's Host header, which a client sets."""
     base = current_app.config.get("BASE_URL") or (request.host_url if has_request_context() else "")
     return (base or "http://localhost:5000").rstrip("/") + path
-
-
-def one_line(text: str, limit: int = 200) -> str:
-    """Header-safe text: no line breaks (no header injection), bounded length."""
-    text = " ".join((text or "").split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def local_time(instant: datetime | None, tz: str, fmt: str = "%a %d %b %Y %H:%M") -> str:
-    if instant is None:
-        return ""
-    local = instant.astimezone(ZoneInfo(tz))
-    return f"{local.strftime(fmt)} ({tz})"
 
 
 def queue_email(to: User, subject: str, template: str, **context) -> OutboxEmail | None:
@@ -132,67 +122,19 @@ def send_digests(now: datetime | None = None) -> int:
     Safe to run as often as you like (cron every 10 minutes): a DigestRun row, written in the same
     transaction as the email, marks the day as done, and its primary key stops a parallel run.
     """
-    from .notifications import channels
-
     if not mail_enabled():
         return 0
     now = now or utcnow()
-    done_today = {
-        (user_id, day)
-        for user_id, day in db.session.execute(
-            select(DigestRun.user_id, DigestRun.local_date).where(
-                DigestRun.local_date >= (now - timedelta(days=1)).date()
-            )
-        )
-    }
-    users = [
-        u
-        for u in db.session.scalars(select(User).order_by(User.id))
-        if (day := digest_due(u, now)) and (u.id, day) not in done_today
-    ]
+    users = _digest_pending(now)
     if not users:
         return 0
-    # Every open, assigned task due before the end of tomorrow (UTC) in one query; each user's own
-    # "today" is cut out of it below.
-    horizon = now + timedelta(days=2)
-    tasks = db.session.scalars(
-        select(Task)
-        .join(
-            TeamMembership,
-            (TeamMembership.team_id == Task.team_id) & (TeamMembership.user_id == Task.assignee_id),
-        )
-        .options(joinedload(Task.team))
-        .where(
-            Task.assignee_id.in_([u.id for u in users]),
-            Task.status != "done",
-            Task.deleted_at.is_(None),
-            Task.due_at.is_not(None),
-            Task.due_at < horizon,
-        )
-        .order_by(Task.due_at, Task.id)
-    ).all()
+    by_user = _tasks_due_soon(users, now)
     wants_digest = channels([u.id for u in users], "digest")
-    by_user: dict[int, list[Task]] = {}
-    for task in tasks:
-        by_user.setdefault(task.assignee_id, []).append(task)
     queued = 0
     for user in users:
         day = digest_due(user, now)
-        end_of_today = datetime.combine(day + timedelta(days=1), time(), ZoneInfo(user.timezone))
-        mine = [t for t in by_user.get(user.id, []) if t.due_at < end_of_today]
-        overdue = [t for t in mine if t.due_at < now]
-        today = [t for t in mine if t.due_at >= now]
         db.session.add(DigestRun(user_id=user.id, local_date=day, created_at=now))
-        wanted = bool(overdue or today) and wants_digest[user.id] == "email"
-        if wanted:
-            queue_email(
-                user,
-                f"Your day: {len(overdue)} overdue, {len(today)} due today",
-                "digest",
-                day=day,
-                overdue=[_digest_item(t, user) for t in overdue],
-                today=[_digest_item(t, user) for t in today],
-            )
+        wanted = wants_digest[user.id] == "email" and _queue_digest(user, day, by_user.get(user.id, []), now)
         try:
             db.session.commit()
         except IntegrityError:
@@ -202,10 +144,60 @@ def send_digests(now: datetime | None = None) -> int:
     return queued
 
 
+def _digest_pending(now: datetime) -> list[User]:
+    """Users for whom it is 08:00 or later and whose digest of that local day is not written yet."""
+    done_today = set(
+        db.session.execute(
+            select(DigestRun.user_id, DigestRun.local_date).where(
+                DigestRun.local_date >= (now - timedelta(days=1)).date()
+            )
+        ).all()
+    )
+    return [
+        u
+        for u in db.session.scalars(select(User).order_by(User.id))
+        if (day := digest_due(u, now)) and (u.id, day) not in done_today
+    ]
+
+
+def _tasks_due_soon(users: list[User], now: datetime) -> dict[int, list[Task]]:
+    """Every open task of these users due before the end of tomorrow (UTC), per assignee, in one query;
+    each user's own "today" is cut out of it later."""
+    tasks = db.session.scalars(
+        assigned_with_deadline()
+        .options(joinedload(Task.team))
+        .where(Task.assignee_id.in_([u.id for u in users]), Task.due_at < now + timedelta(days=2))
+        .order_by(Task.due_at, Task.id)
+    ).all()
+    by_user: dict[int, list[Task]] = {}
+    for task in tasks:
+        by_user.setdefault(task.assignee_id, []).append(task)
+    return by_user
+
+
+def _queue_digest(user: User, day: date, tasks: list[Task], now: datetime) -> bool:
+    """Queue the user's digest of `day` if anything is overdue or due that day; True when queued."""
+    end_of_today = datetime.combine(day + timedelta(days=1), time(), ZoneInfo(user.timezone))
+    mine = [t for t in tasks if t.due_at < end_of_today]
+    overdue = [t for t in mine if t.due_at < now]
+    today = [t for t in mine if t.due_at >= now]
+    if not (overdue or today):
+        return False
+    queue_email(
+        user,
+        f"Your day: {len(overdue)} overdue, {len(today)} due today",
+        "digest",
+        day=day,
+        overdue=[_digest_item(t, user) for t in overdue],
+        today=[_digest_item(t, user) for t in today],
+    )
+    return True
+
+
 def _digest_item(task: Task, user: User) -> dict:
     return {
         "title": f"#{task.id} {one_line(task.title)}",
         "team": task.team.name,
-        "due": local_time(task.due_at, user.timezone),
+        "due": local_time(task.due_at, user.timezone, label=True),
         "url": absolute_url(f"/tasks/{task.id}"),
     }

@@ -1,112 +1,32 @@
-"""In-app notifications and the per-kind choice of channel (in-app, email, both, none); the scheduled
-ones too: a deadline of yours within 24 hours, and a task of yours the forecast puts at risk."""
+"""In-app and email notifications, by the channel each person chose for the kind; the scheduled ones
+too: a deadline of yours within 24 hours, and a task of yours the forecast puts at risk."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import joinedload
 
-from .errors import Invalid
 from .extensions import db
+from .formatting import local_time, one_line
+from .mail import absolute_url, queue_email
+from .models import Comment, Notification, ReminderSent, Task, TeamMembership, User, utcnow
 from .paging import Page, bounds
-from .mail import absolute_url, local_time, one_line, queue_email
-from .models import (
-    NOTIFICATION_CHANNELS,
-    NOTIFICATION_KINDS,
-    Comment,
-    Notification,
-    NotificationPreference,
-    ReminderSent,
-    Task,
-    TeamMembership,
-    User,
-    utcnow,
+from .preferences import (  # noqa: F401  (re-exported: the settings page and the API read them here)
+    DIGEST_CHANNELS,
+    KIND_LABELS,
+    PREFERENCE_KINDS,
+    channels,
+    preferences,
+    set_preferences,
 )
+from .prioritisation import forecast_teams
+from .tasks import assigned_with_deadline
+from .watchers import watcher_ids
 
-KIND_LABELS = {
-    "assigned": "A task is assigned to me",
-    "mentioned": "Someone mentions me",
-    "status_changed": "A task I watch changes status",
-    "deadline_changed": "A task I watch gets a new deadline",
-    "commented": "Someone comments on a task I watch",
-    "due_soon": "A deadline of mine is less than 24 hours away",
-    "at_risk": "A task of mine is forecast to miss its deadline",
-    "digest": "Daily digest at 08:00 of what is overdue and due today (email)",
-}
-DEFAULT_CHANNELS = {
-    "assigned": "both",
-    "mentioned": "both",
-    "status_changed": "in_app",
-    "deadline_changed": "in_app",
-    "commented": "in_app",
-    "due_soon": "both",
-    "at_risk": "both",
-    "digest": "email",
-}
-PREFERENCE_KINDS = (*NOTIFICATION_KINDS, "digest")
-DIGEST_CHANNELS = ("email", "none")
 DUE_SOON = timedelta(hours=24)
-
-
-# Preferences ---------------------------------------------------------------------------------------
-
-
-def preferences(user: User) -> dict[str, str]:
-    """The user's channel for every kind (defaults filled in)."""
-    stored = dict(
-        db.session.execute(
-            select(NotificationPreference.kind, NotificationPreference.channel).where(
-                NotificationPreference.user_id == user.id
-            )
-        ).all()
-    )
-    return {kind: stored.get(kind, DEFAULT_CHANNELS[kind]) for kind in PREFERENCE_KINDS}
-
-
-def channels(user_ids: Iterable[int], kind: str) -> dict[int, str]:
-    """Each user's channel for one kind, in one query."""
-    user_ids = list(user_ids)
-    stored = (
-        dict(
-            db.session.execute(
-                select(NotificationPreference.user_id, NotificationPreference.channel).where(
-                    NotificationPreference.user_id.in_(user_ids), NotificationPreference.kind == kind
-                )
-            ).all()
-        )
-        if user_ids
-        else {}
-    )
-    return {user_id: stored.get(user_id, DEFAULT_CHANNELS[kind]) for user_id in user_ids}
-
-
-def set_preferences(user: User, choices: Mapping[str, str]) -> dict[str, str]:
-    """Set some kinds' channels: in_app, email, both or none (the digest: email or none)."""
-    errors: dict[str, list[str]] = {}
-    for kind, channel in choices.items():
-        allowed = DIGEST_CHANNELS if kind == "digest" else NOTIFICATION_CHANNELS
-        if kind not in PREFERENCE_KINDS:
-            errors[kind] = [f"Unknown kind; use one of: {', '.join(PREFERENCE_KINDS)}."]
-        elif channel not in allowed:
-            errors[kind] = [f"Choose one of: {', '.join(allowed)}."]
-    if errors:
-        raise Invalid(errors)
-    stored = {
-        p.kind: p
-        for p in db.session.scalars(
-            select(NotificationPreference).where(NotificationPreference.user_id == user.id)
-        )
-    }
-    for kind, channel in choices.items():
-        if kind in stored:
-            stored[kind].channel = channel
-        else:
-            db.session.add(NotificationPreference(user_id=user.id, kind=kind, channel=channel))
-    db.session.commit()
-    return preferences(user)
 
 
 # Sending --------------------------------------------------------------------------------------------
@@ -159,7 +79,7 @@ def notify(
                 summary=summary,
                 excerpt=excerpt,
                 task_title=f"#{task.id} {one_line(task.title)}",
-                due=local_time(task.due_at, user.timezone),
+                due=local_time(task.due_at, user.timezone, label=True),
                 status=task.status.replace("_", " "),
                 task_url=absolute_url(f"/tasks/{task.id}"),
                 settings_url=absolute_url("/settings/notifications"),
@@ -167,6 +87,61 @@ def notify(
         if channel != "none":
             notified.append(user.id)
     return notified
+
+
+# Receivers of the domain events (connected in tracker/subscribers.py, after the watchers') -------------
+
+
+def _label(task: Task) -> str:
+    return f"#{task.id} {one_line(task.title, 120)}"
+
+
+def on_task_created(task: Task, *, actor: User, **_) -> None:
+    if task.assignee_id:
+        summary = f"{actor.name} assigned you {_label(task)}"
+        notify([task.assignee_id], "assigned", task=task, actor=actor, summary=summary)
+
+
+def on_task_changed(task: Task, *, actor: User, changes: dict, **_) -> None:
+    if "assignee_id" in changes:
+        on_task_created(task, actor=actor)
+    if not changes.keys() & {"status", "due_at"}:
+        return
+    watchers = watcher_ids(task)
+    if "status" in changes:
+        old, new = (s.replace("_", " ") for s in changes["status"])
+        summary = f"{actor.name} moved {_label(task)} from {old} to {new}"
+        notify(watchers, "status_changed", task=task, actor=actor, summary=summary)
+    if "due_at" in changes:
+        what = "changed the deadline of" if task.due_at else "removed the deadline of"
+        summary = f"{actor.name} {what} {_label(task)}"
+        notify(watchers, "deadline_changed", task=task, actor=actor, summary=summary)
+
+
+def on_comment_added(task: Task, *, actor: User, comment: Comment, mentioned: set[int], **_) -> None:
+    on_comment_edited(task, actor=actor, comment=comment, mentioned=mentioned)
+    notify(
+        watcher_ids(task) - mentioned,
+        "commented",
+        task=task,
+        actor=actor,
+        comment=comment,
+        excerpt=comment.body[:2000],
+        summary=f"{actor.name} commented on {_label(task)}",
+    )
+
+
+def on_comment_edited(task: Task, *, actor: User, comment: Comment, mentioned: set[int], **_) -> None:
+    """Who is mentioned (newly, for an edit) hears of it."""
+    notify(
+        mentioned,
+        "mentioned",
+        task=task,
+        actor=actor,
+        comment=comment,
+        excerpt=comment.body[:2000],
+        summary=f"{actor.name} mentioned you on {_label(task)}",
+    )
 
 
 # Reading --------------------------------------------------------------------------------------------
@@ -217,18 +192,9 @@ def mark_read(user: User, ids: Iterable[int] | None = None, now: datetime | None
 def scan_deadlines(now: datetime | None = None) -> dict[str, int]:
     """Notify assignees of deadlines within 24 h and of tasks the forecast puts at risk, once per task
     and deadline (a moved deadline notifies again). Suitable for cron; returns counts per kind."""
-    from .prioritisation import forecast_teams
-
     now = now or utcnow()
     open_tasks = db.session.scalars(
-        select(Task)
-        .join(
-            TeamMembership,
-            (TeamMembership.team_id == Task.team_id) & (TeamMembership.user_id == Task.assignee_id),
-        )
-        .options(joinedload(Task.assignee))
-        .where(Task.status != "done", Task.deleted_at.is_(None), Task.due_at.is_not(None))
-        .order_by(Task.id)
+        assigned_with_deadline().options(joinedload(Task.assignee)).order_by(Task.id)
     ).all()
     predicted = forecast_teams(sorted({t.team_id for t in open_tasks}), now) if open_tasks else None
     candidates: list[tuple[str, Task, str]] = []
@@ -256,10 +222,10 @@ def scan_deadlines(now: datetime | None = None) -> dict[str, int]:
             continue
         if kind == "due_soon":
             summary = (
-                f"#{task.id} {one_line(task.title, 120)} is due {local_time(task.due_at, user.timezone)}"
+                f"{_label(task)} is due {local_time(task.due_at, user.timezone, label=True)}"
             )
         else:
-            summary = f"#{task.id} {one_line(task.title, 120)} is at risk of missing its deadline"
+            summary = f"{_label(task)} is at risk of missing its deadline"
         if notify([user.id], kind, task=task, actor=None, summary=summary, now=now):
             counts[kind] += 1
         db.session.add(ReminderSent(user_id=user.id, key=key, created_at=now))

@@ -24,6 +24,14 @@ LOCK = timedelta(minutes=5)  # a sender that died mid-send releases its claim af
 _QUEUED = "tracker.after_commit"
 _executor: ThreadPoolExecutor | None = None
 _running: set[Future] = set()
+# Who sends each kind of row: the areas that queue rows register here (tracker/subscribers.py).
+Sender = Callable[[Session, int, datetime], bool]
+_senders: dict[str, Sender] = {}
+
+
+def register_sender(kind: str, send: Sender) -> None:
+    """Let `send(session, row_id, now) -> sent?` deliver the outbox rows of `kind` ("mail", "webhook")."""
+    _senders[kind] = send
 
 
 def backoff(attempts: int) -> timedelta:
@@ -78,18 +86,12 @@ def _deliver_in_context(app: Flask, queued: list[tuple[str, int]]) -> None:
 
 def deliver(app: Flask, queued: list[tuple[str, int]], now: datetime | None = None) -> dict[str, int]:
     """Try to send the given rows now; returns how many of each kind were sent."""
-    from . import mail, webhooks
-
-    senders: dict[str, Callable[[Session, int, datetime], bool]] = {
-        "mail": mail.send_outbox_email,
-        "webhook": webhooks.send_delivery,
-    }
-    sent = {"mail": 0, "webhook": 0}
+    sent = dict.fromkeys(_senders, 0)
     # A session of its own: this may run inside the committing session's after_commit hook.
     with Session(db.engine) as session:
         for kind, row_id in queued:
             try:
-                if senders[kind](session, row_id, now or utcnow()):
+                if _senders[kind](session, row_id, now or utcnow()):
                     sent[kind] += 1
             except Exception:  # a bug in one send must not stop the others; the row stays queued
                 session.rollback()

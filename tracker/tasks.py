@@ -12,7 +12,7 @@ from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
-from . import activity
+from . import events
 from .deadlines import end_of_day, local_to_utc
 from .errors import Conflict, Invalid, NotFound
 from .extensions import db
@@ -30,6 +30,7 @@ from .models import (
     utcnow,
 )
 from .teams import require_role
+from .text import render_markdown
 from .vocabulary import (
     DESCRIPTION_MAX,
     EARLIEST_DATE,
@@ -97,6 +98,19 @@ def spent_hours(task_ids: list[int]) -> dict[int, float]:
         .group_by(TimeEntry.task_id)
     )
     return {task_id: round(float(total or 0), 2) for task_id, total in rows}
+
+
+def assigned_with_deadline():
+    """The SELECT of open, live tasks with a deadline whose assignee is still in the task's team: what
+    reminders and digests are about."""
+    return (
+        select(Task)
+        .join(
+            TeamMembership,
+            (TeamMembership.team_id == Task.team_id) & (TeamMembership.user_id == Task.assignee_id),
+        )
+        .where(Task.status != "done", Task.deleted_at.is_(None), Task.due_at.is_not(None))
+    )
 
 
 def blocking(task: Task) -> list[Task]:
@@ -465,6 +479,9 @@ def _assign(task: Task, clean: dict[str, Any], now: datetime) -> None:
             task.labels = [TaskLabel(name=label) for label in value]
         else:
             setattr(task, name, value)
+    if "description" in clean:
+        # Rendered once here, so that reading a task or a list never renders Markdown.
+        task.description_html = str(render_markdown(clean["description"]))
     if "status" in clean:
         if clean["status"] == "done" and task.completed_at is None:
             task.completed_at = now
@@ -490,7 +507,8 @@ def create_task(member: TeamMembership, data: Mapping[str, Any]) -> Task:
     )
     _assign(task, clean, now)
     db.session.add(task)
-    activity.task_created(member, task)
+    db.session.flush()  # the task's id, for whoever receives the event
+    events.task_created.send(task, actor=member.user)
     db.session.commit()
     return task
 
@@ -532,7 +550,7 @@ def update_task(
         return {}
     task.updated_at = now
     try:
-        activity.task_changed(member, task, changes)  # its queries flush the task: inside the try
+        events.task_changed.send(task, actor=member.user, changes=changes)  # receivers flush: inside the try
         db.session.commit()
     except StaleDataError:
         # Someone saved between our read and our write: theirs stands, ours is reported back.
@@ -547,7 +565,7 @@ def move_to_trash(member: TeamMembership, task: Task) -> None:
     task.deleted_at = utcnow()
     task.deleted_by_id = member.user_id
     task.updated_at = task.deleted_at
-    activity.task_deleted(member, task)
+    events.task_trashed.send(task, actor=member.user)
     db.session.commit()
 
 
@@ -558,7 +576,7 @@ def restore_task(member: TeamMembership, task: Task) -> Task:
     task.deleted_at = None
     task.deleted_by_id = None
     task.updated_at = utcnow()
-    activity.task_restored(member, task)
+    events.task_restored.send(task, actor=member.user)
     db.session.commit()
     return task
 

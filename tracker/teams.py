@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
+from . import events
 from .accounts import find_user_by_email
 from .errors import Forbidden, Invalid, NotFound
 from .extensions import db
@@ -150,6 +151,8 @@ def add_member(actor: TeamMembership, email: str, role: str = "member") -> TeamM
     membership = TeamMembership(team_id=actor.team_id, user=user, role=role)
     db.session.add(membership)
     try:
+        db.session.flush()
+        events.member_added.send(actor.team, actor=actor.user, user_id=user.id, role=role)
         db.session.commit()
     except IntegrityError:  # added by someone else between our check and our insert
         db.session.rollback()
@@ -177,7 +180,9 @@ def change_role(actor: TeamMembership, user_id: int, role: str) -> TeamMembershi
         require_role(actor, "owner", "grant or take away the owner role")
     if target.role == "owner" and role != "owner" and _owner_count(actor.team_id) == 1:
         raise Invalid({"role": ["A team needs at least one owner; make someone else owner first."]})
-    target.role = role
+    old, target.role = target.role, role
+    if old != role:
+        events.member_changed.send(actor.team, actor=actor.user, user_id=user_id, old=old, new=role)
     db.session.commit()
     return target
 
@@ -191,6 +196,7 @@ def remove_member(actor: TeamMembership, user_id: int) -> None:
     require_role(actor, "manager", "remove members")
     if target.role == "owner":
         require_role(actor, "owner", "remove an owner")
+    events.member_removed.send(actor.team, actor=actor.user, user_id=target.user_id)
     db.session.delete(target)
     db.session.commit()
 
@@ -198,6 +204,7 @@ def remove_member(actor: TeamMembership, user_id: int) -> None:
 def leave_team(membership: TeamMembership) -> None:
     if membership.role == "owner" and _owner_count(membership.team_id) == 1:
         raise Invalid({"team": ["You are the last owner; make someone else owner before leaving."]})
+    events.member_removed.send(membership.team, actor=membership.user, user_id=membership.user_id)
     db.session.delete(membership)
     db.session.commit()
 

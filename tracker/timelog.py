@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from . import activity
+from . import events
 from .errors import Forbidden, Invalid, NotFound
 from .extensions import db
 from .models import Task, TeamMembership, TimeEntry, User, utcnow
@@ -60,7 +60,7 @@ def log_time(
         task_id=task.id, user_id=member.user_id, hours=round(float(hours), 2), spent_on=spent_on, note=note
     )
     db.session.add(entry)
-    activity.time_logged(member, task, entry)
+    events.time_logged.send(task, actor=member.user, entry=entry)
     db.session.commit()
     return entry
 
@@ -88,7 +88,7 @@ def delete_time_entry(member: TeamMembership, entry: TimeEntry) -> None:
     """People delete their own entries; managers can delete anyone's (to correct the team's log)."""
     if entry.user_id != member.user_id and not has_role(member, "manager"):
         raise Forbidden("Only the person who logged the time, or a manager, can delete it.")
-    activity.time_deleted(member, entry.task, entry)
+    events.time_deleted.send(entry.task, actor=member.user, entry=entry)
     db.session.delete(entry)
     db.session.commit()
 

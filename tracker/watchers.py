@@ -26,6 +26,22 @@ def add_watchers(task: Task, user_ids: Iterable[int | None]) -> None:
         db.session.add(TaskWatcher(task_id=task.id, user_id=user_id))
 
 
+# Receivers of the domain events (connected in tracker/subscribers.py) ----------------------------------
+
+
+def on_task_created(task: Task, **_) -> None:
+    add_watchers(task, [task.reporter_id, task.assignee_id])
+
+
+def on_task_changed(task: Task, *, changes: dict, **_) -> None:
+    if "assignee_id" in changes and task.assignee_id:
+        add_watchers(task, [task.assignee_id])
+
+
+def on_comment_added(task: Task, *, actor: User, **_) -> None:
+    add_watchers(task, [actor.id])
+
+
 def watcher_ids(task: Task) -> set[int]:
     """Watchers who are still members of the task's team."""
     return set(

@@ -26,6 +26,8 @@ from . import outbox
 from .errors import Invalid, NotFound
 from .extensions import db
 from .models import WEBHOOK_EVENTS, Comment, Task, TeamMembership, User, Webhook, WebhookDelivery, utcnow
+from .serialise import comment_json, plain, task_json
+from .tasks import spent_hours
 from .teams import require_role
 
 log = logging.getLogger(__name__)
@@ -203,27 +205,17 @@ def queue_event(
     ]
     if not hooks:
         return []
-    from .activity import plain
-    from .api.tasks import task_json
-
     payload = {
         "event": event,
         "occurred_at": plain(utcnow()),
         "team_id": task.team_id,
         "actor": {"id": actor.id, "name": actor.name} if actor else None,
-        "task": task_json(task),
+        "task": task_json(task, spent_hours([task.id]).get(task.id, 0.0)),
     }
     if changes is not None:
         payload["changes"] = changes
     if comment is not None:
-        payload["comment"] = {
-            "id": comment.id,
-            "task_id": comment.task_id,
-            "author_id": comment.author_id,
-            "body": comment.body,
-            "body_html": comment.body_html,
-            "created_at": plain(comment.created_at),
-        }
+        payload["comment"] = comment_json(comment)
     body = json.dumps(payload, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
     deliveries = [
         WebhookDelivery(webhook_id=w.id, event=event, body=body, next_attempt_at=utcnow()) for w in hooks
@@ -233,6 +225,26 @@ def queue_event(
     for delivery in deliveries:
         outbox.queue_after_commit("webhook", delivery.id)
     return deliveries
+
+
+# Receivers of the domain events (connected in tracker/subscribers.py) ----------------------------------
+
+
+def on_task_created(task: Task, *, actor: User, **_) -> None:
+    queue_event(task, "task.created", actor)
+
+
+def on_task_changed(task: Task, *, actor: User, changes: dict, **_) -> None:
+    changed = {name: {"old": plain(old), "new": plain(new)} for name, (old, new) in changes.items()}
+    queue_event(task, "task.updated", actor, changes=changed)
+
+
+def on_task_trashed(task: Task, *, actor: User, **_) -> None:
+    queue_event(task, "task.deleted", actor)
+
+
+def on_comment_added(task: Task, *, actor: User, comment: Comment, **_) -> None:
+    queue_event(task, "comment.created", actor, comment=comment)
 
 
 # Sending --------------------------------------------------------------------------------------------

@@ -15,15 +15,16 @@ from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from ..models import PRIORITIES, ROLES, STATUSES
 from ..tasks import DESCRIPTION_MAX, ESTIMATE_MAX, LABEL_MAX, LABELS_PER_TASK, SORTS, TITLE_MAX
-from ..text import render_markdown
+from ..serialise import task_fields
 from ..timelog import MAX_HOURS_PER_ENTRY, NOTE_MAX
+from ..vocabulary import MAX_ID, MIN_ID
 
 Role = Literal[ROLES]  # type: ignore[valid-type]
 Status = Literal[STATUSES]  # type: ignore[valid-type]
 Priority = Literal[PRIORITIES]  # type: ignore[valid-type]
 StatusFilter = Literal[("open", *STATUSES)]  # type: ignore[valid-type]
 Sort = Literal[tuple(SORTS) + tuple(f"-{s}" for s in SORTS)]  # type: ignore[valid-type]
-Id = Annotated[int, Field(ge=1, le=2**31 - 1)]
+Id = Annotated[int, Field(ge=MIN_ID, le=MAX_ID)]
 ClockTime = Annotated[str, Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$", examples=["09:00"])]
 Instant = Annotated[datetime, Field(description="RFC 3339 date-time; the server returns UTC with a Z.")]
 Deadline = Annotated[
@@ -243,28 +244,7 @@ class TaskOut(Out):
 
     @classmethod
     def of(cls, task, spent: float = 0.0) -> TaskOut:
-        return cls(
-            id=task.id,
-            team_id=task.team_id,
-            title=task.title,
-            description=task.description,
-            description_html=str(render_markdown(task.description)),
-            category=task.category.slug,
-            status=task.status,
-            priority=task.priority,
-            due_at=task.due_at,
-            start_at=task.start_at,
-            estimate_hours=task.estimate_hours,
-            spent_hours=spent,
-            assignee_id=task.assignee_id,
-            reporter_id=task.reporter_id,
-            labels=task.label_names,
-            blocked_by=[b.id for b in task.blocked_by],
-            feature_id=getattr(task, "feature_id", None),
-            version=task.version,
-            created_at=task.created_at,
-            updated_at=task.updated_at,
-        )
+        return cls(**task_fields(task, spent))
 
 
 class ConflictProblem(Problem):

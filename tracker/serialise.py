@@ -1,0 +1,61 @@
+"""Objects as plain data for everything that leaves the process as JSON: the API's responses and the
+webhooks' payloads are both built from these, so a task reads the same wherever it is sent."""
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from .models import Comment, Task
+
+
+def plain(value: Any) -> Any:
+    """A value as stored in the history and sent as JSON: instants as RFC 3339 UTC strings."""
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    return value
+
+
+def task_fields(task: Task, spent_hours: float = 0.0) -> dict[str, Any]:
+    """The task's fields as the API shows them (instants still as datetimes)."""
+    return {
+        "id": task.id,
+        "team_id": task.team_id,
+        "title": task.title,
+        "description": task.description,
+        "description_html": task.description_html,  # rendered when the description was written
+        "category": task.category.slug,
+        "status": task.status,
+        "priority": task.priority,
+        "due_at": task.due_at,
+        "start_at": task.start_at,
+        "estimate_hours": task.estimate_hours,
+        "spent_hours": spent_hours,
+        "assignee_id": task.assignee_id,
+        "reporter_id": task.reporter_id,
+        "labels": task.label_names,
+        "blocked_by": [b.id for b in task.blocked_by],
+        "feature_id": getattr(task, "feature_id", None),
+        "version": task.version,
+        "created_at": task.created_at,
+        "updated_at": task.updated_at,
+    }
+
+
+def task_json(task: Task, spent_hours: float = 0.0) -> dict[str, Any]:
+    """The task as JSON-ready data (what the API returns for it)."""
+    return plain(task_fields(task, spent_hours))
+
+
+def comment_json(comment: Comment) -> dict[str, Any]:
+    return {
+        "id": comment.id,
+        "task_id": comment.task_id,
+        "author_id": comment.author_id,
+        "body": comment.body,
+        "body_html": comment.body_html,
+        "created_at": plain(comment.created_at),
+    }

@@ -1,0 +1,43 @@
+"""Who reacts to which domain event: the one place where the areas that follow from a change are wired
+to the events that announce it (see tracker/events.py), and where the outbox learns its senders.
+
+Receivers of one event run in the order listed: history first, then watchers (so that a new assignee
+or commenter is a watcher before anyone is notified), then notifications, then webhooks.
+"""
+from __future__ import annotations
+
+from . import activity, events, mail, notifications, outbox, watchers, webhooks
+
+SUBSCRIPTIONS = (
+    (
+        events.task_created,
+        (activity.record_created, watchers.on_task_created, notifications.on_task_created,
+         webhooks.on_task_created),
+    ),
+    (
+        events.task_changed,
+        (activity.record_changed, watchers.on_task_changed, notifications.on_task_changed,
+         webhooks.on_task_changed),
+    ),
+    (events.task_trashed, (activity.record_trashed, webhooks.on_task_trashed)),
+    (events.task_restored, (activity.record_restored,)),
+    (
+        events.comment_added,
+        (activity.record_comment, watchers.on_comment_added, notifications.on_comment_added,
+         webhooks.on_comment_added),
+    ),
+    (events.comment_edited, (activity.record_comment_edit, notifications.on_comment_edited)),
+    (events.comment_deleted, (activity.record_comment_deletion,)),
+    (events.time_logged, (activity.record_time_logged,)),
+    (events.time_deleted, (activity.record_time_deleted,)),
+)
+SENDERS = (("mail", mail.send_outbox_email), ("webhook", webhooks.send_delivery))
+
+
+def connect() -> None:
+    """Connect every receiver (idempotent: connecting the same receiver again changes nothing)."""
+    for event, receivers in SUBSCRIPTIONS:
+        for receiver in receivers:
+            event.connect(receiver)
+    for kind, send in SENDERS:
+        outbox.register_sender(kind, send)
