@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import select
 
 from tests.factories import login, make_task, membership
-from tracker import activity, comments, outbox, tasks, webhooks
+from tracker import comments, events, outbox, tasks, webhooks
 from tracker.errors import Forbidden, Invalid, NotFound
 from tracker.extensions import db
 from tracker.models import WebhookDelivery
@@ -194,7 +194,7 @@ def test_nothing_is_sent_for_a_rolled_back_change(receiver, crew):
     webhooks.create_webhook(crew["manager_m"], receiver.url, ["task.updated"], SECRET)
     task = make_task(crew["owner_m"], "Rollback")
     task.status = "done"
-    activity.task_changed(crew["owner_m"], task, {"status": ("todo", "done")})
+    events.task_changed.send(task, actor=crew["owner"], changes={"status": ("todo", "done")})
     db.session.rollback()
     assert receiver.requests == [] and db.session.scalar(select(WebhookDelivery.id)) is None
 
