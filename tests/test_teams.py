@@ -96,62 +96,42 @@ def _task(c) -> Task:
     return task
 
 
+def add_member(role: str):
+    """Add the newcomer with `role`, and check that they have it."""
+    return (
+        lambda cl, c: cl.post(
+            f"/teams/{c['team_id']}/members", data={"email": c["newcomer"].email, "role": role}
+        ),
+        lambda c: role_of(c["team_id"], c["newcomer"]) == role,
+    )
+
+
+def change_role(who: str, role: str):
+    return (
+        lambda cl, c: cl.post(f"/teams/{c['team_id']}/members/{c[who].id}/role", data={"role": role}),
+        lambda c: role_of(c["team_id"], c[who]) == role,
+    )
+
+
+def remove_member(who: str):
+    return (
+        lambda cl, c: cl.post(f"/teams/{c['team_id']}/members/{c[who].id}/remove"),
+        lambda c: role_of(c["team_id"], c[who]) is None,
+    )
+
+
 # action: (request(client, crew) -> response, effect happened(crew) -> bool)
 ACTIONS = {
-    "add member": (
-        lambda cl, c: cl.post(
-            f"/teams/{c['team_id']}/members", data={"email": c["newcomer"].email, "role": "member"}
-        ),
-        lambda c: role_of(c["team_id"], c["newcomer"]) == "member",
-    ),
-    "add manager": (
-        lambda cl, c: cl.post(
-            f"/teams/{c['team_id']}/members", data={"email": c["newcomer"].email, "role": "manager"}
-        ),
-        lambda c: role_of(c["team_id"], c["newcomer"]) == "manager",
-    ),
-    "add owner": (
-        lambda cl, c: cl.post(
-            f"/teams/{c['team_id']}/members", data={"email": c["newcomer"].email, "role": "owner"}
-        ),
-        lambda c: role_of(c["team_id"], c["newcomer"]) == "owner",
-    ),
-    "promote member to manager": (
-        lambda cl, c: cl.post(
-            f"/teams/{c['team_id']}/members/{c['member2'].id}/role", data={"role": "manager"}
-        ),
-        lambda c: role_of(c["team_id"], c["member2"]) == "manager",
-    ),
-    "demote manager to member": (
-        lambda cl, c: cl.post(
-            f"/teams/{c['team_id']}/members/{c['manager2'].id}/role", data={"role": "member"}
-        ),
-        lambda c: role_of(c["team_id"], c["manager2"]) == "member",
-    ),
-    "promote member to owner": (
-        lambda cl, c: cl.post(
-            f"/teams/{c['team_id']}/members/{c['member2'].id}/role", data={"role": "owner"}
-        ),
-        lambda c: role_of(c["team_id"], c["member2"]) == "owner",
-    ),
-    "demote owner to manager": (
-        lambda cl, c: cl.post(
-            f"/teams/{c['team_id']}/members/{c['owner2'].id}/role", data={"role": "manager"}
-        ),
-        lambda c: role_of(c["team_id"], c["owner2"]) == "manager",
-    ),
-    "remove member": (
-        lambda cl, c: cl.post(f"/teams/{c['team_id']}/members/{c['member2'].id}/remove"),
-        lambda c: role_of(c["team_id"], c["member2"]) is None,
-    ),
-    "remove manager": (
-        lambda cl, c: cl.post(f"/teams/{c['team_id']}/members/{c['manager2'].id}/remove"),
-        lambda c: role_of(c["team_id"], c["manager2"]) is None,
-    ),
-    "remove owner": (
-        lambda cl, c: cl.post(f"/teams/{c['team_id']}/members/{c['owner2'].id}/remove"),
-        lambda c: role_of(c["team_id"], c["owner2"]) is None,
-    ),
+    "add member": add_member("member"),
+    "add manager": add_member("manager"),
+    "add owner": add_member("owner"),
+    "promote member to manager": change_role("member2", "manager"),
+    "demote manager to member": change_role("manager2", "member"),
+    "promote member to owner": change_role("member2", "owner"),
+    "demote owner to manager": change_role("owner2", "manager"),
+    "remove member": remove_member("member2"),
+    "remove manager": remove_member("manager2"),
+    "remove owner": remove_member("owner2"),
     "see team settings": (lambda cl, c: cl.get(f"/teams/{c['team_id']}/settings"), None),
     "change team settings": (
         lambda cl, c: cl.post(
