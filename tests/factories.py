@@ -57,3 +57,14 @@ def login(client, user: User, password: str = PASSWORD):
     response = client.post("/login", data={"email": user.email, "password": password})
     assert response.status_code == 302, response.get_data(as_text=True)
     return response
+
+
+def change_password(client, new: str, current: str = PASSWORD, confirm: str | None = None, **fields):
+    """Send the settings page's password form (`fields` adds e.g. its CSRF token)."""
+    data = {
+        "password-current_password": current,
+        "password-new_password": new,
+        "password-confirm": new if confirm is None else confirm,
+        **fields,
+    }
+    return client.post("/settings/password", data=data)

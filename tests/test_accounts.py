@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 from werkzeug.security import check_password_hash
 
-from tests.factories import PASSWORD, login, make_user
+from tests.factories import PASSWORD, change_password, login, make_user
 from tracker import accounts
 from tracker.errors import Invalid
 from tracker.extensions import db
@@ -184,15 +184,7 @@ def test_logged_in_user_visiting_login_or_register_goes_to_their_teams(client, a
 def test_change_password_then_log_in_with_the_new_one(client, app):
     user = make_user("Ana")
     login(client, user)
-    response = client.post(
-        "/settings/password",
-        data={
-            "password-current_password": PASSWORD,
-            "password-new_password": "a brand new one",
-            "password-confirm": "a brand new one",
-        },
-    )
-    assert response.status_code == 302
+    assert change_password(client, "a brand new one").status_code == 302
     client.post("/logout")
     assert client.post("/login", data={"email": user.email, "password": PASSWORD}).status_code == 422
     login(client, user, "a brand new one")
@@ -209,14 +201,7 @@ def test_change_password_then_log_in_with_the_new_one(client, app):
 def test_change_password_refusals_keep_the_old_password(client, app, current, new, confirm, message):
     user = make_user("Ana")
     login(client, user)
-    response = client.post(
-        "/settings/password",
-        data={
-            "password-current_password": current,
-            "password-new_password": new,
-            "password-confirm": confirm,
-        },
-    )
+    response = change_password(client, new, current, confirm)
     assert response.status_code == 422
     assert message in response.get_data(as_text=True)
     db.session.refresh(user)
@@ -283,15 +268,7 @@ def test_changing_the_password_signs_out_every_other_browser(app):
     old_remember = phone.get_cookie("remember_token").value
     assert all(c.get("/teams").status_code == 200 for c in (here, laptop, phone))
 
-    response = here.post(
-        "/settings/password",
-        data={
-            "password-current_password": PASSWORD,
-            "password-new_password": "a brand new one",
-            "password-confirm": "a brand new one",
-        },
-    )
-    assert response.status_code == 302
+    assert change_password(here, "a brand new one").status_code == 302
     assert here.get("/teams").status_code == 200  # this browser stays signed in
     assert laptop.get("/teams").status_code == 302 and phone.get("/teams").status_code == 302
     # The old remember-me cookie no longer signs anyone in; this browser's renewed one does.
