@@ -544,46 +544,56 @@ def test_two_thousand_tasks_for_twenty_people_is_deterministic():
 # --- explain ---------------------------------------------------------------------------------------
 
 
-def test_explain_sentences():
-    fri = utc(2025, 1, 17, 17)
-    week = forecast([task(i, fri, 10) for i in range(1, 6)], SCHEDULES, NOW)
-    assert explain(week[5], "Ana", LISBON, fri) == (
-        "needs 10 h, Ana has 40 working hours before Fri 17 Jan 17:00 (Europe/Lisbon), "
-        "after 4 earlier tasks; projected finish Tue 21 Jan 11:00, 10 working hours late"
-    )
+FRI_17 = utc(2025, 1, 17, 17)
 
-    chain = forecast([task(1, None, 4), task(2, TUE_17, 2, blocked_by=[1])], SCHEDULES, NOW)
-    assert explain(chain[2], "Ana", LISBON, TUE_17) == (
-        "needs 2 h, Ana has 16 working hours before Tue 14 Jan 17:00 (Europe/Lisbon), "
-        "after 1 earlier task, waiting for #1; projected finish Mon 13 Jan 15:00, "
-        "10 working hours to spare"
-    )
 
-    overdue = forecast([task(1, LAST_FRI_17, 2)], SCHEDULES, NOW)[1]
-    assert explain(overdue, "Ana", LISBON, LAST_FRI_17) == (
-        "was due Fri 10 Jan 17:00 (Europe/Lisbon) and still needs 2 h; "
-        "projected finish Mon 13 Jan 11:00, 2 working hours late"
-    )
-
-    # Bo starts Tue 09:00 JST (Mon 18:00 JST now); the finish is shown on his wall clock.
-    undated = forecast([task(1, None, 1.5, assignee=BO)], SCHEDULES, NOW)[1]
-    assert explain(undated, "Bo", TOKYO, None) == (
-        "needs 1.5 h; projected finish Tue 14 Jan 10:30 (Asia/Tokyo)"
-    )
-
-    no_estimate = forecast([task(1, MON_12, None)], SCHEDULES, NOW)[1]
-    assert explain(no_estimate, "Ana", LISBON, MON_12) == (
-        "no estimate, so it is left out of Ana's forecast; "
-        "Ana has 3 working hours before Mon 13 Jan 12:00 (Europe/Lisbon)"
-    )
-
-    unassigned = forecast([task(1, LAST_FRI_17, 1, assignee=None)], SCHEDULES, NOW)[1]
-    assert explain(unassigned, "", OFFICE, LAST_FRI_17) == (
-        "nobody is assigned, so there is no forecast; it was due Fri 10 Jan 17:00 (UTC)"
-    )
-
-    one_hour = forecast([task(1, utc(2025, 1, 13, 11), 1)], SCHEDULES, NOW)[1]
-    assert explain(one_hour, "Ana", LISBON, utc(2025, 1, 13, 11)) == (
-        "needs 1 h, Ana has 2 working hours before Mon 13 Jan 11:00 (Europe/Lisbon); "
-        "projected finish Mon 13 Jan 10:00, 1 working hour to spare"
-    )
+# (workload, the task explained, assignee's name, schedule, its deadline, the sentence)
+@pytest.mark.parametrize(
+    "workload, id, name, schedule, due_at, sentence",
+    [
+        pytest.param(
+            [task(i, FRI_17, 10) for i in range(1, 6)], 5, "Ana", LISBON, FRI_17,
+            "needs 10 h, Ana has 40 working hours before Fri 17 Jan 17:00 (Europe/Lisbon), "
+            "after 4 earlier tasks; projected finish Tue 21 Jan 11:00, 10 working hours late",
+            id="a week too full",
+        ),
+        pytest.param(
+            [task(1, None, 4), task(2, TUE_17, 2, blocked_by=[1])], 2, "Ana", LISBON, TUE_17,
+            "needs 2 h, Ana has 16 working hours before Tue 14 Jan 17:00 (Europe/Lisbon), "
+            "after 1 earlier task, waiting for #1; projected finish Mon 13 Jan 15:00, "
+            "10 working hours to spare",
+            id="waiting for a blocker",
+        ),
+        pytest.param(
+            [task(1, LAST_FRI_17, 2)], 1, "Ana", LISBON, LAST_FRI_17,
+            "was due Fri 10 Jan 17:00 (Europe/Lisbon) and still needs 2 h; "
+            "projected finish Mon 13 Jan 11:00, 2 working hours late",
+            id="overdue",
+        ),
+        # Bo starts Tue 09:00 JST (Mon 18:00 JST now); the finish is shown on his wall clock.
+        pytest.param(
+            [task(1, None, 1.5, assignee=BO)], 1, "Bo", TOKYO, None,
+            "needs 1.5 h; projected finish Tue 14 Jan 10:30 (Asia/Tokyo)",
+            id="no deadline",
+        ),
+        pytest.param(
+            [task(1, MON_12, None)], 1, "Ana", LISBON, MON_12,
+            "no estimate, so it is left out of Ana's forecast; "
+            "Ana has 3 working hours before Mon 13 Jan 12:00 (Europe/Lisbon)",
+            id="no estimate",
+        ),
+        pytest.param(
+            [task(1, LAST_FRI_17, 1, assignee=None)], 1, "", OFFICE, LAST_FRI_17,
+            "nobody is assigned, so there is no forecast; it was due Fri 10 Jan 17:00 (UTC)",
+            id="unassigned",
+        ),
+        pytest.param(
+            [task(1, utc(2025, 1, 13, 11), 1)], 1, "Ana", LISBON, utc(2025, 1, 13, 11),
+            "needs 1 h, Ana has 2 working hours before Mon 13 Jan 11:00 (Europe/Lisbon); "
+            "projected finish Mon 13 Jan 10:00, 1 working hour to spare",
+            id="one hour to spare",
+        ),
+    ],
+)
+def test_explain_sentences(workload, id, name, schedule, due_at, sentence):
+    assert explain(forecast(workload, SCHEDULES, NOW)[id], name, schedule, due_at) == sentence
