@@ -42,7 +42,11 @@ class Config:
     RATELIMIT_HEADERS_ENABLED = True
     API_RATE_LIMIT = os.environ.get("TRACKER_API_RATE_LIMIT", "600 per minute")  # per token
     LOGIN_RATE_LIMIT_IP = os.environ.get("TRACKER_LOGIN_RATE_LIMIT_IP", "30 per 5 minutes")
+    # Failed logins per account (by email, known or not) are counted in the database, so every worker
+    # and host shares the count; past the limit the account's login is locked for the period.
     LOGIN_RATE_LIMIT_ACCOUNT = os.environ.get("TRACKER_LOGIN_RATE_LIMIT_ACCOUNT", "10 per 15 minutes")
+    # A signed-in browser unused for this many days is signed out (its server-side session is ended).
+    SESSION_IDLE_DAYS = int(os.environ.get("TRACKER_SESSION_IDLE_DAYS", "14"))
     # Reverse proxies in front of the app whose X-Forwarded-For/-Proto to trust: behind one, the client's
     # address (which the login limits count by) is in that header, not in the connection.
     PROXY_HOPS = int(os.environ.get("TRACKER_PROXY_HOPS", "0"))

@@ -1,7 +1,6 @@
 """The database models: users, teams and their members, categories, tasks and time entries."""
 from __future__ import annotations
 
-import hashlib
 from datetime import date, datetime, time, timezone
 from typing import Any
 
@@ -86,15 +85,22 @@ class User(UserMixin, db.Model):
     def work_day_numbers(self) -> list[int]:
         return [int(d) for d in self.work_days.split(",") if d]
 
-    @property
-    def login_fingerprint(self) -> str:
-        """A digest of the password hash: it changes whenever the password does."""
-        return hashlib.sha256(self.password_hash.encode()).hexdigest()[:16]
+    # The token of the server-side login session (tracker.sessions) this object was signed in with or
+    # loaded through in this request; not a column.
+    session_token = None
 
     def get_id(self) -> str:
-        """What Flask-Login keeps in the session and the remember-me cookie. It carries the login
-        fingerprint, so changing the password signs the account out of every other browser."""
-        return f"{self.id}:{self.login_fingerprint}"
+        """What Flask-Login keeps in the session and remember-me cookies: the login session's token, so
+        ending that session (logout, sign out elsewhere, password change, idleness) voids both cookies."""
+        if not self.session_token:
+            raise RuntimeError("No login session: sign in through tracker.sessions.start_session.")
+        return self.session_token
+
+    def __eq__(self, other: object) -> bool:
+        # One account is one person, whichever session an object came through (UserMixin compares ids).
+        return isinstance(other, User) and other.id == self.id
+
+    __hash__ = UserMixin.__hash__
 
     @property
     def capacity_hours_per_week(self) -> float:
@@ -494,3 +500,32 @@ class WebhookDelivery(db.Model):
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     webhook: Mapped[Webhook] = relationship(back_populates="deliveries")
+
+class LoginSession(db.Model):
+    """A signed-in browser. Its session and remember-me cookies carry a random token whose SHA-256 is the
+    id here, so deleting the row (logout, sign out elsewhere, password change, idleness) ends both."""
+
+    __tablename__ = "login_sessions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    user_agent: Mapped[str] = mapped_column(String(200), default="")
+    ip: Mapped[str] = mapped_column(String(45), default="")
+
+    user: Mapped[User] = relationship()
+
+
+class LoginFailure(db.Model):
+    """Failed logins for one email address, known or not, in the current period: counted in the database
+    so that every worker and host shares the count. The address is kept as a SHA-256 digest (people type
+    passwords into the email field)."""
+
+    __tablename__ = "login_failures"
+
+    email_digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    first_failed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+

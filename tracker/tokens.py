@@ -6,7 +6,7 @@ import hashlib
 import secrets
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import joinedload
 
 from .errors import Invalid, NotFound
@@ -73,3 +73,13 @@ def revoke_token(user: User, token_id: int) -> ApiToken:
     token.revoked_at = utcnow()
     db.session.commit()
     return token
+
+
+def revoke_all_tokens(user: User) -> int:
+    """Revoke every live token of the user (a password change does, in case the password leaked with
+    them); returns how many. Does not commit: it is part of the caller's change."""
+    return db.session.execute(
+        update(ApiToken)
+        .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    ).rowcount

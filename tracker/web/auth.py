@@ -5,7 +5,7 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required, login_user, logout_user
 
-from .. import accounts, tokens
+from .. import accounts, sessions, tokens
 from ..errors import Invalid
 from ..extensions import limiter
 from . import apply_errors, safe_next
@@ -32,7 +32,7 @@ def register():
         except Invalid as exc:
             apply_errors(form, exc)
         else:
-            login_user(user)
+            _sign_in(user)
             flash(f"Welcome, {user.name}! Create a team or ask a colleague to add you to theirs.", "success")
             return redirect(url_for("teams.index"))
     return render_template("auth/register.html", form=form), 422 if form.errors else 200
@@ -42,25 +42,30 @@ def _login_failed(response) -> bool:
     return response.status_code != 302
 
 
-def _login_account_key() -> str:
-    return "login-account:" + accounts.normalise_email(request.form.get("email", ""))
+def _sign_in(user, remember: bool = False) -> None:
+    """Start a server-side session for this browser; its token goes into the session cookie (and the
+    remember-me cookie) through User.get_id."""
+    sessions.start_session(user, user_agent=request.user_agent.string, ip=request.remote_addr or "")
+    login_user(user, remember=remember)
 
 
-# Failed logins are limited per address (guessing many accounts) and per account (guessing one
-# password from many addresses); a successful login does not count.
+# Failed logins are limited per address here (guessing many accounts), and per account in the
+# database by accounts.authenticate (guessing one password from many addresses, on any worker or host).
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT_IP"], methods=["POST"],
                key_func=lambda: "login-ip:" + get_remote_address(), deduct_when=_login_failed)
-@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT_ACCOUNT"], methods=["POST"],
-               key_func=_login_account_key, deduct_when=_login_failed)
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("main.index"))
     form = LoginForm()
     if form.validate_on_submit():
-        user = accounts.authenticate(form.email.data, form.password.data)
+        try:
+            user = accounts.authenticate(form.email.data, form.password.data)
+        except accounts.LoginLocked as exc:
+            form.password.errors = [exc.detail]
+            return render_template("auth/login.html", form=form), 429, {"Retry-After": str(exc.retry_after)}
         if user is not None:
-            login_user(user, remember=form.remember.data)
+            _sign_in(user, remember=form.remember.data)
             return redirect(safe_next(request.args.get("next")))
         form.password.errors = ["Wrong email or password."]
     return render_template("auth/login.html", form=form), 422 if form.errors else 200
@@ -69,6 +74,7 @@ def login():
 @bp.post("/logout")
 @login_required
 def logout():
+    sessions.end_session(current_user.session_token)
     logout_user()
     flash("You are logged out.", "success")
     return redirect(url_for("auth.login"))
@@ -108,15 +114,20 @@ def change_password():
     password = PasswordForm(prefix="password")
     if password.validate_on_submit():
         try:
-            accounts.change_password(current_user, password.current_password.data, password.new_password.data)
+            revoked = accounts.change_password(
+                current_user, password.current_password.data, password.new_password.data
+            )
         except Invalid as exc:
             apply_errors(password, exc)
         else:
-            # The session id carries the password's fingerprint (User.get_id): renew this browser's
-            # session, and its remember-me cookie if it has one, so only the other browsers are signed out.
+            # Every session of the account has ended: sign this browser in again with a new one (and a new
+            # remember-me cookie if it had one), so only the other browsers are signed out.
             remembered = current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token") in request.cookies
-            login_user(current_user._get_current_object(), remember=remembered)
+            _sign_in(current_user._get_current_object(), remember=remembered)
             flash("Your password is changed. Other browsers signed in to your account are signed out.", "success")
+            if revoked:
+                flash(f"Your API tokens ({revoked}) are revoked with the old password: create new ones for "
+                      "your scripts.", "info")
             return redirect(url_for("auth.settings"))
     profile = ProfileForm(obj=current_user, prefix="profile", formdata=None)
     profile.timezone.choices = TIMEZONE_CHOICES()
@@ -129,6 +140,9 @@ def _token_context(form: TokenForm | None = None, new_token: str | None = None) 
         "api_tokens": tokens.tokens_of(current_user),
         "token_form": form or TokenForm(prefix="token", formdata=None),
         "new_token": new_token,
+        "login_sessions": sessions.sessions_of(current_user),
+        "this_session": sessions.current_session_id(current_user),
+        "device_name": sessions.device_name,
     }
 
 
@@ -160,3 +174,18 @@ def revoke_token(token_id: int):
     token = tokens.revoke_token(current_user, token_id)
     flash(f"Token {token.label or token.prefix + '…'} is revoked; scripts using it now get 401.", "success")
     return redirect(url_for("auth.settings") + "#tokens")
+
+@bp.post("/settings/sessions/end-others")
+@login_required
+def sign_out_elsewhere():
+    ended = sessions.sign_out_elsewhere(current_user)
+    flash(f"Signed out {ended} other session{'' if ended == 1 else 's'}.", "success")
+    return redirect(url_for("auth.settings") + "#sessions")
+
+
+@bp.post("/settings/sessions/<session_id>/end")
+@login_required
+def end_session(session_id: str):
+    ended = sessions.end_session_of(current_user, session_id)
+    flash(f"Signed out {sessions.device_name(ended.user_agent)} ({ended.ip or 'unknown address'}).", "success")
+    return redirect(url_for("auth.settings") + "#sessions")
