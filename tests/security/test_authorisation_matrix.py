@@ -10,7 +10,6 @@ One database, seeded once for the module; the test client, no server. Each allow
 an object (a deleted task, a removed member); `Side.repair` puts it back before the next case."""
 from __future__ import annotations
 
-import hashlib
 import uuid
 from collections import Counter
 from collections.abc import Callable
@@ -22,12 +21,25 @@ import sqlalchemy as sa
 
 from tests.factories import PASSWORD, add_to_team, make_task, make_team, make_user, membership
 from tests.figures import report
+from tests.snapshot import database_digest
 from tests.support import build_app, fresh_database
-from tracker import comments, feeds, saved_filters, tasks, timelog, tokens
+from tracker import comments, feeds, saved_filters, sessions, tasks, timelog, tokens
 from tracker.extensions import db
-from tracker.models import ApiToken, CalendarFeed, Category, Comment, SavedFilter, Task, TeamMembership
-from tracker.models import TimeEntry, User, Webhook
+from tracker.models import (
+    ApiToken,
+    CalendarFeed,
+    Category,
+    Comment,
+    LoginSession,
+    SavedFilter,
+    Task,
+    TeamMembership,
+    TimeEntry,
+    User,
+    Webhook,
+)
 from tracker.teams import ROLE_RANK
+from tracker.tokens import digest
 
 ACTORS = ("anonymous", "outsider", "member", "manager", "owner")
 # A public address literal: the webhook check accepts it without DNS, and nothing is sent (DELIVERY=cron).
@@ -53,6 +65,7 @@ class Side:
     webhook_id: int = 0
     token_id: int = 0
     secret: str = ""
+    session_id: str = ""  # a second signed-in browser of the owner
 
     def owner_membership(self) -> TeamMembership:
         return membership(self.team_id, self.owner)
@@ -61,7 +74,7 @@ class Side:
         return {"team_id": self.team_id, "task_id": self.task_id, "comment_id": self.comment_id,
                 "entry_id": self.entry_id, "category_id": self.category_id, "filter_id": self.filter_id,
                 "webhook_id": self.webhook_id, "user_id": self.target.id, "token_id": self.token_id,
-                "secret": self.secret, "filename": "css/app.css"}
+                "secret": self.secret, "session_id": self.session_id, "filename": "css/app.css"}
 
     def repair(self) -> None:
         """Put back whatever an allowed request used up, so every case starts from the same world."""
@@ -111,6 +124,8 @@ class Side:
         spare = db.session.get(ApiToken, self.token_id)
         if spare is None or spare.revoked_at is not None:
             self.token_id = tokens.create_token(self.owner, "spare")[0].id
+        if db.session.get(LoginSession, self.session_id) is None:
+            self.session_id = digest(sessions.start_session(self.owner, user_agent="spare"))
         feeds.feed_urls(self.owner)
         self.secret = db.session.scalar(sa.select(CalendarFeed.secret).where(
             CalendarFeed.user_id == self.owner.id, CalendarFeed.team_id.is_(None)))
@@ -167,6 +182,8 @@ ROUTES: dict[str, Route] = {
                                                        confirm="y")),
     "auth.create_token": Route("account", body=form(label="matrix")),
     "auth.revoke_token": Route("own"),
+    "auth.end_session": Route("own"),
+    "auth.sign_out_elsewhere": Route("account"),
     "calendar.settings": Route("account"),
     "calendar.rotate": Route("account"),
     "notifications.index": Route("account"),
@@ -256,7 +273,6 @@ ROUTES: dict[str, Route] = {
 }
 # Objects of the owner's account, and the team objects a team URL can carry: the cross-team cases.
 CHILD_ARGUMENTS = {"category_id", "filter_id", "webhook_id", "user_id"}
-VOLATILE_COLUMNS = {"last_used_at", "last_seen_at", "last_active_at"}
 
 
 # The world -------------------------------------------------------------------------------------------
@@ -316,18 +332,6 @@ def world(tmp_path_factory):
 def sign_in(client, user: User) -> None:
     response = client.post("/login", data={"email": user.email, "password": PASSWORD})
     assert response.status_code == 302, response.get_data(as_text=True)[:500]
-
-
-def database_digest() -> str:
-    """A digest of every row of every table (less the columns that reading touches)."""
-    db.session.rollback()
-    digest = hashlib.sha256()
-    for table in db.metadata.sorted_tables:
-        columns = [c for c in table.columns if c.name not in VOLATILE_COLUMNS]
-        rows = db.session.execute(sa.select(*columns).order_by(*table.primary_key.columns)).all()
-        digest.update(f"{table.name}:{rows!r}".encode())
-    db.session.rollback()
-    return digest.hexdigest()
 
 
 def routes(app):
@@ -400,8 +404,8 @@ class Tally:
         self.cases += 1
         self.outcomes[expected] += 1
         if not meets(expected, response, rule.endpoint.startswith("api.")):
-            self.failures.append(f"{actor:9} {method:6} {url}: expected {expected}, got {response.status_code} "
-                                 f"{response.get_data(as_text=True)[:160]!r}")
+            self.failures.append(f"{actor:9} {method:6} {url}: expected {expected}, got "
+                                 f"{response.status_code} {response.get_data(as_text=True)[:160]!r}")
         elif before is not None and database_digest() != before:
             self.failures.append(f"{actor:9} {method:6} {url}: refused ({response.status_code}) but the "
                                  "database changed")
