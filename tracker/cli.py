@@ -8,7 +8,7 @@ from flask import Flask
 from flask.cli import AppGroup
 from sqlalchemy import select
 
-from . import accounts, demo, mail, notifications, outbox, tokens
+from . import accounts, backup, demo, mail, notifications, outbox, tokens
 from .errors import DomainError, Invalid, NotFound
 from .extensions import db
 from .models import User
@@ -117,3 +117,22 @@ def scan_deadlines() -> None:
     counts = notifications.scan_deadlines()
     outbox.drain()
     click.echo(f"Notified {counts['due_soon']} due-soon and {counts['at_risk']} at-risk task(s).")
+
+
+@commands.command("backup")
+@click.argument("path", type=click.Path(dir_okay=False))
+def backup_database(path: str) -> None:
+    """Copy the live SQLite database to PATH, consistently, while the app keeps running (on PostgreSQL,
+    use pg_dump: the command says how)."""
+    copy = backup.backup(db.engine, path)
+    click.echo(f"Backed up the database to {copy.path} ({copy.size} bytes, schema {copy.revision}).")
+
+
+@commands.command("restore")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.confirmation_option(prompt="Replace everything in the database with this backup?")
+def restore_database(path: str) -> None:
+    """Replace the SQLite database's content with the backup at PATH. Stop the app first: what was written
+    since the backup is lost. Then run `flask db upgrade` if the backup is from an older version."""
+    copy = backup.restore(db.engine, path)
+    click.echo(f"Restored {copy.path} from {path} (schema {copy.revision}).")
