@@ -11,6 +11,7 @@ from contextlib import contextmanager
 import pytest
 import sqlalchemy as sa
 from flask import Flask, g
+from sqlalchemy import event
 
 from tracker import create_app
 from tracker.config import TestConfig
@@ -83,3 +84,27 @@ def running_app(database, *, tables: bool = True, **overrides) -> Iterator[Flask
         finally:
             db.session.remove()
             db.engine.dispose()
+
+
+@contextmanager
+def recorded_statements() -> Iterator[list[str]]:
+    """The SQL statements sent to the database inside the block."""
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, *args) -> None:
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+
+
+def statements_for(get, url: str) -> int:
+    """How many SQL statements one successful GET of `url` sends; `get` is e.g. `client.get`."""
+    with recorded_statements() as statements:
+        response = get(url)
+    assert response.status_code == 200, (url, response.status_code)
+    assert statements, f"no SQL statement seen for {url}: the count would prove nothing"
+    return len(statements)

@@ -2,33 +2,19 @@
 from __future__ import annotations
 
 import re
-from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from tests.factories import add_to_team, login, make_task, make_team, make_user
+from tests.support import recorded_statements
 from tracker import prioritisation
 from tracker.extensions import db
 from tracker.models import Category, SavedFilter, Task, TeamMembership, TimeEntry
 from tracker.tasks import TaskFilter, list_tasks, parse_task_filter, update_task
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)  # a Wednesday
-
-
-@contextmanager
-def count_queries():
-    statements: list[str] = []
-
-    def record(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        event.remove(db.engine, "before_cursor_execute", record)
 
 
 def test_my_work_buckets_in_the_users_zone_across_teams(app):
@@ -315,7 +301,7 @@ def test_every_view_makes_the_same_number_of_queries_for_10_and_500_tasks(app, c
         for page in PAGES:
             url = page.format(t=team_ids[size])
             db.session.remove()  # each request starts cold, as in production
-            with count_queries() as statements:
+            with recorded_statements() as statements:
                 r = client.get(url)
             assert r.status_code == 200, url
             counts[(size, page)] = len(statements)

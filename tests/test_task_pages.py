@@ -9,9 +9,10 @@ from html.parser import HTMLParser
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from tests.factories import add_to_team, login, make_task, make_team, make_user
+from tests.support import statements_for
 from tracker import tasks
 from tracker.errors import Invalid
 from tracker.extensions import db
@@ -476,19 +477,9 @@ def test_a_bad_filter_shows_a_message_and_the_unfiltered_list(client, many):
 
 
 def count_queries(client, url: str) -> int:
-    statements: list[str] = []
     client.get(url)  # warm up: nothing first-request-only may count against either size
     db.session.expire_all()  # as on a server, where each request starts with a fresh session
-
-    def record(conn, cursor, statement, *args):
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", record)
-    try:
-        assert client.get(url).status_code == 200
-    finally:
-        event.remove(db.engine, "before_cursor_execute", record)
-    return len(statements)
+    return statements_for(client.get, url)
 
 
 def add_tasks(crew, n: int) -> None:

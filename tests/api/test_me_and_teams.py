@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from sqlalchemy import event
-
 from tests.factories import make_team, make_user
-from tracker.extensions import db
+from tests.support import statements_for
 
 from .conftest import assert_problem
 
@@ -140,22 +138,9 @@ def test_member_permissions(api, cast):
 
 
 def test_team_list_loads_in_a_fixed_number_of_queries(api, cast):
-    def count_queries():
-        statements = []
-
-        def listener(*args):
-            statements.append(args[2])
-
-        event.listen(db.engine, "before_cursor_execute", listener)
-        try:
-            assert api.get("/teams").status_code == 200
-        finally:
-            event.remove(db.engine, "before_cursor_execute", listener)
-        return len(statements)
-
-    count_queries()
-    few = count_queries()
+    statements_for(api.get, "/teams")  # the token's first use records it
+    few = statements_for(api.get, "/teams")
     for i in range(5):
         make_team(cast["owner"], f"Team {i}")
-    assert count_queries() == few
+    assert statements_for(api.get, "/teams") == few
     assert api.get("/teams").get_json()["total"] == 6

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.factories import make_task, membership
+from tests.support import statements_for
 
 from .conftest import assert_problem
 
@@ -195,29 +196,15 @@ def test_delete_moves_to_trash_and_a_manager_restores(api, cast):
 
 
 def test_list_loads_in_a_fixed_number_of_queries(app, api, cast):
-    from sqlalchemy import event
-
-    from tracker.extensions import db
-
     owner = membership(cast["team_id"], cast["owner"])
     for i in range(3):
         make_task(owner, f"Task {i}", labels=["x"])
-
-    def count_queries():
-        statements = []
-        listener = lambda *args: statements.append(args[2])  # noqa: E731
-        event.listen(db.engine, "before_cursor_execute", listener)
-        try:
-            assert api.get(f"/teams/{cast['team_id']}/tasks").status_code == 200
-        finally:
-            event.remove(db.engine, "before_cursor_execute", listener)
-        return len(statements)
-
-    count_queries()  # the token's first use records it; later requests within the minute do not
-    few = count_queries()
+    listing = f"/teams/{cast['team_id']}/tasks"
+    statements_for(api.get, listing)  # the token's first use records it; later ones within the minute do not
+    few = statements_for(api.get, listing)
     for i in range(10):
         make_task(owner, f"More {i}", labels=["y"], blocked_by=[1])
-    assert count_queries() == few
+    assert statements_for(api.get, listing) == few
 
 
 @pytest.mark.parametrize(
