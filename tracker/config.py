@@ -80,7 +80,8 @@ class TestConfig(Config):
     WTF_CSRF_ENABLED = False  # tests that check CSRF switch it back on
 
     def __init__(self, database_uri: str, **overrides) -> None:
-        self.SECRET_KEY = "test-secret"
+        # The tests' own key; a deployment's comes from SECRET_KEY or instance/ (Config above).
+        self.SECRET_KEY = "test-secret"  # nosec B105
         self.SQLALCHEMY_DATABASE_URI = database_uri
         self.SESSION_COOKIE_SECURE = self.REMEMBER_COOKIE_SECURE = False
         for key, value in overrides.items():

@@ -15,7 +15,8 @@ from .teams import create_team
 from .text import render_markdown
 
 DEMO_SLUG = "demo"
-DEMO_PASSWORD = "tracker-demo"
+# The demo logins' published password (printed by seed-demo, in the README), not a secret.
+DEMO_PASSWORD = "tracker-demo"  # nosec B105
 PEOPLE = (
     # email, name, zone, role, work days, hours
     ("ana@demo.test", "Ana Costa", "Europe/Lisbon", "owner", "1,2,3,4,5", (9, 17)),
@@ -50,7 +51,8 @@ def seed_demo(owner_email: str | None = None, task_count: int = 320, seed: int =
     owner = find_user_by_email(owner_email) if owner_email else None
     if owner_email and owner is None:  # checked before anything is added, so a typo leaves no trace
         raise ValueError(f"no user with email {owner_email}")
-    rng = random.Random(seed)
+    # Seeded, so the demo is the same every time; nothing secret is drawn from it.
+    rng = random.Random(seed)  # nosec B311
     users = _demo_people()
     team = create_team(owner or users[0], "Platform (demo)", slug=DEMO_SLUG)
     for user, (_e, _n, _z, role, *_rest) in zip(users, PEOPLE):

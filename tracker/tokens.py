@@ -13,7 +13,8 @@ from .errors import Invalid, NotFound
 from .extensions import db
 from .models import ApiToken, User, utcnow
 
-TOKEN_PREFIX = "trk_"
+# The public prefix that marks a Tracker token (for secret scanners), not a secret.
+TOKEN_PREFIX = "trk_"  # nosec B105
 LABEL_MAX = 80
 # Recording every use would turn each API read into a write; a minute's precision is plenty for
 # "last used" (which tells people whether a token is still in use before they revoke it).
