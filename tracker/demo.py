@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import select
 from werkzeug.security import generate_password_hash
 
+from . import stored_forecast
 from .accounts import find_user_by_email
 from .comments import add_comment
 from .extensions import db
@@ -64,6 +65,7 @@ def seed_demo(owner_email: str | None = None, task_count: int = 320, seed: int =
     _link_and_log(tasks, rng)
     db.session.commit()
     _discuss(team, tasks, rng)
+    stored_forecast.refresh_all()  # the tasks were written directly, not through the events
     return team, logins
 
 

@@ -1,4 +1,7 @@
-"""The database models: users, teams and their members, categories, tasks and time entries."""
+"""The database models, by area: accounts and sign-in (users, login sessions and failures, API tokens),
+teams (members, categories), tasks (labels, blockers, time entries, saved filters, the stored forecast),
+collaboration (comments, watchers, activity, notifications and their preferences, reminders, calendar
+feeds) and delivery (the email outbox, digests, webhooks and their deliveries)."""
 from __future__ import annotations
 
 from datetime import date, datetime, time, timezone
@@ -501,6 +504,7 @@ class WebhookDelivery(db.Model):
 
     webhook: Mapped[Webhook] = relationship(back_populates="deliveries")
 
+
 class LoginSession(db.Model):
     """A signed-in browser. Its session and remember-me cookies carry a random token whose SHA-256 is the
     id here, so deleting the row (logout, sign out elsewhere, password change, idleness) ends both."""
@@ -529,3 +533,26 @@ class LoginFailure(db.Model):
     first_failed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
+
+class StoredForecast(db.Model):
+    """The deadline-risk forecast of one open task, as last computed (tracker/stored_forecast.py keeps
+    it fresh after every change that moves it, and a periodic pass moves "now" forward). Pages and the
+    API read these rows like any column instead of recomputing the forecast."""
+
+    __tablename__ = "task_forecasts"
+    __table_args__ = (Index("ix_task_forecasts_team_at_risk", "team_id", "at_risk"),)
+
+    task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"), primary_key=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"))
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    projected_finish_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    at_risk: Mapped[bool] = mapped_column(default=False)
+    slack_hours: Mapped[float | None] = mapped_column(Float)
+    remaining_hours: Mapped[float | None] = mapped_column(Float)
+    reason: Mapped[str] = mapped_column(String(16))
+    earlier_tasks: Mapped[int] = mapped_column(Integer, default=0)
+    available_hours: Mapped[float | None] = mapped_column(Float)
+    waits_for: Mapped[list] = mapped_column(JSON, default=list)
+    unscheduled_blockers: Mapped[list] = mapped_column(JSON, default=list)
+    cycle_blockers: Mapped[list] = mapped_column(JSON, default=list)
+    computed_at: Mapped[datetime] = mapped_column(UTCDateTime)

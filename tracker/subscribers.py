@@ -2,25 +2,26 @@
 to the events that announce it (see tracker/events.py), and where the outbox learns its senders.
 
 Receivers of one event run in the order listed: history first, then watchers (so that a new assignee
-or commenter is a watcher before anyone is notified), then notifications, then webhooks.
+or commenter is a watcher before anyone is notified), then notifications, then webhooks; the stored
+forecast notes what to recompute once the change commits.
 """
 from __future__ import annotations
 
-from . import activity, events, mail, notifications, outbox, watchers, webhooks
+from . import activity, events, mail, notifications, outbox, stored_forecast, watchers, webhooks
 
 SUBSCRIPTIONS = (
     (
         events.task_created,
         (activity.record_created, watchers.on_task_created, notifications.on_task_created,
-         webhooks.on_task_created),
+         webhooks.on_task_created, stored_forecast.on_task_event),
     ),
     (
         events.task_changed,
         (activity.record_changed, watchers.on_task_changed, notifications.on_task_changed,
-         webhooks.on_task_changed),
+         webhooks.on_task_changed, stored_forecast.on_task_changed),
     ),
-    (events.task_trashed, (activity.record_trashed, webhooks.on_task_trashed)),
-    (events.task_restored, (activity.record_restored,)),
+    (events.task_trashed, (activity.record_trashed, webhooks.on_task_trashed, stored_forecast.on_task_event)),
+    (events.task_restored, (activity.record_restored, stored_forecast.on_task_event)),
     (
         events.comment_added,
         (activity.record_comment, watchers.on_comment_added, notifications.on_comment_added,
@@ -28,8 +29,12 @@ SUBSCRIPTIONS = (
     ),
     (events.comment_edited, (activity.record_comment_edit, notifications.on_comment_edited)),
     (events.comment_deleted, (activity.record_comment_deletion,)),
-    (events.time_logged, (activity.record_time_logged,)),
-    (events.time_deleted, (activity.record_time_deleted,)),
+    (events.time_logged, (activity.record_time_logged, stored_forecast.on_time_logged)),
+    (events.time_deleted, (activity.record_time_deleted, stored_forecast.on_time_logged)),
+    # The stored forecast follows whatever moves someone's queue (tracker/stored_forecast.py).
+    (events.member_added, (stored_forecast.on_person_changed,)),
+    (events.member_removed, (stored_forecast.on_person_changed,)),
+    (events.working_hours_changed, (stored_forecast.on_person_changed,)),
 )
 SENDERS = (("mail", mail.send_outbox_email), ("webhook", webhooks.send_delivery))
 
