@@ -150,3 +150,11 @@ def test_a_rolled_back_change_recomputes_nothing(queues):
     db.session.rollback()
     db.session.commit()
     assert stored() == before
+
+
+def test_the_refresh_forecast_command_fills_a_table_written_behind_the_events_back(app, queues):
+    db.session.execute(StoredForecast.__table__.delete())
+    db.session.commit()
+    result = app.test_cli_runner().invoke(args=["refresh-forecast"])
+    assert result.exit_code == 0 and "Forecast 5 open task(s)." in result.output
+    agree()

@@ -8,7 +8,7 @@ from flask import Flask
 from flask.cli import AppGroup
 from sqlalchemy import select
 
-from . import accounts, backup, demo, mail, notifications, outbox, tokens
+from . import accounts, backup, demo, mail, notifications, outbox, stored_forecast, tokens
 from .errors import DomainError, Invalid, NotFound
 from .extensions import db
 from .models import User
@@ -117,6 +117,13 @@ def scan_deadlines() -> None:
     counts = notifications.scan_deadlines()
     outbox.drain()
     click.echo(f"Notified {counts['due_soon']} due-soon and {counts['at_risk']} at-risk task(s).")
+
+
+@commands.command("refresh-forecast")
+def refresh_forecast() -> None:
+    """Recompute every open task's stored deadline-risk forecast for the present moment (changes update
+    it at once; this moves "now" forward). Idempotent: run it from cron every 10 minutes or so."""
+    click.echo(f"Forecast {stored_forecast.refresh_all()} open task(s).")
 
 
 @commands.command("backup")
