@@ -119,7 +119,8 @@ class Rendered(dict):
 RENDERED = Rendered()
 
 
-def seed_team(owner_email: str, tasks: int, users: int = 20, seed: int = 7, now: datetime | None = None) -> int:
+def seed_team(owner_email: str, tasks: int, users: int = 20, seed: int = 7,
+              now: datetime | None = None) -> int:
     """Create the benchmark team (`users` people, the owner included) in the current app context and
     commit it; returns its id. Raises LookupError, having written nothing, when the owner is unknown."""
     owner = db.session.scalar(select(User).where(User.email == owner_email))
@@ -132,7 +133,8 @@ def seed_team(owner_email: str, tasks: int, users: int = 20, seed: int = 7, now:
         {"team_id": team_id, "user_id": p.id, "role": "manager" if i <= 2 else "member", "created_at": now}
         for i, p in enumerate(people) if i > 0
     ])
-    categories = dict(db.session.execute(select(Category.slug, Category.id).where(Category.team_id == team_id)).all())
+    categories = dict(db.session.execute(
+        select(Category.slug, Category.id).where(Category.team_id == team_id)).all())
     plan = Plan(team_id, categories, [p.id for p in people], {p.id: p.name.split()[0] for p in people},
                 now, random.Random(seed))
     counts: Counter[str] = Counter()
@@ -151,14 +153,15 @@ def seed_batch(connection, plan: Plan, size: int) -> Counter[str]:
     ids = insert_batches(connection, Task.__table__, tasks, returning=Task.__table__.c.id)
     rows = Rows()
     comments: list[dict] = []
-    for task_id, task in zip(ids, tasks):
+    for task_id, task in zip(ids, tasks, strict=True):
         follow_ups(rows, plan, task_id, task)
         comments += [comment_row(plan, task_id, task) for _ in range(plan.rng.choice(COMMENTS_PER_TASK))]
     comment_ids = insert_batches(connection, Comment.__table__, comments, returning=Comment.__table__.c.id)
-    for comment, comment_id in zip(comments, comment_ids):
-        rows.add(Activity.__table__, team_id=plan.team_id, task_id=comment["task_id"], actor_id=comment["author_id"],
-                 kind="commented", field=None, old_value=None, new_value=" ".join(comment["body"].split())[:200],
-                 comment_id=comment_id, created_at=comment["created_at"])
+    for comment, comment_id in zip(comments, comment_ids, strict=True):
+        rows.add(Activity.__table__, team_id=plan.team_id, task_id=comment["task_id"],
+                 actor_id=comment["author_id"], kind="commented", field=None, old_value=None,
+                 new_value=" ".join(comment["body"].split())[:200], comment_id=comment_id,
+                 created_at=comment["created_at"])
     counts = Counter({"tasks": len(ids), "comments": len(comment_ids)})
     for table, table_rows in rows.items():
         insert_batches(connection, table, table_rows)
@@ -169,7 +172,7 @@ def seed_batch(connection, plan: Plan, size: int) -> Counter[str]:
 def bench_people(count: int, seed: int, now: datetime) -> list[User]:
     """`count` people, created once per seed (existing ones, found by email, are reused)."""
     wanted = [f"person{i:03d}.s{seed}@bench.example" for i in range(count)]
-    existing = {u.email for u in db.session.scalars(select(User).where(User.email.in_(wanted)))} if wanted else set()
+    existing = {u.email for u in db.session.scalars(select(User).where(User.email.in_(wanted)))}
     password_hash = generate_password_hash(PASSWORD, method="pbkdf2:sha256:1000")
     rows = []
     for i, email in enumerate(wanted):
@@ -180,7 +183,7 @@ def bench_people(count: int, seed: int, now: datetime) -> list[User]:
                          "work_start": time(start), "work_end": time(end), "created_at": now})
     if rows:
         db.session.execute(insert(User.__table__), rows)
-    found = {u.email: u for u in db.session.scalars(select(User).where(User.email.in_(wanted)))} if wanted else {}
+    found = {u.email: u for u in db.session.scalars(select(User).where(User.email.in_(wanted)))}
     return [found[email] for email in wanted]
 
 
@@ -194,7 +197,10 @@ def task_row(plan: Plan) -> dict:
     status = rng.choices([s for s, _ in STATUS_MIX], [w for _, w in STATUS_MIX])[0]
     due = start = completed = deleted = None
     if rng.random() < 0.8:
-        due = created + timedelta(days=rng.uniform(1, 30)) if status == "done" else now + timedelta(days=rng.uniform(-20, 60))
+        if status == "done":
+            due = created + timedelta(days=rng.uniform(1, 30))
+        else:
+            due = now + timedelta(days=rng.uniform(-20, 60))
         due = due.replace(hour=rng.choice([12, 16, 17, 21]), minute=0, second=0, microsecond=0)
         if rng.random() < 0.15:
             start = due - timedelta(days=rng.randrange(1, 10))
@@ -206,7 +212,8 @@ def task_row(plan: Plan) -> dict:
         deleted = min(now, updated + timedelta(days=1))
     description = f"Part of the **{slug}** work on {title.lower()}.\n\n- check the runbook\n- update the docs"
     return {
-        "team_id": plan.team_id, "category_id": plan.categories[slug], "title": title, "description": description,
+        "team_id": plan.team_id, "category_id": plan.categories[slug], "title": title,
+        "description": description,
         "description_html": RENDERED[description], "status": status,
         "priority": rng.choices(PRIORITIES, PRIORITY_MIX)[0], "due_at": due, "start_at": start,
         "estimate_hours": rng.choice(ESTIMATES),
@@ -225,7 +232,8 @@ def follow_ups(rows: Rows, plan: Plan, task_id: int, task: dict) -> None:
         rows.add(TaskWatcher.__table__, task_id=task_id, user_id=user_id, created_at=task["created_at"])
     if task["status"] != "done" and task["deleted_at"] is None:
         if plan.open_ids and rng.random() < BLOCKED_SHARE:
-            for blocker in sorted(set(rng.sample(plan.open_ids, min(len(plan.open_ids), rng.choice([1, 1, 2]))))):
+            picked = rng.sample(plan.open_ids, min(len(plan.open_ids), rng.choice([1, 1, 2])))
+            for blocker in sorted(set(picked)):
                 rows.add(task_blockers, task_id=task_id, blocker_id=blocker)  # an earlier task: never a cycle
         plan.open_ids.append(task_id)
     history(rows, task_id, task)
@@ -234,9 +242,10 @@ def follow_ups(rows: Rows, plan: Plan, task_id: int, task: dict) -> None:
 
 def history(rows: Rows, task_id: int, task: dict) -> None:
     """What the activity module records: the creation, the status move, the trashing."""
-    common = {"team_id": task["team_id"], "task_id": task_id, "field": None, "old_value": None, "comment_id": None}
-    rows.add(Activity.__table__, **common, actor_id=task["reporter_id"], kind="created", new_value=task["title"],
-             created_at=task["created_at"])
+    common = {"team_id": task["team_id"], "task_id": task_id, "field": None, "old_value": None,
+              "comment_id": None}
+    rows.add(Activity.__table__, **common, actor_id=task["reporter_id"], kind="created",
+             new_value=task["title"], created_at=task["created_at"])
     if task["status"] != "todo":
         rows.add(Activity.__table__, **{**common, "field": "status", "old_value": "todo"}, kind="changed",
                  actor_id=task["assignee_id"] or task["reporter_id"], new_value=task["status"],

@@ -14,10 +14,20 @@ import sqlalchemy as sa
 from tests.factories import make_user
 from tests.support import fresh_database, running_app
 from tracker.extensions import db
-from tracker.models import Activity, Comment, Task, TaskLabel, Team, TeamMembership, TimeEntry, User, task_blockers
+from tracker.models import (
+    Activity,
+    Comment,
+    Task,
+    TaskLabel,
+    Team,
+    TeamMembership,
+    TimeEntry,
+    User,
+    task_blockers,
+)
 from tracker.text import render_markdown
 
-_spec = importlib.util.spec_from_file_location("bench_seed", Path(__file__).parent.parent / "bench" / "seed.py")
+_spec = importlib.util.spec_from_file_location("bench_seed", Path(__file__).parents[1] / "bench" / "seed.py")
 seed = sys.modules["bench_seed"] = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(seed)
 
@@ -100,7 +110,8 @@ def test_no_blocked_by_cycle(app, capsys):
 def snapshot(capsys, seed_value: str) -> list[tuple]:
     team_id = seeded(capsys, make_user("Olga", email="olga@example.com"), "--seed", seed_value)
     people = {u.id: u.email for u in db.session.scalars(sa.select(User))}
-    return [(t.id, t.title, t.status, t.priority, t.due_at, people.get(t.assignee_id)) for t in team_tasks(team_id)]
+    return [(t.id, t.title, t.status, t.priority, t.due_at, people.get(t.assignee_id))
+            for t in team_tasks(team_id)]
 
 
 def test_the_same_seed_gives_the_same_rows(tmp_path, capsys):
