@@ -68,3 +68,23 @@ def change_password(client, new: str, current: str = PASSWORD, confirm: str | No
         **fields,
     }
     return client.post("/settings/password", data=data)
+
+
+def new_task_form(**fields) -> dict[str, str]:
+    """The task form as a browser sends it (every field, most of them empty), with `fields` filled in."""
+    data = {
+        "title": "A task",
+        "description": "",
+        "category": "database",
+        "status": "todo",
+        "priority": "medium",
+        "due_date": "",
+        "due_time": "",
+        "start_date": "",
+        "estimate_hours": "",
+        "assignee_id": "",
+        "labels": "",
+        "blocked_by": "",
+    }
+    data.update(fields)
+    return data

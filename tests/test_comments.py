@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from tests.factories import add_to_team, login, make_task, make_team, make_user, membership
+from tests.factories import add_to_team, login, make_task, make_team, make_user, membership, new_task_form
 from tests.support import statements_for
 from tracker import comments, tasks, watchers
 from tracker.errors import Forbidden, Invalid, NotFound
@@ -203,20 +203,11 @@ def test_two_people_across_time_zones_work_on_one_task(client, app):
     team = make_team(kenji, "Payments")
     add_to_team(team, nora)
     login(client, kenji)
-    r = client.post(
-        f"/teams/{team.team_id}/tasks/new",
-        data={
-            "title": "Idempotency keys",
-            "category": "server-code",
-            "status": "todo",
-            "priority": "high",
-            "due_date": "2026-12-01",
-            "due_time": "09:00",
-            "assignee_id": str(nora.id),
-            "labels": "",
-            "blocked_by": "",
-        },
+    form = new_task_form(
+        title="Idempotency keys", category="server-code", priority="high", due_date="2026-12-01",
+        due_time="09:00", assignee_id=str(nora.id),
     )
+    r = client.post(f"/teams/{team.team_id}/tasks/new", data=form)
     assert r.status_code == 302
     task_url = r.headers["Location"]
     task_id = int(task_url.rsplit("/", 1)[1])

@@ -11,7 +11,16 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from sqlalchemy import func, select
 
-from tests.factories import PASSWORD, add_to_team, change_password, login, make_task, make_team, make_user
+from tests.factories import (
+    PASSWORD,
+    add_to_team,
+    change_password,
+    login,
+    make_task,
+    make_team,
+    make_user,
+    new_task_form,
+)
 from tracker import tasks
 from tracker.extensions import db
 from tracker.models import Category, Task, Team, TeamMembership
@@ -204,14 +213,7 @@ def test_hostile_blocker_numbers_are_a_form_error(client, two_teams, blocked_by)
     login(client, two_teams["owner"])
     count = db.session.scalar(select(func.count()).select_from(Task))
     response = client.post(
-        f"/teams/{two_teams['team_id']}/tasks/new",
-        data={
-            "title": "T",
-            "category": "database",
-            "status": "todo",
-            "priority": "low",
-            "blocked_by": blocked_by,
-        },
+        f"/teams/{two_teams['team_id']}/tasks/new", data=new_task_form(title="T", blocked_by=blocked_by)
     )
     assert response.status_code == 422
     assert db.session.scalar(select(func.count()).select_from(Task)) == count
@@ -220,16 +222,7 @@ def test_hostile_blocker_numbers_are_a_form_error(client, two_teams, blocked_by)
 def test_a_tampered_version_field_is_refused_not_a_500(client, two_teams):
     login(client, two_teams["owner"])
     for version in ("\u00b2", "", "abc"):
-        response = client.post(
-            f"/tasks/{two_teams['live']}/edit",
-            data={
-                "title": "T",
-                "category": "database",
-                "status": "todo",
-                "priority": "low",
-                "version": version,
-            },
-        )
+        response = client.post(f"/tasks/{two_teams['live']}/edit", data=new_task_form(version=version))
         assert response.status_code == 400, version
 
 

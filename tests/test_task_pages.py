@@ -11,7 +11,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from sqlalchemy import func, select
 
-from tests.factories import add_to_team, login, make_task, make_team, make_user
+from tests.factories import add_to_team, login, make_task, make_team, make_user, new_task_form
 from tests.support import statements_for
 from tracker import tasks
 from tracker.errors import Invalid
@@ -68,25 +68,6 @@ def read_form(page: str) -> dict[str, str]:
     if description.startswith(("\r\n", "\n")):  # HTML drops a textarea's first line break
         reader.values["description"] = description.split("\n", 1)[1]
     return reader.values
-
-
-def new_task_form(**fields) -> dict[str, str]:
-    data = {
-        "title": "A task",
-        "description": "",
-        "category": "database",
-        "status": "todo",
-        "priority": "medium",
-        "due_date": "",
-        "due_time": "",
-        "start_date": "",
-        "estimate_hours": "",
-        "assignee_id": "",
-        "labels": "",
-        "blocked_by": "",
-    }
-    data.update(fields)
-    return data
 
 
 def errors_of(page: str) -> list[str]:
