@@ -60,3 +60,14 @@ def crew(team_of_three):
     """team_of_three plus the memberships of the team's owner, manager and member."""
     t = team_of_three
     return {**t, **{f"{who}_m": membership(t["team_id"], t[who]) for who in ("owner", "manager", "member")}}
+
+
+@pytest.fixture
+def pacific(app):
+    """Sione in Tonga (UTC+13 all year) owns a team; Kai in Honolulu (UTC-10 all year, 23 hours behind)
+    is a member: `t` and `h` are their memberships."""
+    tonga = make_user("Sione", timezone="Pacific/Tongatapu")
+    hawaii = make_user("Kai", timezone="Pacific/Honolulu")
+    t = make_team(tonga, "Pacific")
+    h = add_to_team(t, hawaii)
+    return {"tonga": tonga, "hawaii": hawaii, "t": t, "h": h, "team_id": t.team_id}

@@ -279,18 +279,6 @@ def test_delete_moves_to_the_trash_and_a_manager_restores(client, crew):
 # Deadlines across time zones ------------------------------------------------------------------
 
 
-@pytest.fixture
-def pacific(app):
-    """Sione in Tonga (UTC+13, no DST) and Kai in Honolulu (UTC-10, no DST)."""
-    tonga, hawaii = (
-        make_user("Sione", timezone="Pacific/Tongatapu"),
-        make_user("Kai", timezone="Pacific/Honolulu"),
-    )
-    t = make_team(tonga, "Pacific")
-    add_to_team(t, hawaii)
-    return {"tonga": tonga, "hawaii": hawaii, "team_id": t.team_id}
-
-
 def test_a_deadline_with_a_time_round_trips_between_tonga_and_honolulu(app, pacific):
     sione, kai = app.test_client(), app.test_client()
     login(sione, pacific["tonga"])

@@ -254,18 +254,6 @@ def test_another_teams_task_is_not_found_even_in_the_trash(crew):
 # Deadlines across time zones ------------------------------------------------------------------
 
 
-@pytest.fixture
-def pacific(app):
-    """Tonga is UTC+13 all year; Honolulu is UTC-10 all year: 23 hours apart."""
-    tonga, hawaii = (
-        make_user("Sione", timezone="Pacific/Tongatapu"),
-        make_user("Kai", timezone="Pacific/Honolulu"),
-    )
-    t = make_team(tonga, "Pacific")
-    h = add_to_team(t, hawaii)
-    return {"tonga": tonga, "hawaii": hawaii, "t": t, "h": h}
-
-
 def test_a_wall_clock_deadline_is_read_in_the_zone_of_whoever_enters_it(pacific):
     task = make_task(pacific["t"], due_at=datetime(2026, 12, 1, 9, 0), assignee_id=pacific["hawaii"].id)
     assert task.due_at == datetime(2026, 11, 30, 20, 0, tzinfo=UTC)
