@@ -4,8 +4,8 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
-from datetime import date, datetime, time, timezone
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time
 from typing import Any
 
 from sqlalchemy import case, func, or_, select
@@ -16,10 +16,7 @@ from . import events
 from .deadlines import end_of_day, local_to_utc
 from .errors import Conflict, Invalid, NotFound
 from .extensions import db
-from .paging import Page, bounds
 from .models import (
-    PRIORITIES,
-    STATUSES,
     Category,
     Task,
     TaskLabel,
@@ -29,6 +26,7 @@ from .models import (
     task_blockers,
     utcnow,
 )
+from .paging import Page, bounds
 from .teams import require_role
 from .text import render_markdown
 from .vocabulary import (
@@ -39,15 +37,15 @@ from .vocabulary import (
     LABELS_PER_TASK,
     LATEST_DATE,
     MAX_ID,
+    PRIORITIES,
+    PRIORITY_RANK,
+    STATUSES,
     TITLE_MAX,
 )
 
 SORTS = ("due_at", "priority", "created_at", "updated_at")
-PRIORITY_RANK = case({p: i for i, p in enumerate(PRIORITIES)}, value=Task.priority)
-EDITABLE = (
-    "title", "description", "category", "status", "priority", "due_at", "start_at",
-    "estimate_hours", "assignee_id", "labels", "blocked_by",
-)
+# Sorting by priority in SQL, by the one ranking (most urgent first).
+PRIORITY_ORDER = case(PRIORITY_RANK, value=Task.priority)
 
 
 # Reading ------------------------------------------------------------------------------------
@@ -162,55 +160,54 @@ class TaskFilter:
         return not (set(self.to_args()) - {"sort"})
 
 
+def _filter_instant(raw: str) -> datetime | None:
+    """An RFC 3339 time with a zone, in UTC; None if `raw` is not one."""
+    try:
+        parsed = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+        return parsed.astimezone(UTC) if parsed.tzinfo else None
+    except (ValueError, OverflowError):
+        return None
+
+
+_INSTANT_MESSAGE = "Use an RFC 3339 time with a zone, e.g. 2026-12-01T17:00:00Z."
+# What each checked query argument accepts (a non-empty value), and the message when it does not.
+_FILTER_CHECKS = {
+    "status": (lambda v: v in (*STATUSES, "open"), f"Choose one of: open, {', '.join(STATUSES)}."),
+    "priority": (lambda v: v in PRIORITIES, f"Choose one of: {', '.join(PRIORITIES)}."),
+    "assignee": (
+        lambda v: v in ("me", "none") or (len(v) <= 10 and v.isdecimal() and int(v) <= MAX_ID),
+        "Use a user id, “me” or “none”.",
+    ),
+    "overdue": (lambda v: v.lower() in ("true", "false", "1", "0", "on"), "Use true or false."),
+    "sort": (
+        lambda v: v.lstrip("-") in SORTS, f"Sort by one of: {', '.join(SORTS)} (prefix - for descending)."
+    ),
+    "due_before": (lambda v: _filter_instant(v) is not None, _INSTANT_MESSAGE),
+    "due_after": (lambda v: _filter_instant(v) is not None, _INSTANT_MESSAGE),
+    "q": (lambda v: len(v) <= 200, "Search for at most 200 characters."),
+}
+
+
 def parse_task_filter(args: Mapping[str, str]) -> TaskFilter:
     """Build a filter from query arguments; unknown values are an Invalid naming the argument."""
-    errors: dict[str, list[str]] = {}
-    values: dict[str, Any] = {}
-
-    def text(name: str) -> str | None:
-        value = (args.get(name) or "").strip()
-        return value or None
-
-    status = text("status")
-    if status and status not in (*STATUSES, "open"):
-        errors["status"] = [f"Choose one of: open, {', '.join(STATUSES)}."]
-    priority = text("priority")
-    if priority and priority not in PRIORITIES:
-        errors["priority"] = [f"Choose one of: {', '.join(PRIORITIES)}."]
-    assignee = text("assignee")
-    if assignee and assignee not in ("me", "none") and not (assignee.isdecimal() and int(assignee) <= MAX_ID):
-        errors["assignee"] = ["Use a user id, “me” or “none”."]
-    overdue = (text("overdue") or "false").lower()
-    if overdue not in ("true", "false", "1", "0", "on"):
-        errors["overdue"] = ["Use true or false."]
-    sort = text("sort") or "due_at"
-    if sort.lstrip("-") not in SORTS:
-        errors["sort"] = [f"Sort by one of: {', '.join(SORTS)} (prefix - for descending)."]
-    for name in ("due_before", "due_after"):
-        raw = text(name)
-        if raw:
-            try:
-                parsed = datetime.fromisoformat(raw.replace("Z", "+00:00"))
-                if parsed.tzinfo is None:
-                    raise ValueError
-                values[name] = parsed.astimezone(timezone.utc)
-            except (ValueError, OverflowError):
-                errors[name] = ["Use an RFC 3339 time with a zone, e.g. 2026-12-01T17:00:00Z."]
-    q = text("q")
-    if q and len(q) > 200:
-        errors["q"] = ["Search for at most 200 characters."]
+    given = {name: (args.get(name) or "").strip() for name in (*_FILTER_CHECKS, "category", "label")}
+    errors = {
+        name: [message] for name, (accepts, message) in _FILTER_CHECKS.items()
+        if given[name] and not accepts(given[name])
+    }
     if errors:
         raise Invalid(errors)
     return TaskFilter(
-        status=status,
-        category=text("category"),
-        priority=priority,
-        assignee=assignee,
-        label=(text("label") or "").lower() or None,
-        overdue=overdue in ("true", "1", "on"),
-        q=q,
-        sort=sort,
-        **values,
+        status=given["status"] or None,
+        category=given["category"] or None,
+        priority=given["priority"] or None,
+        assignee=given["assignee"] or None,
+        label=given["label"].lower() or None,
+        overdue=given["overdue"].lower() in ("true", "1", "on"),
+        q=given["q"] or None,
+        due_before=_filter_instant(given["due_before"]) if given["due_before"] else None,
+        due_after=_filter_instant(given["due_after"]) if given["due_after"] else None,
+        sort=given["sort"] or "due_at",
     )
 
 
@@ -255,7 +252,7 @@ def task_ordering(sort: str):
     key = sort.lstrip("-")
     column = {
         "due_at": Task.due_at,
-        "priority": PRIORITY_RANK,
+        "priority": PRIORITY_ORDER,
         "created_at": Task.created_at,
         "updated_at": Task.updated_at,
     }[key]
@@ -313,7 +310,7 @@ def _resolve_instant(value: Any, *, actor_tz: str, date_tz: str, end_of_date: bo
     if value is None or value == "":
         return None
     if isinstance(value, datetime):
-        return value.astimezone(timezone.utc) if value.tzinfo else local_to_utc(value, actor_tz)
+        return value.astimezone(UTC) if value.tzinfo else local_to_utc(value, actor_tz)
     if isinstance(value, date):
         if end_of_date:
             return end_of_day(value, date_tz)
@@ -348,129 +345,187 @@ def _creates_cycle(team_id: int, task_id: int | None, blocker_ids: set[int]) -> 
     return False
 
 
+@dataclass
+class _Checking:
+    """One validation run: who acts, the task being edited (None while creating), the values checked
+    so far, and the messages per field."""
+
+    member: TeamMembership
+    task: Task | None
+    clean: dict[str, Any] = field(default_factory=dict)
+    errors: dict[str, list[str]] = field(default_factory=dict)
+
+    def fail(self, name: str, message: str) -> None:
+        self.errors.setdefault(name, []).append(message)
+
+    def current(self, name: str) -> Any:
+        """The field's value after this change: checked just now, else the task's, else None."""
+        return self.clean.get(name, getattr(self.task, name) if self.task else None)
+
+
+def _check_title(c: _Checking, value: Any) -> str:
+    title = (value or "").strip()
+    if not title:
+        c.fail("title", "Enter a title.")
+    elif len(title) > TITLE_MAX:
+        c.fail("title", f"Use at most {TITLE_MAX} characters (this has {len(title)}).")
+    return title
+
+
+def _check_description(c: _Checking, value: Any) -> str:
+    description = value or ""
+    if len(description) > DESCRIPTION_MAX:
+        c.fail("description", f"Use at most {DESCRIPTION_MAX} characters.")
+    return description
+
+
+def _check_category(c: _Checking, slug: Any) -> Category | None:
+    category = db.session.scalar(
+        select(Category).where(Category.team_id == c.member.team_id, Category.slug == slug)
+    )
+    if category is None:
+        c.fail("category", f"Unknown category “{slug}”.")
+    elif category.archived and (c.task is None or c.task.category_id != category.id):
+        c.fail("category", f"The category “{category.name}” is archived.")
+    return category
+
+
+def _one_of(name: str, allowed: tuple[str, ...]):
+    def check(c: _Checking, value: Any) -> Any:
+        if value not in allowed:
+            c.fail(name, f"Choose one of: {', '.join(allowed)}.")
+        return value
+
+    return check
+
+
+def _check_estimate(c: _Checking, estimate: Any) -> float | None:
+    if estimate is None:
+        return None
+    if isinstance(estimate, bool) or not isinstance(estimate, (int, float)) or not math.isfinite(estimate):
+        c.fail("estimate_hours", "Enter a number of hours.")
+    elif estimate < 0:
+        c.fail("estimate_hours", "The estimate cannot be negative.")
+    elif estimate > ESTIMATE_MAX:
+        c.fail("estimate_hours", f"Use at most {ESTIMATE_MAX} hours; split larger work into tasks.")
+    else:
+        return round(float(estimate), 2)
+    return estimate
+
+
+def _check_assignee(c: _Checking, assignee_id: Any) -> Any:
+    # Someone who left the team may stay assigned to what they had (an edit of the title must not
+    # silently unassign it), but nobody outside the team can be newly assigned.
+    unchanged = c.task is not None and assignee_id == c.task.assignee_id
+    if assignee_id is not None and not unchanged and assignee_id not in _team_member_ids(c.member.team_id):
+        c.fail("assignee_id", "The assignee must be a member of this team.")
+    return assignee_id
+
+
+def _check_labels(c: _Checking, value: Any) -> list[str]:
+    labels: list[str] = []
+    for raw in value or []:
+        label = str(raw).strip().lower()
+        if not label:
+            continue
+        if len(label) > LABEL_MAX or not re.fullmatch(r"[\w.+-]+(?: [\w.+-]+)*", label):
+            c.fail("labels", f"“{label[:LABEL_MAX]}” is not a label: "
+                   f"use up to {LABEL_MAX} letters, digits, - _ . +")
+        elif label not in labels:
+            labels.append(label)
+    if len(labels) > LABELS_PER_TASK:
+        c.fail("labels", f"Use at most {LABELS_PER_TASK} labels.")
+    return labels
+
+
+def _check_blocked_by(c: _Checking, value: Any) -> list[Task]:
+    ids = set()
+    for raw in value or []:
+        if isinstance(raw, bool) or not isinstance(raw, int):
+            c.fail("blocked_by", f"“{raw}” is not a task number.")
+        else:
+            ids.add(raw)
+    task_id = c.task.id if c.task is not None else None
+    if task_id in ids:
+        c.fail("blocked_by", "A task cannot be blocked by itself.")
+        ids.discard(task_id)
+    blockers = _blockers(c, ids)
+    missing = ids - {b.id for b in blockers}
+    if missing:
+        numbers = ", ".join(f"#{i}" for i in sorted(missing))
+        c.fail("blocked_by", f"No task of this team has number {numbers}.")
+    elif _creates_cycle(c.member.team_id, task_id, ids):
+        c.fail("blocked_by", "That would make these tasks wait for each other in a loop.")
+    return sorted(blockers, key=lambda b: b.id)
+
+
+def _blockers(c: _Checking, ids: set[int]) -> list[Task]:
+    """The team's tasks with these ids that may block: live ones, or ones this task already waits for."""
+    if not ids:
+        return []
+    # A link to a blocker that has since gone to the trash may stay (else the task could not be
+    # saved from its own form until someone removed the number); new links need a live task.
+    linked = {b.id for b in c.task.blocked_by} if c.task is not None else set()
+    return list(
+        db.session.scalars(
+            select(Task).where(
+                Task.id.in_([i for i in ids if 0 < i <= MAX_ID]), Task.team_id == c.member.team_id,
+                or_(Task.deleted_at.is_(None), Task.id.in_(linked)),
+            )
+        )
+    )
+
+
+def _instant(name: str, *, end_of_date: bool):
+    def check(c: _Checking, value: Any) -> datetime | None:
+        # A bare date means the end of that day where the assignee works (else where the actor is).
+        assignee_id = c.current("assignee_id")
+        known = assignee_id and "assignee_id" not in c.errors
+        assignee = db.session.get(User, assignee_id) if known else None
+        zones = {"actor_tz": c.member.user.timezone, "date_tz": (assignee or c.member.user).timezone}
+        try:
+            instant = _resolve_instant(value, end_of_date=end_of_date, **zones)
+        except (TypeError, ValueError, OverflowError):  # overflow: year 1 or 9999 moved into UTC
+            c.fail(name, "Enter a date, or a date and time.")
+            return None
+        if instant is not None and not EARLIEST_DATE <= instant < LATEST_DATE:
+            c.fail(name, "Choose a date between 2000 and 2100.")
+        return instant
+
+    return check
+
+
+# One checker per editable field, in the order they are checked: the dates come after the assignee,
+# whose time zone a bare date is read in.
+FIELD_CHECKS = {
+    "title": _check_title,
+    "description": _check_description,
+    "category": _check_category,
+    "status": _one_of("status", STATUSES),
+    "priority": _one_of("priority", PRIORITIES),
+    "estimate_hours": _check_estimate,
+    "assignee_id": _check_assignee,
+    "labels": _check_labels,
+    "blocked_by": _check_blocked_by,
+    "due_at": _instant("due_at", end_of_date=True),
+    "start_at": _instant("start_at", end_of_date=False),
+}
+
+
 def _validated(member: TeamMembership, task: Task | None, data: Mapping[str, Any]) -> dict[str, Any]:
     """Check the given fields against the team's rules and return them ready to assign."""
-    errors: dict[str, list[str]] = {}
-    clean: dict[str, Any] = {}
-    team_id = member.team_id
-
-    def fail(name: str, message: str) -> None:
-        errors.setdefault(name, []).append(message)
-
-    unknown = set(data) - set(EDITABLE)
-    for name in sorted(unknown):
-        fail(name, "This field cannot be set.")
-
-    if "title" in data:
-        title = (data["title"] or "").strip()
-        if not title:
-            fail("title", "Enter a title.")
-        elif len(title) > TITLE_MAX:
-            fail("title", f"Use at most {TITLE_MAX} characters (this has {len(title)}).")
-        clean["title"] = title
-    if "description" in data:
-        description = data["description"] or ""
-        if len(description) > DESCRIPTION_MAX:
-            fail("description", f"Use at most {DESCRIPTION_MAX} characters.")
-        clean["description"] = description
-    if "category" in data:
-        slug = data["category"]
-        category = db.session.scalar(
-            select(Category).where(Category.team_id == team_id, Category.slug == slug)
-        )
-        if category is None:
-            fail("category", f"Unknown category “{slug}”.")
-        elif category.archived and (task is None or task.category_id != category.id):
-            fail("category", f"The category “{category.name}” is archived.")
-        clean["category"] = category
-    if "status" in data:
-        if data["status"] not in STATUSES:
-            fail("status", f"Choose one of: {', '.join(STATUSES)}.")
-        clean["status"] = data["status"]
-    if "priority" in data:
-        if data["priority"] not in PRIORITIES:
-            fail("priority", f"Choose one of: {', '.join(PRIORITIES)}.")
-        clean["priority"] = data["priority"]
-    if "estimate_hours" in data:
-        estimate = data["estimate_hours"]
-        if estimate is not None:
-            if isinstance(estimate, bool) or not isinstance(estimate, (int, float)) or not math.isfinite(estimate):
-                fail("estimate_hours", "Enter a number of hours.")
-            elif estimate < 0:
-                fail("estimate_hours", "The estimate cannot be negative.")
-            elif estimate > ESTIMATE_MAX:
-                fail("estimate_hours", f"Use at most {ESTIMATE_MAX} hours; split larger work into tasks.")
-            else:
-                estimate = round(float(estimate), 2)
-        clean["estimate_hours"] = estimate
-    if "assignee_id" in data:
-        assignee_id = data["assignee_id"]
-        # Someone who left the team may stay assigned to what they had (an edit of the title must not
-        # silently unassign it), but nobody outside the team can be newly assigned.
-        unchanged = task is not None and assignee_id == task.assignee_id
-        if assignee_id is not None and not unchanged and assignee_id not in _team_member_ids(team_id):
-            fail("assignee_id", "The assignee must be a member of this team.")
-        clean["assignee_id"] = assignee_id
-    if "labels" in data:
-        labels: list[str] = []
-        for raw in data["labels"] or []:
-            label = str(raw).strip().lower()
-            if not label:
-                continue
-            if len(label) > LABEL_MAX or not re.fullmatch(r"[\w.+-]+(?: [\w.+-]+)*", label):
-                fail("labels", f"“{label[:LABEL_MAX]}” is not a label: use up to {LABEL_MAX} letters, digits, - _ . +")
-            elif label not in labels:
-                labels.append(label)
-        if len(labels) > LABELS_PER_TASK:
-            fail("labels", f"Use at most {LABELS_PER_TASK} labels.")
-        clean["labels"] = labels
-    if "blocked_by" in data:
-        ids = set()
-        for raw in data["blocked_by"] or []:
-            if isinstance(raw, bool) or not isinstance(raw, int):
-                fail("blocked_by", f"“{raw}” is not a task number.")
-            else:
-                ids.add(raw)
-        if task is not None and task.id in ids:
-            fail("blocked_by", "A task cannot be blocked by itself.")
-            ids.discard(task.id)
-        # A link to a blocker that has since gone to the trash may stay (else the task could not be
-        # saved from its own form until someone removed the number); new links need a live task.
-        linked = {b.id for b in task.blocked_by} if task is not None else set()
-        blockers = list(
-            db.session.scalars(
-                select(Task).where(
-                    Task.id.in_([i for i in ids if 0 < i <= MAX_ID]), Task.team_id == team_id,
-                    or_(Task.deleted_at.is_(None), Task.id.in_(linked)),
-                )
-            )
-        ) if ids else []
-        missing = ids - {b.id for b in blockers}
-        if missing:
-            fail("blocked_by", "No task of this team has number " + ", ".join(f"#{i}" for i in sorted(missing)) + ".")
-        elif _creates_cycle(team_id, task.id if task else None, ids):
-            fail("blocked_by", "That would make these tasks wait for each other in a loop.")
-        clean["blocked_by"] = sorted(blockers, key=lambda b: b.id)
-    # A bare date means the end of that day where the assignee works (else where the actor is).
-    assignee_id = clean.get("assignee_id", task.assignee_id if task else None)
-    assignee = db.session.get(User, assignee_id) if assignee_id and "assignee_id" not in errors else None
-    zones = {"actor_tz": member.user.timezone, "date_tz": (assignee or member.user).timezone}
-    for name, end in (("due_at", True), ("start_at", False)):
+    c = _Checking(member, task)
+    for name in sorted(set(data) - set(FIELD_CHECKS)):
+        c.fail(name, "This field cannot be set.")
+    for name, check in FIELD_CHECKS.items():
         if name in data:
-            try:
-                clean[name] = _resolve_instant(data[name], end_of_date=end, **zones)
-            except (TypeError, ValueError, OverflowError):  # overflow: year 1 or 9999 moved into UTC
-                fail(name, "Enter a date, or a date and time.")
-            else:
-                if clean[name] is not None and not EARLIEST_DATE <= clean[name] < LATEST_DATE:
-                    fail(name, "Choose a date between 2000 and 2100.")
-    start = clean.get("start_at", task.start_at if task else None)
-    due = clean.get("due_at", task.due_at if task else None)
-    if start and due and start > due and not errors.keys() & {"start_at", "due_at"}:
-        fail("start_at", "The start date is after the deadline.")
-    if errors:
-        raise Invalid(errors)
-    return clean
+            c.clean[name] = check(c, data[name])
+    start, due = c.current("start_at"), c.current("due_at")
+    if start and due and start > due and not c.errors.keys() & {"start_at", "due_at"}:
+        c.fail("start_at", "The start date is after the deadline.")
+    if c.errors:
+        raise Invalid(c.errors)
+    return c.clean
 
 
 def _assign(task: Task, clean: dict[str, Any], now: datetime) -> None:
