@@ -148,7 +148,9 @@ def _count_failure(key: str, now: datetime) -> None:
     counted = update(LoginFailure).where(LoginFailure.email_digest == key).values(values)
     if db.session.execute(counted).rowcount == 0:
         locked_until = now + period if limit <= 1 else None
-        db.session.add(LoginFailure(email_digest=key, failures=1, first_failed_at=now, locked_until=locked_until))
+        db.session.add(
+            LoginFailure(email_digest=key, failures=1, first_failed_at=now, locked_until=locked_until)
+        )
         try:
             db.session.commit()
             return

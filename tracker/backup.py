@@ -39,11 +39,11 @@ class Copy:
 
 def database_file(engine: Engine) -> Path:
     """The file of a SQLite database; BackupRefused for PostgreSQL (use pg_dump) or an in-memory one."""
-    url = engine.url
-    if url.get_backend_name() == "postgresql":
+    url, backend = engine.url, engine.url.get_backend_name()
+    if backend == "postgresql":
         raise BackupRefused(PG_ADVICE)
-    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
-        raise BackupRefused(f"Only a SQLite file or PostgreSQL can be backed up, not {url.get_backend_name()}.")
+    if backend != "sqlite" or not url.database or url.database == ":memory:":
+        raise BackupRefused(f"Only SQLite files and PostgreSQL can be backed up, not {backend}.")
     return Path(url.database).resolve()
 
 
@@ -76,9 +76,9 @@ def backup(engine: Engine, target: str | os.PathLike) -> Copy:
     handle, partial = tempfile.mkstemp(prefix=target.name + ".", suffix=".partial", dir=target.parent)
     os.close(handle)
     try:
-        with contextlib.closing(_connect(source)) as live, contextlib.closing(_connect(Path(partial))) as copy:
-            live.backup(copy)  # pages=-1: everything in one step, one consistent read of the source
-            copy.execute("PRAGMA journal_mode=DELETE")  # one self-contained file, no -wal beside it
+        with contextlib.closing(_connect(source)) as live, contextlib.closing(_connect(Path(partial))) as out:
+            live.backup(out)  # pages=-1: everything in one step, one consistent read of the source
+            out.execute("PRAGMA journal_mode=DELETE")  # one self-contained file, no -wal beside it
         revision = _check(Path(partial))
         os.replace(partial, target)
     finally:

@@ -31,9 +31,8 @@ def start_session(user: User, *, user_agent: str = "", ip: str = "") -> str:
     also set on `user` for Flask-Login to put in the cookies. Ends the user's idle sessions meanwhile."""
     token = secrets.token_urlsafe(32)
     now = utcnow()
-    db.session.execute(
-        delete(LoginSession).where(LoginSession.user_id == user.id, LoginSession.last_seen_at < now - idle_limit())
-    )
+    idle = (LoginSession.user_id == user.id) & (LoginSession.last_seen_at < now - idle_limit())
+    db.session.execute(delete(LoginSession).where(idle))
     db.session.add(
         LoginSession(
             id=digest(token), user_id=user.id, created_at=now, last_seen_at=now,

@@ -62,7 +62,8 @@ class Writer(threading.Thread):
                 while not (self.stop.is_set() and self.written >= (self.stop_after or 0)):
                     n = self.written + 1
                     db.session.get(Task, self.task_id).title = f"write {n}"
-                    db.session.add(Comment(task_id=self.task_id, author_id=self.user_id, body=str(n), body_html=""))
+                    comment = Comment(task_id=self.task_id, author_id=self.user_id, body=str(n), body_html="")
+                    db.session.add(comment)
                     db.session.commit()
                     self.written = n
                     if n == WRITES_BEFORE:

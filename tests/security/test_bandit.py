@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_bandit_finds_nothing_in_the_application_code():
-    need(importlib.util.find_spec("bandit") is not None, "bandit is not installed (pip install -r requirements.txt)")
+    need(importlib.util.find_spec("bandit") is not None, "bandit is not installed (see requirements.txt)")
     result = subprocess.run(
         [sys.executable, "-m", "bandit", "-r", "tracker", "-q", "-f", "custom",
          "--msg-template", "{relpath}:{line} {test_id} {severity} {msg}"],

@@ -2,14 +2,12 @@
 change and idleness end them, so a captured session or remember-me cookie stops opening anything."""
 from __future__ import annotations
 
-import re
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import select, update
 
-from tests.factories import PASSWORD, login, make_user
-from tests.support import build_app
+from tests.factories import PASSWORD, make_user
 from tracker import sessions
 from tracker.extensions import db
 from tracker.models import LoginSession, utcnow
@@ -126,25 +124,6 @@ def test_one_session_can_be_signed_out_but_not_someone_elses(app):
     assert signed_in(bos)
     assert here.post(f"/settings/sessions/{phone_row.id}/end").status_code == 302
     assert not signed_in(phone) and signed_in(here)
-
-
-def test_session_forms_need_the_csrf_token(database):
-    app = build_app(database, WTF_CSRF_ENABLED=True)
-    with app.app_context():
-        db.create_all()
-        ana = make_user("Ana")
-        client = app.test_client()
-        page = client.get("/login").get_data(as_text=True)
-        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
-        data = {"email": ana.email, "password": PASSWORD, "csrf_token": token}
-        assert client.post("/login", data=data).status_code == 302
-        assert client.post("/settings/sessions/end-others").status_code == 400
-        [row] = rows_of(ana)
-        assert client.post(f"/settings/sessions/{row.id}/end").status_code == 400
-        assert client.post("/logout").status_code == 400
-        assert len(rows_of(ana)) == 1 and signed_in(client)
-        db.session.remove()
-        db.engine.dispose()
 
 
 def test_changing_the_password_ends_every_other_session_and_renews_this_one(app):

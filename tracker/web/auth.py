@@ -187,5 +187,6 @@ def sign_out_elsewhere():
 @login_required
 def end_session(session_id: str):
     ended = sessions.end_session_of(current_user, session_id)
-    flash(f"Signed out {sessions.device_name(ended.user_agent)} ({ended.ip or 'unknown address'}).", "success")
+    where = ended.ip or "unknown address"
+    flash(f"Signed out {sessions.device_name(ended.user_agent)} ({where}).", "success")
     return redirect(url_for("auth.settings") + "#sessions")
