@@ -198,6 +198,7 @@ class Task(db.Model):
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     deleted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    feature_id: Mapped[int | None] = mapped_column(ForeignKey("features.id", ondelete="SET NULL"), index=True)
 
     # SQLAlchemy adds "AND version = :old" to every UPDATE, so two racing saves cannot both win.
     __mapper_args__ = {"version_id_col": version}
@@ -217,6 +218,9 @@ class Task(db.Model):
     )
     time_entries: Mapped[list[TimeEntry]] = relationship(
         back_populates="task", cascade="all, delete-orphan", order_by="TimeEntry.spent_on"
+    )
+    checklist: Mapped[list[ChecklistItem]] = relationship(
+        back_populates="task", cascade="all, delete-orphan", order_by="ChecklistItem.position"
     )
 
     @property
@@ -556,3 +560,101 @@ class StoredForecast(db.Model):
     unscheduled_blockers: Mapped[list] = mapped_column(JSON, default=list)
     cycle_blockers: Mapped[list] = mapped_column(JSON, default=list)
     computed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+# Features: a team's epics, what each must cover before it ships, and the task checklists.
+
+
+feature_required_categories = Table(
+    "feature_required_categories",
+    db.metadata,
+    Column("feature_id", ForeignKey("features.id", ondelete="CASCADE"), primary_key=True),
+    Column("category_id", ForeignKey("categories.id", ondelete="CASCADE"), primary_key=True, index=True),
+)
+
+# The team's definition of done: the categories a new feature requires (tracker/features.py supplies
+# vocabulary.DEFAULT_DEFINITION_OF_DONE while a team has none stored).
+definition_of_done = Table(
+    "definition_of_done",
+    db.metadata,
+    Column("team_id", ForeignKey("teams.id", ondelete="CASCADE"), primary_key=True),
+    Column("category_id", ForeignKey("categories.id", ondelete="CASCADE"), primary_key=True, index=True),
+)
+
+
+class Feature(db.Model):
+    """A team's epic ("Refunds endpoint"): tasks grouped towards a target date, with the categories
+    (responsibilities) that must each have done work before it ships."""
+
+    __tablename__ = "features"
+    __table_args__ = (Index("ix_features_team_target", "team_id", "target_date"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"))
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    description_html: Mapped[str] = mapped_column(Text, default="")  # rendered when written
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    target_date: Mapped[date | None] = mapped_column(Date)
+    state: Mapped[str] = mapped_column(String(16), default="planned")
+    ship_reason: Mapped[str | None] = mapped_column(String(500))  # why it shipped with work left
+    shipped_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __mapper_args__ = {"version_id_col": version}
+
+    team: Mapped[Team] = relationship()
+    owner: Mapped[User | None] = relationship()
+    required_categories: Mapped[list[Category]] = relationship(
+        secondary=feature_required_categories, order_by=lambda: (Category.position, Category.id)
+    )
+
+
+class CategoryTemplate(db.Model):
+    """How the task that covers a category for a feature starts: a title pattern and a description whose
+    "- [ ] …" lines become its checklist."""
+
+    __tablename__ = "category_templates"
+
+    category_id: Mapped[int] = mapped_column(ForeignKey("categories.id", ondelete="CASCADE"), primary_key=True)
+    title_pattern: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    category: Mapped[Category] = relationship()
+
+
+class FeatureActivity(db.Model):
+    """One entry of a feature's history: created, a field changed (old and new value), shipped."""
+
+    __tablename__ = "feature_activities"
+    __table_args__ = (Index("ix_feature_activities_feature_created", "feature_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    feature_id: Mapped[int] = mapped_column(ForeignKey("features.id", ondelete="CASCADE"))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    kind: Mapped[str] = mapped_column(String(24))  # created, changed, shipped
+    field: Mapped[str | None] = mapped_column(String(32))
+    old_value: Mapped[Any] = mapped_column(JSON, nullable=True)
+    new_value: Mapped[Any] = mapped_column(JSON, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    actor: Mapped[User | None] = relationship()
+
+
+class ChecklistItem(db.Model):
+    """One line of a task's checklist, in order, done or not."""
+
+    __tablename__ = "checklist_items"
+    __table_args__ = (Index("ix_checklist_items_task_position", "task_id", "position"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    text: Mapped[str] = mapped_column(String(500))
+    done: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    task: Mapped[Task] = relationship(back_populates="checklist")

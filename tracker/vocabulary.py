@@ -27,7 +27,26 @@ NOTIFICATION_KINDS = (
     "assigned", "mentioned", "status_changed", "deadline_changed", "commented", "due_soon", "at_risk",
 )
 NOTIFICATION_CHANNELS = ("in_app", "email", "both", "none")
-WEBHOOK_EVENTS = ("task.created", "task.updated", "task.deleted", "comment.created")
+WEBHOOK_EVENTS = (
+    "task.created", "task.updated", "task.deleted", "comment.created",
+    "feature.created", "feature.updated", "feature.shipped",
+)
+FEATURE_STATES = ("planned", "active", "shipped", "dropped")
+OPEN_FEATURE_STATES = ("planned", "active")
+# What a new team requires of every feature before it ships, until a manager changes it.
+DEFAULT_DEFINITION_OF_DONE = ("server-code", "testing", "api-docs", "security")
+# The template of the task that covers a category for a feature: a title pattern ({feature} and
+# {category} are filled in) and a description whose "- [ ] …" lines become the task's checklist.
+DEFAULT_TEMPLATE_TITLE = "{category}: {feature}"
+DEFAULT_TEMPLATES = {
+    "security": ("Security review: {feature}", "Review the feature before it ships.\n\n"
+                 "- [ ] Authentication\n- [ ] Authorisation per object\n- [ ] Input validation\n"
+                 "- [ ] Secrets\n- [ ] Rate limiting\n"),
+    "api-docs": ("API docs: {feature}", "Document the feature's API.\n\n"
+                 "- [ ] Endpoints\n- [ ] Errors\n- [ ] Examples\n"),
+    "testing": ("Tests: {feature}", "- [ ] Unit tests\n- [ ] API tests\n- [ ] Edge cases and errors\n"),
+    "server-code": ("Implement: {feature}", ""),
+}
 
 # Limits ---------------------------------------------------------------------------------------------
 
@@ -40,6 +59,17 @@ LABELS_PER_TASK = 20
 ESTIMATE_MAX = 10_000
 COMMENT_MAX = 10_000
 MIN_PASSWORD_LENGTH = 8
+SHIP_REASON_MAX = 500
+CHECKLIST_ITEM_MAX = 500
+CHECKLIST_ITEMS_PER_TASK = 100
+# Filling a feature's gaps: each created task is due this many working days before the target date, by
+# category, so the work comes in order (design and code first, then tests, then review and docs) and the
+# review and the docs are due a working day before the release, not on the same instant.
+GAP_LEAD_DAYS = {
+    "architecture": 5, "database": 4, "server-code": 3, "integration": 3, "upgrades": 3,
+    "testing": 2, "devops": 2, "security": 1, "api-docs": 1,
+}
+GAP_DEFAULT_LEAD_DAYS = 2
 # Deadlines and start dates must fall in this century: year 1 or 9999 overflows when shown in a time
 # zone, and the forecast walks working hours up to the deadline, so a deadline in 9999 costs seconds.
 EARLIEST_DATE = datetime(1999, 12, 31, tzinfo=UTC)  # 2000-01-01 in every zone
