@@ -88,3 +88,12 @@ def new_task_form(**fields) -> dict[str, str]:
     }
     data.update(fields)
     return data
+
+
+def make_pair_and_outsider() -> dict:
+    """Olga owns "Backend" with Mia as a member (memberships `o` and `m`); Otto owns "Elsewhere" (`x`)."""
+    owner, mate, outsider = make_user("Olga"), make_user("Mia"), make_user("Otto")
+    o = make_team(owner, "Backend")
+    m = add_to_team(o, mate)
+    x = make_team(outsider, "Elsewhere")
+    return {"owner": owner, "mate": mate, "outsider": outsider, "o": o, "m": m, "x": x, "team_id": o.team_id}

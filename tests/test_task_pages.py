@@ -11,7 +11,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from sqlalchemy import func, select
 
-from tests.factories import add_to_team, login, make_task, make_team, make_user, new_task_form
+from tests.factories import login, make_pair_and_outsider, make_task, new_task_form
 from tests.support import statements_for
 from tracker import tasks
 from tracker.errors import Invalid
@@ -80,11 +80,7 @@ def task_count() -> int:
 
 @pytest.fixture
 def crew(app):
-    owner, mate, outsider = make_user("Olga"), make_user("Mia"), make_user("Otto")
-    o = make_team(owner, "Backend")
-    m = add_to_team(o, mate)
-    x = make_team(outsider, "Elsewhere")
-    return {"owner": owner, "mate": mate, "outsider": outsider, "o": o, "m": m, "x": x, "team_id": o.team_id}
+    return make_pair_and_outsider()
 
 
 # Validation through the form ------------------------------------------------------------------
@@ -279,21 +275,28 @@ def test_delete_moves_to_the_trash_and_a_manager_restores(client, crew):
 # Deadlines across time zones ------------------------------------------------------------------
 
 
-def test_a_deadline_with_a_time_round_trips_between_tonga_and_honolulu(app, pacific):
+@pytest.fixture
+def sione_and_kai(app, pacific):
+    """Two browsers: Sione's (Tonga) and Kai's (Honolulu), signed in."""
     sione, kai = app.test_client(), app.test_client()
     login(sione, pacific["tonga"])
     login(kai, pacific["hawaii"])
-    response = sione.post(
-        f"/teams/{pacific['team_id']}/tasks/new",
-        data=new_task_form(
-            title="Cut the release",
-            due_date="2026-12-01",
-            due_time="09:00",
-            assignee_id=str(pacific["hawaii"].id),
-        ),
+    return sione, kai
+
+
+def post_task(client, team_id: int, **fields) -> Task:
+    """Create a task through the form, as `client`; the task as stored."""
+    response = client.post(f"/teams/{team_id}/tasks/new", data=new_task_form(**fields))
+    assert response.status_code == 302, response.get_data(as_text=True)
+    return db.session.scalar(select(Task).where(Task.title == fields["title"]))
+
+
+def test_a_deadline_with_a_time_round_trips_between_tonga_and_honolulu(pacific, sione_and_kai):
+    sione, kai = sione_and_kai
+    task = post_task(
+        sione, pacific["team_id"], title="Cut the release", due_date="2026-12-01", due_time="09:00",
+        assignee_id=str(pacific["hawaii"].id),
     )
-    task = db.session.scalar(select(Task).where(Task.title == "Cut the release"))
-    assert response.status_code == 302
     assert task.due_at == datetime(2026, 11, 30, 20, 0, tzinfo=UTC)
     assert "01 Dec 09:00" in sione.get(f"/tasks/{task.id}").get_data(as_text=True)
     page = kai.get(f"/tasks/{task.id}").get_data(as_text=True)
@@ -307,42 +310,25 @@ def test_a_deadline_with_a_time_round_trips_between_tonga_and_honolulu(app, paci
     assert "01 Dec 11:00" in sione.get(f"/tasks/{task.id}").get_data(as_text=True)
 
 
-def test_a_date_alone_is_the_end_of_that_day_for_the_assignee(app, pacific):
-    sione, kai = app.test_client(), app.test_client()
-    login(sione, pacific["tonga"])
-    login(kai, pacific["hawaii"])
-    sione.post(
-        f"/teams/{pacific['team_id']}/tasks/new",
-        data=new_task_form(title="For Kai", due_date="2026-12-01", assignee_id=str(pacific["hawaii"].id)),
-    )
-    task = db.session.scalar(select(Task).where(Task.title == "For Kai"))
+def test_a_date_alone_is_the_end_of_that_day_for_the_assignee(pacific, sione_and_kai):
+    sione, kai = sione_and_kai
+    kai_id, sione_id = str(pacific["hawaii"].id), str(pacific["tonga"].id)
+    task = post_task(sione, pacific["team_id"], title="For Kai", due_date="2026-12-01", assignee_id=kai_id)
     assert task.due_at == datetime(2026, 12, 2, 9, 59, 59, tzinfo=UTC)  # 23:59:59 on 1 Dec in Honolulu
     assert "01 Dec 23:59" in kai.get(f"/tasks/{task.id}").get_data(as_text=True)
     assert "02 Dec 22:59" in sione.get(f"/tasks/{task.id}").get_data(as_text=True)
-    kai.post(
-        f"/teams/{pacific['team_id']}/tasks/new",
-        data=new_task_form(title="For Sione", due_date="2026-12-01", assignee_id=str(pacific["tonga"].id)),
-    )
-    task = db.session.scalar(select(Task).where(Task.title == "For Sione"))
+    task = post_task(kai, pacific["team_id"], title="For Sione", due_date="2026-12-01", assignee_id=sione_id)
     assert task.due_at == datetime(2026, 12, 1, 10, 59, 59, tzinfo=UTC)  # 23:59:59 on 1 Dec in Tonga
     assert "01 Dec 23:59" in sione.get(f"/tasks/{task.id}").get_data(as_text=True)
     assert "01 Dec 00:59" in kai.get(f"/tasks/{task.id}").get_data(as_text=True)
 
 
-def test_someone_in_another_zone_saving_the_form_does_not_move_the_dates(app, pacific):
-    sione, kai = app.test_client(), app.test_client()
-    login(sione, pacific["tonga"])
-    login(kai, pacific["hawaii"])
-    sione.post(
-        f"/teams/{pacific['team_id']}/tasks/new",
-        data=new_task_form(
-            title="Steady",
-            due_date="2026-12-10",
-            start_date="2026-12-01",
-            assignee_id=str(pacific["tonga"].id),
-        ),
+def test_someone_in_another_zone_saving_the_form_does_not_move_the_dates(pacific, sione_and_kai):
+    sione, kai = sione_and_kai
+    task = post_task(
+        sione, pacific["team_id"], title="Steady", due_date="2026-12-10", start_date="2026-12-01",
+        assignee_id=str(pacific["tonga"].id),
     )
-    task = db.session.scalar(select(Task).where(Task.title == "Steady"))
     due, start = task.due_at, task.start_at
     for client in (kai, sione, kai):
         form = read_form(client.get(f"/tasks/{task.id}/edit").get_data(as_text=True))

@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy import func, select
 
-from tests.factories import add_to_team, make_task, make_team, make_user
+from tests.factories import make_pair_and_outsider, make_task
 from tracker import tasks
 from tracker.errors import Conflict, Forbidden, Invalid, NotFound
 from tracker.extensions import db
@@ -18,11 +18,7 @@ from tracker.models import Task, TaskLabel, task_blockers
 
 @pytest.fixture
 def crew(app):
-    owner, mate, outsider = make_user("Olga"), make_user("Mia"), make_user("Otto")
-    o = make_team(owner, "Backend")
-    m = add_to_team(o, mate)
-    x = make_team(outsider, "Elsewhere")
-    return {"owner": owner, "mate": mate, "outsider": outsider, "o": o, "m": m, "x": x}
+    return make_pair_and_outsider()
 
 
 def task_count() -> int:
