@@ -153,20 +153,9 @@ def test_due_soon_is_sent_once_per_deadline(crew):
 def test_at_risk_when_the_forecast_says_the_deadline_will_be_missed(crew):
     now = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)  # a Wednesday
     # Mia works 09:00-17:00 in Tokyo: 40 hours of work cannot be done by tomorrow.
-    late = make_task(
-        crew["owner_m"],
-        "Rewrite billing",
-        assignee_id=crew["member"].id,
-        due_at=now + timedelta(days=1),
-        estimate_hours=40,
-    )
-    fine = make_task(
-        crew["owner_m"],
-        "Fix typo",
-        assignee_id=crew["member"].id,
-        due_at=now + timedelta(days=20),
-        estimate_hours=1,
-    )
+    owner_m, mia, day = crew["owner_m"], crew["member"].id, timedelta(days=1)
+    late = make_task(owner_m, "Rewrite billing", assignee_id=mia, due_at=now + day, estimate_hours=40)
+    fine = make_task(owner_m, "Fix typo", assignee_id=mia, due_at=now + 20 * day, estimate_hours=1)
     counts = notifications.scan_deadlines(now)
     assert counts["at_risk"] == 1
     risky = db.session.scalars(select(Notification.task_id).where(Notification.kind == "at_risk")).all()
