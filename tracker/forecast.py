@@ -19,9 +19,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from tracker.deadlines import local_to_utc, require_aware
-
-PRIORITIES = ("critical", "high", "medium", "low")  # most urgent first: the queue's tie-breaker
-_PRIORITY_RANK = {priority: rank for rank, priority in enumerate(PRIORITIES)}
+from tracker.vocabulary import PRIORITIES, PRIORITY_RANK
 
 REASONS = ("ok", "late", "overdue", "no_estimate", "unassigned")
 
@@ -189,7 +187,7 @@ class ForecastTask:
     blocked_by: tuple[int, ...] = ()  # ids of tasks that must be finished first
 
     def __post_init__(self) -> None:
-        if self.priority not in _PRIORITY_RANK:
+        if self.priority not in PRIORITY_RANK:
             raise ValueError(f"task {self.id}: priority must be one of {PRIORITIES}, got {self.priority!r}")
         if self.due_at is not None:
             require_aware(self.due_at, f"task {self.id} due_at")
@@ -244,11 +242,7 @@ def forecast(
     """
     require_aware(now, "now")
     now = now.astimezone(UTC)
-    by_id: dict[int, ForecastTask] = {}
-    for task in tasks:
-        if task.id in by_id:
-            raise ValueError(f"task {task.id} is listed twice")
-        by_id[task.id] = task
+    by_id = _by_id(tasks)
     ids = sorted(by_id)
 
     projected = [i for i in ids if by_id[i].assignee_id is not None and by_id[i].remaining is not None]
@@ -261,18 +255,7 @@ def forecast(
     queues: dict[int, list[int]] = {}
     for i in sorted(projected, key=lambda i: _queue_key(by_id[i])):
         queues.setdefault(by_id[i].assignee_id, []).append(i)
-
-    # One cached timeline per assignee, reaching back to their earliest deadline so that the slack
-    # of overdue tasks is computed without rebuilding it.
-    since: dict[int, datetime] = {}
-    for task in by_id.values():
-        if task.assignee_id is not None:
-            earliest = min(now, task.due_at) if task.due_at is not None else now
-            since[task.assignee_id] = min(since.get(task.assignee_id, earliest), earliest)
-    timelines = {
-        person: _WorkingTime(schedules.get(person) or WorkSchedule(), start)
-        for person, start in since.items()
-    }
+    timelines = _timelines(by_id.values(), schedules, now)
 
     finish, order = _simulate(queues, {i: by_id[i].remaining for i in projected}, blockers, timelines, now)
     queue_keys = {person: [_queue_key(by_id[i]) for i in queue] for person, queue in queues.items()}
@@ -294,9 +277,34 @@ def forecast(
     return results
 
 
+def _by_id(tasks: Iterable[ForecastTask]) -> dict[int, ForecastTask]:
+    by_id: dict[int, ForecastTask] = {}
+    for task in tasks:
+        if task.id in by_id:
+            raise ValueError(f"task {task.id} is listed twice")
+        by_id[task.id] = task
+    return by_id
+
+
+def _timelines(
+    tasks: Iterable[ForecastTask], schedules: Mapping[int, WorkSchedule], now: datetime
+) -> dict[int, _WorkingTime]:
+    """One cached timeline per assignee, reaching back to their earliest deadline so that the slack
+    of overdue tasks is computed without rebuilding it."""
+    since: dict[int, datetime] = {}
+    for task in tasks:
+        if task.assignee_id is not None:
+            earliest = min(now, task.due_at) if task.due_at is not None else now
+            since[task.assignee_id] = min(since.get(task.assignee_id, earliest), earliest)
+    return {
+        person: _WorkingTime(schedules.get(person) or WorkSchedule(), start)
+        for person, start in since.items()
+    }
+
+
 def _queue_key(task: ForecastTask) -> tuple:
     """The order an assignee works their tasks: earliest deadline, priority, id; undated last."""
-    return (task.due_at is None, task.due_at or _NEVER, _PRIORITY_RANK[task.priority], task.id)
+    return (task.due_at is None, task.due_at or _NEVER, PRIORITY_RANK[task.priority], task.id)
 
 
 def _links_closing_cycles(links: Mapping[int, list[int]]) -> set[tuple[int, int]]:
@@ -343,69 +351,86 @@ def _simulate(
     of their finishes; per-assignee heaps of released tasks keep each step O(log n). Blockers form
     a DAG here (cycles were broken), so every task gets scheduled.
     """
-    owner = {task: person for person, queue in queues.items() for task in queue}
-    rank = {task: place for queue in queues.values() for place, task in enumerate(queue)}
-    unscheduled_blockers = {task: len(blockers[task]) for task in owner}
-    dependents: dict[int, list[int]] = {}
-    for task in sorted(owner):
-        for blocker in blockers[task]:
-            dependents.setdefault(blocker, []).append(task)
-    released_at = dict.fromkeys(owner, now)
-
-    # Per assignee: released tasks whose blockers finish later (by release time), and tasks that
-    # can start now (by queue rank).
-    upcoming: dict[int, list[tuple[datetime, int, int]]] = {person: [] for person in queues}
-    ready: dict[int, list[tuple[int, int]]] = {person: [] for person in queues}
-    for task, person in owner.items():
-        if not unscheduled_blockers[task]:
-            heapq.heappush(upcoming[person], (now, rank[task], task))
-
-    free_at = dict.fromkeys(queues, now)  # end of the assignee's current task
-    wake_at: dict[int, datetime | None] = dict.fromkeys(queues, now)
-    events = [(now, person) for person in sorted(queues)]
-    finish: dict[int, datetime] = {}
-    order: dict[int, int] = {}
-    worked = dict.fromkeys(queues, 0)
-
-    while events:
-        at, person = heapq.heappop(events)
-        if wake_at[person] != at:
-            continue  # superseded by an earlier wake-up
-        while upcoming[person] and upcoming[person][0][0] <= at:
-            _, place, task = heapq.heappop(upcoming[person])
-            heapq.heappush(ready[person], (place, task))
-        if not ready[person]:
-            # Idle until the next released task, or until a blocker gets scheduled (below).
-            wake_at[person] = upcoming[person][0][0] if upcoming[person] else None
-            if wake_at[person] is not None:
-                heapq.heappush(events, (wake_at[person], person))
-            continue
-
-        _, task = heapq.heappop(ready[person])
-        end = timelines[person].add(at, remaining[task])
-        finish[task] = end
-        order[task] = worked[person]
-        worked[person] += 1
-        free_at[person] = wake_at[person] = end
-        heapq.heappush(events, (end, person))
-
-        for dependent in dependents.get(task, ()):
-            unscheduled_blockers[dependent] -= 1
-            released_at[dependent] = max(released_at[dependent], end)
-            if unscheduled_blockers[dependent]:
-                continue
-            other = owner[dependent]
-            heapq.heappush(upcoming[other], (released_at[dependent], rank[dependent], dependent))
-            # Wake an idle assignee when it is released; a busy one picks it up when free.
-            start = max(released_at[dependent], free_at[other])
-            if wake_at[other] is None or start < wake_at[other]:
-                wake_at[other] = start
-                heapq.heappush(events, (start, other))
-
-    stuck = sorted(set(owner) - set(finish))
+    run = _ListScheduling(queues, remaining, blockers, timelines, now)
+    while run.events:
+        at, person = heapq.heappop(run.events)
+        if run.wake_at[person] == at:  # else superseded by an earlier wake-up
+            run.step(person, at)
+    stuck = sorted(set(run.owner) - set(run.finish))
     if stuck:  # cannot happen once cycles are broken; fail loudly rather than report nonsense
         raise RuntimeError(f"forecast could not schedule tasks {stuck}")
-    return finish, order
+    return run.finish, run.order
+
+
+class _ListScheduling:
+    """The state of one _simulate run. Per assignee: released tasks whose blockers finish later
+    (``upcoming``, by release time), tasks that can start now (``ready``, by queue rank), when their
+    current task ends (``free_at``) and when they next look for work (``wake_at``, None while idle)."""
+
+    def __init__(
+        self,
+        queues: Mapping[int, list[int]],
+        remaining: Mapping[int, timedelta],
+        blockers: Mapping[int, list[int]],
+        timelines: Mapping[int, _WorkingTime],
+        now: datetime,
+    ) -> None:
+        self.remaining, self.timelines = remaining, timelines
+        self.owner = {task: person for person, queue in queues.items() for task in queue}
+        self.rank = {task: place for queue in queues.values() for place, task in enumerate(queue)}
+        self.unscheduled_blockers = {task: len(blockers[task]) for task in self.owner}
+        self.dependents: dict[int, list[int]] = {}
+        for task in sorted(self.owner):
+            for blocker in blockers[task]:
+                self.dependents.setdefault(blocker, []).append(task)
+        self.released_at = dict.fromkeys(self.owner, now)
+        self.upcoming: dict[int, list[tuple[datetime, int, int]]] = {person: [] for person in queues}
+        self.ready: dict[int, list[tuple[int, int]]] = {person: [] for person in queues}
+        for task, person in self.owner.items():
+            if not self.unscheduled_blockers[task]:
+                heapq.heappush(self.upcoming[person], (now, self.rank[task], task))
+        self.free_at = dict.fromkeys(queues, now)
+        self.wake_at: dict[int, datetime | None] = dict.fromkeys(queues, now)
+        self.events = [(now, person) for person in sorted(queues)]
+        self.finish: dict[int, datetime] = {}
+        self.order: dict[int, int] = {}
+        self.worked = dict.fromkeys(queues, 0)
+
+    def step(self, person: int, at: datetime) -> None:
+        """The assignee is free at ``at``: start their first ready task, or idle until one is."""
+        upcoming, ready = self.upcoming[person], self.ready[person]
+        while upcoming and upcoming[0][0] <= at:
+            _, place, task = heapq.heappop(upcoming)
+            heapq.heappush(ready, (place, task))
+        if not ready:
+            # Idle until the next released task, or until a blocker gets scheduled (release).
+            self.wake_at[person] = upcoming[0][0] if upcoming else None
+            if upcoming:
+                heapq.heappush(self.events, (upcoming[0][0], person))
+            return
+        _, task = heapq.heappop(ready)
+        end = self.timelines[person].add(at, self.remaining[task])
+        self.finish[task] = end
+        self.order[task] = self.worked[person]
+        self.worked[person] += 1
+        self.free_at[person] = self.wake_at[person] = end
+        heapq.heappush(self.events, (end, person))
+        self.release(task, end)
+
+    def release(self, task: int, end: datetime) -> None:
+        """``task`` is scheduled to finish at ``end``: queue the dependents it was the last blocker of."""
+        for dependent in self.dependents.get(task, ()):
+            self.unscheduled_blockers[dependent] -= 1
+            self.released_at[dependent] = max(self.released_at[dependent], end)
+            if self.unscheduled_blockers[dependent]:
+                continue
+            other, released = self.owner[dependent], self.released_at[dependent]
+            heapq.heappush(self.upcoming[other], (released, self.rank[dependent], dependent))
+            # Wake an idle assignee when it is released; a busy one picks it up when free.
+            start = max(released, self.free_at[other])
+            if self.wake_at[other] is None or start < self.wake_at[other]:
+                self.wake_at[other] = start
+                heapq.heappush(self.events, (start, other))
 
 
 def _hours(work: timedelta) -> float:

@@ -7,17 +7,17 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, select
 from sqlalchemy.orm import joinedload
 
 from .deadlines import BUCKETS, QUADRANTS, eisenhower_quadrant, local_to_utc, month_grid, work_bucket
 from .extensions import db
 from .forecast import ForecastTask, TaskForecast, WorkSchedule, explain, forecast, working_hours_between
-from .models import OPEN_STATUSES, PRIORITIES, Category, Task, TeamMembership, User, task_blockers, utcnow
+from .models import Category, Task, TeamMembership, User, task_blockers, utcnow
 from .tasks import LIST_LOAD, TaskFilter, filtered_tasks, spent_hours, task_ordering
 from .teams import members_of
+from .vocabulary import OPEN_STATUSES, PRIORITY_RANK
 
-PRIORITY_RANK = {p: i for i, p in enumerate(PRIORITIES)}
 DONE_COLUMN_DAYS = 14
 BURNUP_WEEKS = 8
 WORKLOAD_HORIZON = timedelta(days=366)
@@ -118,7 +118,8 @@ class MyWork:
 def my_work(user: User, now: datetime | None = None) -> MyWork:
     """The user's open tasks across all their teams, in deadline buckets of their own time zone."""
     now = now or utcnow()
-    team_ids = list(db.session.scalars(select(TeamMembership.team_id).where(TeamMembership.user_id == user.id)))
+    memberships = select(TeamMembership.team_id).where(TeamMembership.user_id == user.id)
+    team_ids = list(db.session.scalars(memberships))
     tasks = list(
         db.session.scalars(
             select(Task)
@@ -140,7 +141,9 @@ def my_work(user: User, now: datetime | None = None) -> MyWork:
 # Board and Eisenhower ------------------------------------------------------------------------
 
 
-def open_tasks(member: TeamMembership, f: TaskFilter | None = None, now: datetime | None = None) -> list[Task]:
+def open_tasks(
+    member: TeamMembership, f: TaskFilter | None = None, now: datetime | None = None
+) -> list[Task]:
     """The team's open tasks matching the filter (its status ignored), by deadline."""
     stmt = filtered_tasks(member.team_id, replace(f or TaskFilter(), status="open"), member.user, now)
     return list(db.session.scalars(stmt.options(*LIST_LOAD).order_by(*task_ordering("due_at"))).unique())
@@ -162,7 +165,8 @@ def board(member: TeamMembership, f: TaskFilter, now: datetime | None = None) ->
 
 
 def eisenhower(member: TeamMembership, f: TaskFilter, now: datetime | None = None) -> dict[str, list[Task]]:
-    """Open tasks in quadrants: important = critical/high; urgent = overdue or due within the team's window."""
+    """Open tasks in quadrants: important = critical/high; urgent = overdue or due within the team's
+    window."""
     now = now or utcnow()
     quadrants: dict[str, list[Task]] = {name: [] for name in QUADRANTS}
     window = member.team.urgency_window_hours
@@ -248,7 +252,8 @@ def workload(user: User, tasks: list[tuple[datetime | None, float | None]], now:
         needed += hours
         # Capacity is counted at most a year ahead: that is planning horizon enough, and walking the
         # working days up to a deadline in 2100 would cost seconds per page.
-        available = working_hours_between(schedule, now, min(due, now + WORKLOAD_HORIZON)) if due > now else 0.0
+        horizon = min(due, now + WORKLOAD_HORIZON)
+        available = working_hours_between(schedule, now, horizon) if due > now else 0.0
         pressure = needed - available
         if pressure > tight[3]:
             tight = (due, needed, available, pressure)
@@ -291,11 +296,13 @@ def dashboard(member: TeamMembership, now: datetime | None = None) -> Dashboard:
     per_person: dict[int, list] = defaultdict(list)
     for t in live:
         if t.assignee_id is not None:
-            remaining = None if t.estimate_hours is None else max(t.estimate_hours - spent.get(t.id, 0.0), 0.0)
+            spent_on_it = spent.get(t.id, 0.0)
+            remaining = None if t.estimate_hours is None else max(t.estimate_hours - spent_on_it, 0.0)
             per_person[t.assignee_id].append((t.due_at, remaining))
     by_assignee = [workload(m.user, per_person.get(m.user_id, []), now) for m in members_of(member.team)]
 
-    return Dashboard(overdue, due_soon, at_risk, by_category, by_assignee, burnup(team_id, now), team_forecast)
+    burnup_weeks = burnup(team_id, now)
+    return Dashboard(overdue, due_soon, at_risk, by_category, by_assignee, burnup_weeks, team_forecast)
 
 
 def burnup(team_id: int, now: datetime, weeks: int = BURNUP_WEEKS) -> list[dict]:
