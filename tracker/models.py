@@ -199,6 +199,8 @@ class Task(db.Model):
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     deleted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     feature_id: Mapped[int | None] = mapped_column(ForeignKey("features.id", ondelete="SET NULL"), index=True)
+    # An RFC 5545 RRULE (FREQ=WEEKLY;BYDAY=MO): completing the task creates the next occurrence.
+    recurrence: Mapped[str | None] = mapped_column(String(300))
 
     # SQLAlchemy adds "AND version = :old" to every UPDATE, so two racing saves cannot both win.
     __mapper_args__ = {"version_id_col": version}
@@ -658,3 +660,54 @@ class ChecklistItem(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     task: Mapped[Task] = relationship(back_populates="checklist")
+
+
+# Recurring work, reminders and invitations.
+
+
+class TaskOccurrence(db.Model):
+    """That completing a recurring task created its next occurrence: the primary key makes it once, however
+    often the task is reopened and completed again (tracker/recurrence.py)."""
+
+    __tablename__ = "task_occurrences"
+
+    previous_task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"), primary_key=True)
+    next_task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ReminderLeadTime(db.Model):
+    """How long before a deadline a person wants to be reminded: an amount of hours or days, counted in
+    calendar time or in their working time (tracker/reminders.py)."""
+
+    __tablename__ = "reminder_lead_times"
+    __table_args__ = (UniqueConstraint("user_id", "amount", "unit", "working"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    amount: Mapped[int] = mapped_column(Integer)
+    unit: Mapped[str] = mapped_column(String(8))  # hours or days
+    working: Mapped[bool] = mapped_column(default=False)
+
+
+class Invitation(db.Model):
+    """An invitation to join a team with a role, sent to an email address. Only the SHA-256 of its token
+    is kept; it is live until accepted, revoked or expired (tracker/invitations.py)."""
+
+    __tablename__ = "invitations"
+    __table_args__ = (Index("ix_invitations_team_email", "team_id", "email"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"))
+    email: Mapped[str] = mapped_column(String(254))
+    role: Mapped[str] = mapped_column(String(16), default="member")
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    invited_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    accepted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    team: Mapped[Team] = relationship()
+    invited_by: Mapped[User | None] = relationship(foreign_keys=[invited_by_id])
