@@ -1,15 +1,19 @@
 # `make run` and `make test` set everything up on a fresh machine (Python 3.11+ required).
+# `make run PORT=8080` serves on another port.
 VENV ?= .venv
 PYTHON ?= python3
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt | cksum | cut -d' ' -f1)
+PORT ?= 5000
+HOST ?= 127.0.0.1
 export FLASK_APP := tracker
 
 .PHONY: install db run test bench screenshots clean
 
 $(STAMP): requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.txt
+	@echo "Installing requirements.txt into $(VENV) (the first time takes a minute or two)"
+	$(BIN)/pip install --disable-pip-version-check --progress-bar on -r requirements.txt
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP)
 
@@ -20,7 +24,7 @@ db: install
 
 run: db
 	$(BIN)/flask seed-demo --if-empty
-	$(BIN)/flask run --host 127.0.0.1 --port 5000
+	$(BIN)/flask run --host $(HOST) --port $(PORT)
 
 test: install
 	$(BIN)/python -m pytest
