@@ -21,7 +21,7 @@ from tests.factories import make_user
 from tests.figures import report
 from tests.security.world import HOOK_URL, TODAY, Side, seed_side, sign_in, url_for_rule
 from tests.snapshot import database_digest
-from tests.support import build_app, fresh_database
+from tests.support import fresh_database, running_app
 from tracker import tokens
 from tracker.extensions import db
 from tracker.models import Task
@@ -195,21 +195,17 @@ class World:
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory):
-    with fresh_database(tmp_path_factory.mktemp("matrix")) as database:
-        app = build_app(database, RATELIMIT_ENABLED=False, DELIVERY="cron")
-        with app.app_context():
-            db.create_all()
-            a, b = seed_side("A", with_staff=True), seed_side("B", with_staff=False)
-            people = {"outsider": b.owner, "member": a.member, "manager": a.manager, "owner": a.owner}
-            clients = {"anonymous": app.test_client()}
-            for actor, user in people.items():
-                clients[actor] = app.test_client()
-                sign_in(clients[actor], user)
-            api_tokens = {actor: tokens.create_token(user, "matrix")[1] for actor, user in people.items()}
-            api_tokens["anonymous"] = None
-            yield World(app, a, b, clients, api_tokens)
-            db.session.remove()
-            db.engine.dispose()
+    settings, directory = {"RATELIMIT_ENABLED": False, "DELIVERY": "cron"}, tmp_path_factory.mktemp("matrix")
+    with fresh_database(directory) as database, running_app(database, **settings) as app:
+        a, b = seed_side("A", with_staff=True), seed_side("B", with_staff=False)
+        people = {"outsider": b.owner, "member": a.member, "manager": a.manager, "owner": a.owner}
+        clients = {"anonymous": app.test_client()}
+        for actor, user in people.items():
+            clients[actor] = app.test_client()
+            sign_in(clients[actor], user)
+        api_tokens = {actor: tokens.create_token(user, "matrix")[1] for actor, user in people.items()}
+        api_tokens["anonymous"] = None
+        yield World(app, a, b, clients, api_tokens)
 
 
 def routes(app):

@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from tests.factories import make_task, make_team, make_user
-from tests.support import build_app
+from tests.support import build_app, running_app
 from tracker.extensions import db
 from tracker.models import Comment, Task
 
@@ -21,16 +21,12 @@ WRITES_BEFORE, WRITES_AFTER = 20, 20
 @pytest.fixture
 def sqlite_app(tmp_path):
     """Always a SQLite file, also when the suite runs on PostgreSQL: backups are about the file."""
-    app = build_app((f"sqlite:///{tmp_path / 'live.db'}", {}))
-    with app.app_context():
-        db.create_all()
+    with running_app((f"sqlite:///{tmp_path / 'live.db'}", {})) as app:
         # create_all does not stamp the schema revision that a backup reports; migrations would.
         with db.engine.begin() as connection:
             connection.execute(sa.text("CREATE TABLE alembic_version (version_num VARCHAR(32) PRIMARY KEY)"))
             connection.execute(sa.text("INSERT INTO alembic_version VALUES ('test')"))
         yield app
-        db.session.remove()
-        db.engine.dispose()
 
 
 def seed(owner_member) -> Task:

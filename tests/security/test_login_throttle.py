@@ -11,7 +11,6 @@ import pytest
 from sqlalchemy import select, update
 
 from tests.factories import PASSWORD, make_user
-from tests.support import build_app
 from tracker import accounts, tokens
 from tracker.extensions import db
 from tracker.models import LoginFailure, LoginSession, utcnow
@@ -78,30 +77,20 @@ def test_failures_older_than_the_period_do_not_add_up(app):
     assert accounts.authenticate(ana.email, PASSWORD, now=start + timedelta(minutes=91)) == ana
 
 
-def test_two_app_servers_on_one_database_share_the_count(database):
-    first, second = build_app(database), build_app(database)
-    with first.app_context():
-        db.create_all()
-        email = make_user("Ana").email
+def test_two_app_servers_on_one_database_share_the_count(make_app):
+    first, second = make_app(), make_app(tables=False)
+    email = make_user("Ana").email
     clients = [first.test_client(), second.test_client()]
     for i in range(10):  # alternately on each server: 5 failures each
         assert attempt(clients[i % 2], email).status_code == 422
     assert [attempt(c, email, PASSWORD).status_code for c in clients] == [429, 429]
-    with second.app_context():
-        assert record_for(email).failures == 10
-        db.session.remove()
-        db.engine.dispose()
-    with first.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    assert record_for(email).failures == 10
 
 
-def test_failures_counted_at_the_same_moment_all_count(database):
+def test_failures_counted_at_the_same_moment_all_count(make_app):
     """Four workers failing five times each at once: 20 failures, none lost to a read-then-write race."""
-    app = build_app(database, LOGIN_RATE_LIMIT_ACCOUNT="1000 per 15 minutes")
-    with app.app_context():
-        db.create_all()
-        email = make_user("Ana").email
+    app = make_app(LOGIN_RATE_LIMIT_ACCOUNT="1000 per 15 minutes")
+    email = make_user("Ana").email
     start = threading.Barrier(4)
     errors: list[BaseException] = []
 
@@ -120,10 +109,7 @@ def test_failures_counted_at_the_same_moment_all_count(database):
         t.start()
     for t in threads:
         t.join()
-    with app.app_context():
-        assert errors == [] and record_for(email).failures == 20
-        db.session.remove()
-        db.engine.dispose()
+    assert errors == [] and record_for(email).failures == 20
 
 
 @pytest.mark.parametrize("email", ["x" * 300 + "@example.com", "", "not an email"])
