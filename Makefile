@@ -29,8 +29,10 @@ run: db
 test: install
 	$(BIN)/python -m pytest
 
-bench: db
-	for b in bench/*.py; do $(BIN)/python $$b; done
+# Pages and API under gunicorn + wrk at 1,000 and 100,000 tasks (SQLite, or the PostgreSQL DATABASE_URL
+# names); seeded databases are cached in bench/.data/. See bench/RESULTS.md.
+bench: install
+	$(BIN)/python bench/run.py --json bench/.data/last-run.json
 
 # The README's pictures: the demo team in a scratch database, shot by the browser suite (needs Chromium).
 screenshots: install

@@ -1,65 +1,76 @@
-"""Benchmark: server-side time and queries of the main pages on the demo team (prints figures).
+"""In-process figures of single requests: SQL statements (a SQLAlchemy `before_cursor_execute` listener),
+server time and response size, through Flask's test client, on the database that DATABASE_URL names.
+`make bench` (bench/run.py) runs it on each of its databases; it also works alone:
 
-    .venv/bin/python bench/pages.py [repeats]
+    DATABASE_URL=sqlite:///bench/.data/bench_run_1000.db .venv/bin/python bench/pages.py \\
+        --owner bench-owner@example.com --password bench-password [--token trk_…] \\
+        /my-work /api/v1/teams/1/tasks
 
-Uses a scratch SQLite database (or DATABASE_URL when it names PostgreSQL) seeded with the demo team.
+Paths under /api/ are sent with the token as a Bearer token, others as the signed-in owner. Prints one JSON
+object: {path: {"status", "queries", "ms", "bytes"}}; with --profile, a pyinstrument profile of each
+request instead (when pyinstrument is installed).
 """
 from __future__ import annotations
 
+import argparse
+import json
 import os
 import sys
-import tempfile
 import time
-import tracemalloc
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, os.environ.get("TRACKER_ROOT") or str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import event  # noqa: E402
 
 from tracker import create_app  # noqa: E402
-from tracker.config import TestConfig  # noqa: E402
-from tracker.demo import seed_demo  # noqa: E402
 from tracker.extensions import db  # noqa: E402
 
-PAGES = ["/my-work", "/teams/{t}/tasks?status=open", "/teams/{t}/board", "/teams/{t}/eisenhower",
-         "/teams/{t}/calendar", "/teams/{t}/dashboard", "/teams/{t}/forecast", "/tasks/{task}"]
+
+def measure(paths: list[str], owner: str, password: str, token: str | None, profile: bool = False) -> dict:
+    app = create_app()
+    app.config["WTF_CSRF_ENABLED"] = False  # the form is posted by this script, not a browser
+    client = app.test_client()
+    response = client.post("/login", data={"email": owner, "password": password})
+    if response.status_code != 302:
+        raise SystemExit(f"pages.py: could not log in as {owner} ({response.status_code})")
+    with app.app_context():
+        engine = db.engine
+    statements: list[str] = []
+    event.listen(engine, "before_cursor_execute", lambda _c, _r, sql, *_a: statements.append(sql))
+    client.get("/teams")  # the first request of a session does its one-off work here
+    figures = {}
+    for path in paths:
+        headers = {"Authorization": f"Bearer {token}"} if path.startswith("/api/") and token else {}
+        statements.clear()
+        started = time.perf_counter()
+        if profile:
+            response = profiled(client, path, headers)
+        else:
+            response = client.get(path, headers=headers)
+        figures[path] = {"status": response.status_code, "queries": len(statements),
+                         "ms": round((time.perf_counter() - started) * 1000, 1), "bytes": len(response.data)}
+    return figures
+
+
+def profiled(client, path: str, headers: dict):
+    from pyinstrument import Profiler  # noqa: PLC0415  (optional: only for --profile)
+
+    with Profiler() as profiler:
+        response = client.get(path, headers=headers)
+    print(profiler.output_text(unicode=True, color=False), file=sys.stderr)
+    return response
 
 
 def main() -> None:
-    repeats = int(sys.argv[1]) if len(sys.argv) > 1 else 20
-    url = os.environ.get("DATABASE_URL", "")
-    with tempfile.TemporaryDirectory() as tmp:
-        uri = url if url.startswith("postgresql") else f"sqlite:///{tmp}/bench.db"
-        app = create_app(TestConfig(uri))
-        with app.app_context():
-            db.create_all()
-            team, logins = seed_demo(task_count=int(os.environ.get("BENCH_TASKS", "320")))
-            team_id, task_id = team.id, 12
-            client = app.test_client()
-            client.post("/login", data={"email": logins[1][0], "password": logins[1][1]})
-            queries = []
-            event.listen(db.engine, "before_cursor_execute", lambda *a: queries.append(1))
-            print(f"{'page':<34} {'ms/request':>10} {'queries':>8} {'peak MB':>8}")
-            for page in PAGES:
-                path = page.format(t=team_id, task=task_id)
-                client.get(path)  # warm up templates and caches
-                queries.clear()
-                started = time.perf_counter()
-                for _ in range(repeats):
-                    db.session.remove()
-                    response = client.get(path)
-                    assert response.status_code == 200, (path, response.status_code)
-                elapsed = (time.perf_counter() - started) / repeats
-                # Memory in a separate request: tracing slows Python down several times.
-                db.session.remove()
-                tracemalloc.start()
-                client.get(path)
-                _, peak = tracemalloc.get_traced_memory()
-                tracemalloc.stop()
-                print(f"{path:<34} {elapsed * 1000:>10.1f} {(len(queries) - 0) // (repeats + 1):>8} {peak / 1e6:>8.1f}")
-            if not url.startswith("postgresql"):
-                db.drop_all()
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("paths", nargs="+")
+    parser.add_argument("--owner", required=True, help="email of a member of the team the paths name")
+    parser.add_argument("--password", required=True)
+    parser.add_argument("--token", help="an API token of the same person, for paths under /api/")
+    parser.add_argument("--profile", action="store_true", help="print a pyinstrument profile of each request")
+    args = parser.parse_args()
+    print(json.dumps(measure(args.paths, args.owner, args.password, args.token, args.profile)))
 
 
 if __name__ == "__main__":
