@@ -16,6 +16,7 @@ from tests.factories import login, make_task, make_team, make_user
 from tracker import tokens
 from tracker.extensions import db
 from tracker.models import Task
+from tracker.tasks import update_task
 from tracker.text import render_markdown
 from tracker.vocabulary import COMMENT_MAX, DESCRIPTION_MAX
 
@@ -196,6 +197,18 @@ def test_a_pathological_description_saves_quickly_through_the_api_and_reads_with
         assert [t["description_html"] for t in listing.get_json()["items"]] == [created["description_html"]]
 
 
+@pytest.mark.parametrize("name", ["open brackets", "image openers", "links inside a label", "emphasis run"])
+def test_a_pathological_comment_saves_quickly_and_the_page_shows_it(client, app, name):
+    owner = make_user("Olga")
+    task = make_task(make_team(owner), "Discussed")
+    login(client, owner)
+    body = PATHOLOGICAL[name](COMMENT_MAX)
+    seconds, response = cpu_seconds(lambda: client.post(f"/tasks/{task.id}/comments", data={"body": body}))
+    assert response.status_code == 302 and seconds < BUDGET_SECONDS
+    with rendering_forbidden():
+        assert client.get(f"/tasks/{task.id}").status_code == 200
+
+
 def test_editing_the_description_renders_it_again_and_other_edits_keep_it(client, app):
     owner = make_user("Olga")
     member = make_team(owner)
@@ -205,7 +218,11 @@ def test_editing_the_description_renders_it_again_and_other_edits_keep_it(client
     form = task_form(title="Docs", description="**new**", version=str(task.version))
     assert client.post(f"/tasks/{task.id}/edit", data=form).status_code == 302
     db.session.expire_all()
-    assert db.session.get(Task, task.id).description_html == "<p><strong>new</strong></p>"
+    task = db.session.get(Task, task.id)
+    assert task.description_html == "<p><strong>new</strong></p>"
+    with rendering_forbidden():  # a change that leaves the description alone does not render it
+        update_task(member, task, {"title": "Docs, revised", "priority": "high"})
+    assert task.description_html == "<p><strong>new</strong></p>"
 
 
 def test_the_migration_fills_the_stored_html_of_existing_tasks(make_app):

@@ -5,11 +5,10 @@ Revises: 0003
 Create Date: 2026-11-26 10:00:00.000000
 
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 from tracker.text import render_markdown
-
 
 # revision identifiers, used by Alembic.
 revision = '0004'
