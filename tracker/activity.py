@@ -14,7 +14,18 @@ from sqlalchemy.orm import joinedload
 from .errors import Invalid
 from .extensions import db
 from .formatting import one_line
-from .models import Activity, Category, Comment, Task, TeamMembership, TimeEntry, User, utcnow
+from .models import (
+    Activity,
+    Category,
+    Comment,
+    Feature,
+    FeatureActivity,
+    Task,
+    TeamMembership,
+    TimeEntry,
+    User,
+    utcnow,
+)
 from .paging import Page, bounds
 from .serialise import plain
 
@@ -122,16 +133,21 @@ def record_time_deleted(task: Task, *, actor: User, entry: TimeEntry, **_) -> No
 # Reading ---------------------------------------------------------------------------------------------
 
 
-def task_activity(task: Task) -> list[Activity]:
-    """The task's whole history, oldest first, with actors loaded."""
+def _history(model: type[Activity] | type[FeatureActivity], condition) -> list:
+    """Entries of a history table, oldest first, with actors loaded."""
     return list(
         db.session.scalars(
-            select(Activity)
-            .options(joinedload(Activity.actor))
-            .where(Activity.task_id == task.id)
-            .order_by(Activity.created_at, Activity.id)
+            select(model)
+            .options(joinedload(model.actor))
+            .where(condition)
+            .order_by(model.created_at, model.id)
         )
     )
+
+
+def task_activity(task: Task) -> list[Activity]:
+    """The task's whole history, oldest first, with actors loaded."""
+    return _history(Activity, Activity.task_id == task.id)
 
 
 @dataclass(frozen=True)
@@ -196,6 +212,7 @@ FIELD_LABELS = {
     "assignee_id": "assignee",
     "labels": "labels",
     "blocked_by": "blocked by",
+    "feature_id": "feature",
 }
 
 
@@ -271,3 +288,33 @@ class Describer:
             verb = "logged" if kind == "time_logged" else "deleted an entry of"
             return f"{verb} {data['hours']:g} h on {data['spent_on']}"
         return kind
+
+
+# Feature history: receivers of the feature events, and reading -------------------------------------------
+
+
+def _record_feature(feature: Feature, actor: User | None, kind: str, *, field: str | None = None,
+                    old: Any = None, new: Any = None) -> None:
+    db.session.add(FeatureActivity(
+        feature_id=feature.id, actor_id=actor.id if actor else None, kind=kind, field=field,
+        old_value=plain(old), new_value=plain(new), created_at=feature.updated_at,
+    ))
+
+
+def record_feature_created(feature: Feature, *, actor: User, **_) -> None:
+    _record_feature(feature, actor, "created", new=feature.title)
+
+
+def record_feature_changed(feature: Feature, *, actor: User, changes: dict[str, tuple], **_) -> None:
+    for name, (old, new) in changes.items():
+        _record_feature(feature, actor, "changed", field=name, old=old, new=new)
+
+
+def record_feature_shipped(feature: Feature, *, actor: User, reason: str | None, **_) -> None:
+    """Shipped; `reason` is why it shipped with work left (None when everything was done)."""
+    _record_feature(feature, actor, "shipped", new=reason)
+
+
+def feature_activity(feature: Feature) -> list[FeatureActivity]:
+    """The feature's whole history, oldest first, with actors loaded."""
+    return _history(FeatureActivity, FeatureActivity.feature_id == feature.id)

@@ -77,10 +77,21 @@ working_hours_changed = Event(
     "working_hours_changed", doc="A person's zone, working days or hours changed. No payload."
 )
 
+# Features: sender is the Feature; `actor` is the User who acted.
+feature_created = Event("feature_created", doc="A feature was created. Payload: actor.")
+feature_changed = Event(
+    "feature_changed", doc="A feature's fields changed. Payload: actor, changes ({field: (old, new)})."
+)
+feature_shipped = Event(
+    "feature_shipped",
+    doc="A feature was marked shipped. Payload: actor, reason (why it shipped with work left, else None).",
+)
+
 ALL = (
     task_created, task_changed, task_trashed, task_restored,
     comment_added, comment_edited, comment_deleted,
     time_logged, time_deleted,
     member_added, member_changed, member_removed,
     working_hours_changed,
+    feature_created, feature_changed, feature_shipped,
 )

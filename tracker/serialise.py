@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from .models import Comment, Task
+from .models import ChecklistItem, Comment, Feature, Task
 
 
 def plain(value: Any) -> Any:
@@ -38,7 +38,8 @@ def task_fields(task: Task, spent_hours: float = 0.0) -> dict[str, Any]:
         "reporter_id": task.reporter_id,
         "labels": task.label_names,
         "blocked_by": [b.id for b in task.blocked_by],
-        "feature_id": getattr(task, "feature_id", None),
+        "feature_id": task.feature_id,
+        "checklist": [checklist_item_fields(item) for item in task.checklist],
         "version": task.version,
         "created_at": task.created_at,
         "updated_at": task.updated_at,
@@ -59,3 +60,27 @@ def comment_json(comment: Comment) -> dict[str, Any]:
         "body_html": comment.body_html,
         "created_at": plain(comment.created_at),
     }
+
+
+def checklist_item_fields(item: ChecklistItem) -> dict[str, Any]:
+    return {name: getattr(item, name) for name in ("id", "task_id", "text", "done", "position")}
+
+
+# A feature's own columns as the API and webhooks show them (tracker.features adds coverage and forecast).
+FEATURE_COLUMNS = (
+    "id", "team_id", "title", "description", "description_html", "owner_id", "target_date", "state",
+    "ship_reason", "shipped_at", "version", "created_at", "updated_at",
+)
+
+
+def feature_fields(feature: Feature) -> dict[str, Any]:
+    fields = {name: getattr(feature, name) for name in FEATURE_COLUMNS}
+    fields["required_categories"] = [c.slug for c in feature.required_categories]
+    return fields
+
+
+def feature_json(feature: Feature) -> dict[str, Any]:
+    """The feature as JSON-ready data (what webhooks send)."""
+    fields = feature_fields(feature)
+    fields["target_date"] = feature.target_date.isoformat() if feature.target_date else None
+    return plain(fields)

@@ -3,11 +3,12 @@ to the events that announce it (see tracker/events.py), and where the outbox lea
 
 Receivers of one event run in the order listed: history first, then watchers (so that a new assignee
 or commenter is a watcher before anyone is notified), then notifications, then webhooks; the stored
-forecast notes what to recompute once the change commits.
+forecast notes what to recompute once the change commits. A completed recurring task brings forth its
+next occurrence last, once the completion is recorded everywhere.
 """
 from __future__ import annotations
 
-from . import activity, events, mail, notifications, outbox, stored_forecast, watchers, webhooks
+from . import activity, events, mail, notifications, outbox, recurrence, stored_forecast, watchers, webhooks
 
 SUBSCRIPTIONS = (
     (
@@ -18,7 +19,7 @@ SUBSCRIPTIONS = (
     (
         events.task_changed,
         (activity.record_changed, watchers.on_task_changed, notifications.on_task_changed,
-         webhooks.on_task_changed, stored_forecast.on_task_changed),
+         webhooks.on_task_changed, stored_forecast.on_task_changed, recurrence.on_task_changed),
     ),
     (events.task_trashed, (activity.record_trashed, webhooks.on_task_trashed, stored_forecast.on_task_event)),
     (events.task_restored, (activity.record_restored, stored_forecast.on_task_event)),
@@ -35,6 +36,9 @@ SUBSCRIPTIONS = (
     (events.member_added, (stored_forecast.on_person_changed,)),
     (events.member_removed, (stored_forecast.on_person_changed,)),
     (events.working_hours_changed, (stored_forecast.on_person_changed,)),
+    (events.feature_created, (activity.record_feature_created, webhooks.on_feature_created)),
+    (events.feature_changed, (activity.record_feature_changed, webhooks.on_feature_changed)),
+    (events.feature_shipped, (activity.record_feature_shipped, webhooks.on_feature_shipped)),
 )
 SENDERS = (("mail", mail.send_outbox_email), ("webhook", webhooks.send_delivery))
 

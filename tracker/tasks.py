@@ -18,6 +18,7 @@ from .errors import Conflict, Invalid, NotFound
 from .extensions import db
 from .models import (
     Category,
+    Feature,
     Task,
     TaskLabel,
     TeamMembership,
@@ -41,6 +42,7 @@ from .vocabulary import (
     PRIORITY_RANK,
     STATUSES,
     TITLE_MAX,
+    is_id,
 )
 
 SORTS = ("due_at", "priority", "created_at", "updated_at")
@@ -62,6 +64,7 @@ def get_task(user: User, task_id: int, *, include_trashed: bool = False) -> tupl
             joinedload(Task.reporter),
             selectinload(Task.labels),
             selectinload(Task.blocked_by),
+            selectinload(Task.checklist),
             joinedload(TeamMembership.team),
         )
         .where(Task.id == task_id, TeamMembership.user_id == user.id)
@@ -135,6 +138,7 @@ class TaskFilter:
     priority: str | None = None
     assignee: str | None = None  # a user id, "me" or "none"
     label: str | None = None
+    feature: str | None = None  # a feature id or "none"
     overdue: bool = False
     q: str | None = None
     due_before: datetime | None = None
@@ -143,7 +147,7 @@ class TaskFilter:
 
     def to_args(self) -> dict[str, str]:
         args: dict[str, str] = {}
-        for name in ("status", "category", "priority", "assignee", "label", "q"):
+        for name in ("status", "category", "priority", "assignee", "label", "feature", "q"):
             if getattr(self, name):
                 args[name] = getattr(self, name)
         if self.overdue:
@@ -185,6 +189,10 @@ _FILTER_CHECKS = {
     "due_before": (lambda v: _filter_instant(v) is not None, _INSTANT_MESSAGE),
     "due_after": (lambda v: _filter_instant(v) is not None, _INSTANT_MESSAGE),
     "q": (lambda v: len(v) <= 200, "Search for at most 200 characters."),
+    "feature": (
+        lambda v: v == "none" or (len(v) <= 10 and v.isdecimal() and int(v) <= MAX_ID),
+        "Use a feature id or “none”.",
+    ),
 }
 
 
@@ -203,6 +211,7 @@ def parse_task_filter(args: Mapping[str, str]) -> TaskFilter:
         priority=given["priority"] or None,
         assignee=given["assignee"] or None,
         label=given["label"].lower() or None,
+        feature=given["feature"] or None,
         overdue=given["overdue"].lower() in ("true", "1", "on"),
         q=given["q"] or None,
         due_before=_filter_instant(given["due_before"]) if given["due_before"] else None,
@@ -231,6 +240,9 @@ def filtered_tasks(team_id: int, f: TaskFilter, viewer: User, now: datetime | No
         stmt = stmt.where(Task.assignee_id == int(f.assignee))
     if f.label:
         stmt = stmt.where(Task.labels.any(TaskLabel.name == f.label))
+    if f.feature:
+        in_feature = Task.feature_id.is_(None) if f.feature == "none" else Task.feature_id == int(f.feature)
+        stmt = stmt.where(in_feature)
     if f.overdue:
         stmt = stmt.where(Task.status != "done", Task.due_at < now)
     if f.due_before:
@@ -267,6 +279,7 @@ LIST_LOAD = (
     joinedload(Task.assignee),
     selectinload(Task.labels),
     selectinload(Task.blocked_by),
+    selectinload(Task.checklist),
 )
 
 
@@ -476,6 +489,17 @@ def _blockers(c: _Checking, ids: set[int]) -> list[Task]:
     )
 
 
+def _check_feature(c: _Checking, feature_id: Any) -> Any:
+    if feature_id is None or (c.task is not None and feature_id == c.task.feature_id):
+        return feature_id
+    known = is_id(feature_id) and db.session.scalar(
+        select(Feature.id).where(Feature.id == feature_id, Feature.team_id == c.member.team_id)
+    )
+    if not known:
+        c.fail("feature_id", "Choose a feature of this team.")
+    return feature_id
+
+
 def _instant(name: str, *, end_of_date: bool):
     def check(c: _Checking, value: Any) -> datetime | None:
         # A bare date means the end of that day where the assignee works (else where the actor is).
@@ -507,6 +531,7 @@ FIELD_CHECKS = {
     "assignee_id": _check_assignee,
     "labels": _check_labels,
     "blocked_by": _check_blocked_by,
+    "feature_id": _check_feature,
     "due_at": _instant("due_at", end_of_date=True),
     "start_at": _instant("start_at", end_of_date=False),
 }
@@ -582,6 +607,7 @@ def snapshot(task: Task) -> dict[str, Any]:
         "assignee_id": task.assignee_id,
         "labels": task.label_names,
         "blocked_by": [b.id for b in task.blocked_by],
+        "feature_id": task.feature_id,
     }
 
 

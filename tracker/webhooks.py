@@ -1,5 +1,5 @@
-"""Outgoing webhooks of a team: signed JSON calls for task and comment events, queued with the change
-and sent after it commits, retried with backoff, logged for managers. URLs that resolve to loopback,
+"""Outgoing webhooks of a team: signed JSON calls for task, comment and feature events, queued with the
+change and sent after it commits, retried with backoff, logged for managers. URLs that resolve to loopback,
 private, link-local or cloud-metadata addresses are refused (server-side request forgery) unless the
 WEBHOOKS_ALLOW_PRIVATE setting is on; the check is repeated at every send, against the address used."""
 
@@ -14,7 +14,7 @@ import logging
 import secrets
 import socket
 import ssl
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from urllib.parse import urlsplit
 
@@ -25,8 +25,18 @@ from sqlalchemy.orm import Session
 from . import outbox
 from .errors import Invalid, NotFound
 from .extensions import db
-from .models import WEBHOOK_EVENTS, Comment, Task, TeamMembership, User, Webhook, WebhookDelivery, utcnow
-from .serialise import comment_json, plain, task_json
+from .models import (
+    WEBHOOK_EVENTS,
+    Comment,
+    Feature,
+    Task,
+    TeamMembership,
+    User,
+    Webhook,
+    WebhookDelivery,
+    utcnow,
+)
+from .serialise import comment_json, feature_json, plain, task_json
 from .tasks import spent_hours
 from .teams import require_role
 
@@ -193,12 +203,27 @@ def recent_deliveries(member: TeamMembership, limit: int = 50) -> list[WebhookDe
 def queue_event(
     task: Task, event: str, actor: User | None, *, changes: dict | None = None, comment: Comment | None = None
 ) -> list[WebhookDelivery]:
-    """Queue `event` for every active webhook of the task's team that wants it."""
+    """Queue `event` about a task for every active webhook of the task's team that wants it."""
+
+    def about() -> dict:
+        payload = {"task": task_json(task, spent_hours([task.id]).get(task.id, 0.0))}
+        if changes is not None:
+            payload["changes"] = changes
+        if comment is not None:
+            payload["comment"] = comment_json(comment)
+        return payload
+
+    return _queue(task.team_id, event, actor, about)
+
+
+def _queue(team_id: int, event: str, actor: User | None, about: Callable[[], dict]) -> list[WebhookDelivery]:
+    """Queue `event` for every active webhook of the team that wants it; `about()` gives what the event
+    is about (called only when some webhook wants it)."""
     hooks = [
         w
         for w in db.session.scalars(
             select(Webhook)
-            .where(Webhook.team_id == task.team_id, Webhook.active.is_(True))
+            .where(Webhook.team_id == team_id, Webhook.active.is_(True))
             .order_by(Webhook.id)
         )
         if event in w.event_list
@@ -208,14 +233,10 @@ def queue_event(
     payload = {
         "event": event,
         "occurred_at": plain(utcnow()),
-        "team_id": task.team_id,
+        "team_id": team_id,
         "actor": {"id": actor.id, "name": actor.name} if actor else None,
-        "task": task_json(task, spent_hours([task.id]).get(task.id, 0.0)),
+        **about(),
     }
-    if changes is not None:
-        payload["changes"] = changes
-    if comment is not None:
-        payload["comment"] = comment_json(comment)
     body = json.dumps(payload, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
     deliveries = [
         WebhookDelivery(webhook_id=w.id, event=event, body=body, next_attempt_at=utcnow()) for w in hooks
@@ -235,8 +256,7 @@ def on_task_created(task: Task, *, actor: User, **_) -> None:
 
 
 def on_task_changed(task: Task, *, actor: User, changes: dict, **_) -> None:
-    changed = {name: {"old": plain(old), "new": plain(new)} for name, (old, new) in changes.items()}
-    queue_event(task, "task.updated", actor, changes=changed)
+    queue_event(task, "task.updated", actor, changes=_changed(changes))
 
 
 def on_task_trashed(task: Task, *, actor: User, **_) -> None:
@@ -245,6 +265,24 @@ def on_task_trashed(task: Task, *, actor: User, **_) -> None:
 
 def on_comment_added(task: Task, *, actor: User, comment: Comment, **_) -> None:
     queue_event(task, "comment.created", actor, comment=comment)
+
+
+def _changed(changes: dict) -> dict:
+    return {name: {"old": plain(old), "new": plain(new)} for name, (old, new) in changes.items()}
+
+
+def on_feature_created(feature: Feature, *, actor: User, **_) -> None:
+    _queue(feature.team_id, "feature.created", actor, lambda: {"feature": feature_json(feature)})
+
+
+def on_feature_changed(feature: Feature, *, actor: User, changes: dict, **_) -> None:
+    _queue(feature.team_id, "feature.updated", actor,
+           lambda: {"feature": feature_json(feature), "changes": _changed(changes)})
+
+
+def on_feature_shipped(feature: Feature, *, actor: User, reason: str | None, **_) -> None:
+    _queue(feature.team_id, "feature.shipped", actor,
+           lambda: {"feature": feature_json(feature), "reason": reason})
 
 
 # Sending --------------------------------------------------------------------------------------------
