@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from tests.factories import add_to_team, login, make_task, make_team, make_user
 from tests.support import recorded_statements
-from tracker import prioritisation
+from tracker import prioritisation, stored_forecast
 from tracker.extensions import db
 from tracker.models import Category, SavedFilter, Task, TeamMembership, TimeEntry
 from tracker.tasks import TaskFilter, list_tasks, parse_task_filter, update_task
@@ -240,14 +240,15 @@ def test_forecast_marks_at_risk_tasks_and_explains_them_on_the_task_page(client,
         assert re.search(r'class="risk-(tag|dot)"', page), url
 
 
-def test_forecast_queues_an_assignees_tasks_from_all_their_teams(app):
+def test_forecast_queues_an_assignees_tasks_from_all_their_teams(app, monkeypatch):
+    monkeypatch.setattr(stored_forecast, "clock", lambda: NOW)
     ana = make_user("Ana")
     a = make_team(ana, "A")
     b = make_team(ana, "B")
     # Wednesday 12:00: 5 h left today. A's task needs 4 h but B's earlier deadline comes first.
     make_task(b, "B first", assignee_id=ana.id, estimate_hours=4, due_at=NOW + timedelta(hours=3))
     a_task = make_task(a, "A second", assignee_id=ana.id, estimate_hours=4, due_at=NOW + timedelta(hours=5))
-    result = prioritisation.forecast_teams([a.team_id], NOW)
+    result = stored_forecast.load(stored_forecast.open_in_team(a.team_id))
     assert list(result.results) == [a_task.id]
     f = result.results[a_task.id]
     assert f.earlier_tasks == 1 and f.at_risk and f.projected_finish_at == datetime(2026, 11, 26, 12, tzinfo=UTC)

@@ -22,7 +22,7 @@ from .preferences import (  # noqa: F401  (re-exported: the settings page and th
     preferences,
     set_preferences,
 )
-from .prioritisation import forecast_teams
+from .stored_forecast import load
 from .tasks import assigned_with_deadline
 from .watchers import watcher_ids
 
@@ -196,7 +196,7 @@ def scan_deadlines(now: datetime | None = None) -> dict[str, int]:
     open_tasks = db.session.scalars(
         assigned_with_deadline().options(joinedload(Task.assignee)).order_by(Task.id)
     ).all()
-    predicted = forecast_teams(sorted({t.team_id for t in open_tasks}), now) if open_tasks else None
+    predicted = load(assigned_with_deadline().with_only_columns(Task.id))
     candidates: list[tuple[str, Task, str]] = []
     for task in open_tasks:
         deadline = task.due_at.isoformat()

@@ -7,13 +7,14 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, select
+from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from .deadlines import BUCKETS, QUADRANTS, eisenhower_quadrant, local_to_utc, month_grid, work_bucket
 from .extensions import db
-from .forecast import ForecastTask, TaskForecast, WorkSchedule, explain, forecast, working_hours_between
-from .models import Category, Task, TeamMembership, User, task_blockers, utcnow
+from .forecast import working_hours_between
+from .models import Category, Task, TeamMembership, User, utcnow
+from .stored_forecast import StoredTeamForecast, load, open_in_team, schedule_of
 from .tasks import LIST_LOAD, TaskFilter, filtered_tasks, spent_hours, task_ordering
 from .teams import members_of
 from .vocabulary import OPEN_STATUSES, PRIORITY_RANK
@@ -23,92 +24,13 @@ BURNUP_WEEKS = 8
 WORKLOAD_HORIZON = timedelta(days=366)
 
 
-def schedule_of(user: User) -> WorkSchedule:
-    return WorkSchedule(
-        timezone=user.timezone,
-        work_days=frozenset(user.work_day_numbers),
-        work_start=user.work_start,
-        work_end=user.work_end,
-    )
-
-
-# Forecast ---------------------------------------------------------------------------------------
-
-
-@dataclass
-class TeamForecast:
-    """Forecasts of some teams' open tasks, with what is needed to explain each one."""
-
-    results: dict[int, TaskForecast]
-    schedules: dict[int, WorkSchedule]
-    names: dict[int, str]
-    due: dict[int, datetime | None]
-    assignee: dict[int, int | None]
-
-    def at_risk(self, task_id: int) -> bool:
-        result = self.results.get(task_id)
-        return bool(result and result.at_risk)
-
-    def explain(self, task_id: int) -> str | None:
-        result = self.results.get(task_id)
-        if result is None:
-            return None
-        person = self.assignee.get(task_id)
-        schedule = self.schedules.get(person) or WorkSchedule()
-        return explain(result, self.names.get(person, "the assignee"), schedule, self.due.get(task_id))
-
-
-def forecast_teams(team_ids: list[int], now: datetime | None = None) -> TeamForecast:
-    """Forecast every open task of the given teams, in five queries whatever their number.
-
-    An assignee's open tasks in other teams are queued too, because one person's hours are shared
-    by all their teams; only the given teams' tasks are returned.
-    """
-    now = now or utcnow()
-    columns = (Task.id, Task.assignee_id, Task.due_at, Task.priority, Task.estimate_hours, Task.team_id)
-    live_open = and_(Task.status != "done", Task.deleted_at.is_(None))
-    rows = list(db.session.execute(select(*columns).where(Task.team_id.in_(team_ids), live_open)))
-    # No query is skipped when a list is empty, so every page makes the same number whatever the data.
-    assignees = {r.assignee_id for r in rows if r.assignee_id is not None}
-    rows += db.session.execute(
-        select(*columns).where(live_open, Task.assignee_id.in_(assignees), Task.team_id.not_in(team_ids))
-    ).all()
-    ids = [r.id for r in rows]
-    spent = spent_hours(ids)
-    blockers: dict[int, list[int]] = defaultdict(list)
-    for task_id, blocker_id in db.session.execute(
-        select(task_blockers.c.task_id, task_blockers.c.blocker_id).where(task_blockers.c.task_id.in_(ids))
-    ):
-        blockers[task_id].append(blocker_id)
-    users = list(db.session.scalars(select(User).where(User.id.in_(assignees))))
-    schedules = {u.id: schedule_of(u) for u in users}
-    inputs = [
-        ForecastTask(
-            id=r.id, assignee_id=r.assignee_id, due_at=r.due_at, priority=r.priority,
-            estimate_hours=r.estimate_hours, spent_hours=spent.get(r.id, 0.0),
-            blocked_by=tuple(blockers.get(r.id, ())),
-        )
-        for r in rows
-    ]
-    results = forecast(inputs, schedules, now)
-    wanted = set(team_ids)
-    in_teams = {r.id for r in rows if r.team_id in wanted}
-    return TeamForecast(
-        results={i: f for i, f in results.items() if i in in_teams},
-        schedules=schedules,
-        names={u.id: u.name for u in users},
-        due={r.id: r.due_at for r in rows},
-        assignee={r.id: r.assignee_id for r in rows},
-    )
-
-
 # My work ----------------------------------------------------------------------------------------
 
 
 @dataclass
 class MyWork:
     buckets: dict[str, list[Task]]
-    forecast: TeamForecast
+    forecast: StoredTeamForecast
 
     @property
     def total(self) -> int:
@@ -135,7 +57,7 @@ def my_work(user: User, now: datetime | None = None) -> MyWork:
         buckets[work_bucket(task.due_at, now, user.timezone)].append(task)
     for items in buckets.values():
         items.sort(key=lambda t: (PRIORITY_RANK[t.priority], t.due_at is None, t.due_at or now, t.id))
-    return MyWork(buckets, forecast_teams(team_ids, now) if team_ids else TeamForecast({}, {}, {}, {}, {}))
+    return MyWork(buckets, load([t.id for t in tasks]))
 
 
 # Board and Eisenhower ------------------------------------------------------------------------
@@ -239,7 +161,7 @@ class Dashboard:
     by_category: list[dict]
     by_assignee: list[PersonLoad]
     burnup: list[dict]
-    forecast: TeamForecast
+    forecast: StoredTeamForecast
 
 
 def workload(user: User, tasks: list[tuple[datetime | None, float | None]], now: datetime) -> PersonLoad:
@@ -274,7 +196,7 @@ def dashboard(member: TeamMembership, now: datetime | None = None) -> Dashboard:
     now = now or utcnow()
     team_id = member.team_id
     live = open_tasks(member, TaskFilter(), now)
-    team_forecast = forecast_teams([team_id], now)
+    team_forecast = load(open_in_team(team_id))
     spent = spent_hours([t.id for t in live])
 
     overdue = [t for t in live if t.due_at is not None and t.due_at < now]

@@ -124,7 +124,8 @@ def _scope(group: set[int], task_ids: set[int]):
     """The tasks to compute: the group's queues, the given tasks, and every open task they wait for
     (an unassigned blocker must be seen as open, or the forecast would take it for finished)."""
     mine = or_(Task.assignee_id.in_(group), Task.id.in_(task_ids))
-    waited_for = select(task_blockers.c.blocker_id).where(task_blockers.c.task_id.in_(select(Task.id).where(mine)))
+    waiting = select(Task.id).where(mine)
+    waited_for = select(task_blockers.c.blocker_id).where(task_blockers.c.task_id.in_(waiting))
     return or_(mine, Task.id.in_(waited_for))
 
 
@@ -143,7 +144,9 @@ def _inputs(session: Session, scope) -> tuple[list, dict[int, WorkSchedule]]:
     )
     blockers: dict[int, list[int]] = defaultdict(list)
     for task_id, blocker_id in session.execute(
-        select(task_blockers.c.task_id, task_blockers.c.blocker_id).where(task_blockers.c.task_id.in_(in_scope))
+        select(task_blockers.c.task_id, task_blockers.c.blocker_id).where(
+            task_blockers.c.task_id.in_(in_scope)
+        )
     ):
         blockers[task_id].append(blocker_id)
     people = select(Task.assignee_id).where(_OPEN, scope)
@@ -202,7 +205,8 @@ def refresh(session: Session, people: set[int], task_ids: set[int], now: datetim
     if group:
         session.execute(
             delete(StoredForecast).where(
-                StoredForecast.assignee_id.in_(group), StoredForecast.task_id.not_in(select(Task.id).where(_OPEN))
+                StoredForecast.assignee_id.in_(group),
+                StoredForecast.task_id.not_in(select(Task.id).where(_OPEN)),
             )
         )
     if rows:
@@ -267,6 +271,11 @@ class StoredTeamForecast:
     def as_of(self) -> datetime | None:
         """When the oldest of these forecasts was computed (what a page says about freshness)."""
         return min((row.computed_at for row in self.rows.values()), default=None)
+
+
+def open_in_team(team_id: int):
+    """The SELECT of a team's open task ids (to load a whole team's forecasts without listing ids)."""
+    return select(Task.id).where(Task.team_id == team_id, _OPEN)
 
 
 def load(task_scope) -> StoredTeamForecast:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from flask import request
 
-from .. import prioritisation, tasks, teams
+from .. import prioritisation, stored_forecast, tasks, teams
 from .core import caller, operation, reply
 from .schemas import (
     CategoryLoadOut,
@@ -102,7 +102,7 @@ def forecast(team_id: int):
     deadline), remaining estimates and working hours in their time zone; and whether that is after
     its deadline."""
     member = teams.membership_for(caller(), team_id)
-    team_forecast = prioritisation.forecast_teams([team_id])
+    team_forecast = stored_forecast.load(stored_forecast.open_in_team(team_id))
     items = []
     for task in prioritisation.open_tasks(member):
         result = team_forecast.results.get(task.id)

@@ -1,17 +1,20 @@
 """Task pages: the filtered list, create, view, edit (with conflict resolution), trash and restore."""
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from .. import prioritisation, tasks, teams, timelog
+from .. import stored_forecast, tasks, teams, timelog
 from ..errors import Conflict, Invalid
 from ..models import PRIORITIES, STATUSES
-from . import apply_errors, localtime, request_filter, start_zone, viewer_zone
+from .errors import submitted
 from .forms import TaskForm, choices
+from .query import list_filter, page_number
+from .templating import localtime, start_zone, viewer_zone
 
 bp = Blueprint("tasks", __name__)
 # Domain field names that the task form shows under another name.
@@ -46,15 +49,13 @@ def _parse_numbers(text: str) -> list[int] | None:
     return numbers
 
 
-def _form_data(form: TaskForm) -> dict | None:
-    """The form's values as the domain expects them, or None after marking a parse error."""
+def _form_data(form: TaskForm) -> dict:
+    """The form's values as the domain expects them; what cannot be read is an Invalid for its field."""
     blocked_by = _parse_numbers(form.blocked_by.data)
     if blocked_by is None:
-        form.blocked_by.errors = ["Enter task numbers separated by commas, e.g. 12, 15."]
-        return None
+        raise Invalid({"blocked_by": ["Enter task numbers separated by commas, e.g. 12, 15."]})
     if form.due_time.data and not form.due_date.data:
-        form.due_date.errors = ["Enter the date as well as the time."]
-        return None
+        raise Invalid({"due_date": ["Enter the date as well as the time."]})
     due = form.due_date.data
     if due and form.due_time.data:
         due = datetime.combine(due, form.due_time.data)  # wall-clock time in the user's zone
@@ -101,9 +102,8 @@ def _fill_form(form: TaskForm, task) -> None:
 @bp.get("/teams/<int:team_id>/tasks")
 def index(team_id: int):
     member = teams.membership_for(current_user, team_id)
-    task_filter, error = request_filter()
-    page = request.args.get("page", "1")
-    page = int(page) if page.isdecimal() else 1
+    page = page_number()
+    task_filter, error = list_filter(tasks.parse_task_filter, tasks.TaskFilter())
     result = tasks.list_tasks(member, task_filter, page, per_page=current_app.config["TASKS_PER_PAGE"])
     return render_template(
         "tasks/list.html",
@@ -116,8 +116,14 @@ def index(team_id: int):
         members=teams.members_of(member.team),
         statuses=STATUSES,
         priorities=PRIORITIES,
-        forecast=prioritisation.forecast_teams([team_id]),
+        forecast=stored_forecast.load([t.id for t in result.items]),
     ), 422 if error else 200
+
+
+def _form_page(form: TaskForm, member, task=None, conflict_rows: list[dict] | None = None) -> str:
+    """The task form, new (no task) or editing; `conflict_rows` compare the user's values with theirs."""
+    return render_template("tasks/form.html", form=form, member=member, team=member.team, task=task,
+                           conflict_rows=conflict_rows)
 
 
 @bp.route("/teams/<int:team_id>/tasks/new", methods=["GET", "POST"])
@@ -125,19 +131,16 @@ def create(team_id: int):
     member = teams.membership_for(current_user, team_id)
     form = TaskForm()
     _choices(form, member)
+    page = functools.partial(_form_page, form, member)
     if request.method == "GET":
+        # ?category=<slug> preselects a category; an unknown one only leaves the choice to the user.
         form.category.data = request.args.get("category") or (form.category.choices[0].value if form.category.choices else None)
         form.assignee_id.data = current_user.id
-    elif form.validate_on_submit() and (data := _form_data(form)) is not None:
-        try:
-            task = tasks.create_task(member, data)
-        except Invalid as exc:
-            apply_errors(form, exc, FORM_FIELDS)
-        else:
-            flash(f"Task #{task.id} created.", "success")
-            return redirect(url_for("tasks.show", task_id=task.id))
-    status = 422 if request.method == "POST" else 200
-    return render_template("tasks/form.html", form=form, member=member, team=member.team, task=None), status
+        return page()
+    with submitted(form, page, FORM_FIELDS):
+        task = tasks.create_task(member, _form_data(form))
+    flash(f"Task #{task.id} created.", "success")
+    return redirect(url_for("tasks.show", task_id=task.id))
 
 
 @bp.get("/tasks/<int:task_id>")
@@ -152,7 +155,8 @@ def show(task_id: int):
         blocking=tasks.blocking(task),
         can_restore=teams.has_role(member, "manager"),
         time_entries=timelog.list_time_entries(task),
-        forecast=prioritisation.forecast_teams([task.team_id]) if task.is_open else None,
+        time_form=g.get("time_form"),  # a refused time entry, shown again with its errors
+        forecast=stored_forecast.load([task.id]) if task.is_open else None,
     )
 
 
@@ -209,50 +213,45 @@ def _display_values(task) -> dict[str, str]:
     }
 
 
+def _unchanged_dates_kept(form: TaskForm, task, data: dict) -> None:
+    """Dates left as shown are not re-read: the form rounds a deadline to the minute and shows a start
+    date in the viewer's zone (it was stored in the assignee's), so re-reading them would move them."""
+    due_date, due_time, start_date = _shown_dates(task)
+    if (form.due_date.data, form.due_time.data) == (due_date, due_time):
+        data.pop("due_at")
+    if form.start_date.data == start_date:
+        data.pop("start_at")
+
+
 @bp.route("/tasks/<int:task_id>/edit", methods=["GET", "POST"])
 def edit(task_id: int):
     # A save of a task that went to the trash meanwhile keeps the user's input on screen (409), not a 404.
     task, member = tasks.get_task(current_user, task_id, include_trashed=request.method == "POST")
     form = TaskForm()
     _choices(form, member, task)
-    conflict_rows = None
+    page = functools.partial(_form_page, form, member, task)
     if task.deleted_at is not None:
         flash("Someone moved this task to the trash while you were editing, so your changes are not saved; "
               "they are kept below. A manager can restore the task from the team's trash.", "warning")
-        return render_template(
-            "tasks/form.html", form=form, member=member, team=member.team, task=task, conflict_rows=None
-        ), 409
+        return page(), 409
     if request.method == "GET":
         _fill_form(form, task)
-    elif form.validate_on_submit() and (data := _form_data(form)) is not None:
-        expected = int(form.version.data) if (form.version.data or "").isdecimal() else None
-        if expected is None:
+        return page()
+    with submitted(form, page, FORM_FIELDS):
+        data = _form_data(form)
+        if not (form.version.data or "").isdecimal():
             abort(400)
-        # Dates left as shown are not re-read: the form rounds a deadline to the minute and shows a start
-        # date in the viewer's zone (it was stored in the assignee's), so re-reading them would move them.
-        due_date, due_time, start_date = _shown_dates(task)
-        if (form.due_date.data, form.due_time.data) == (due_date, due_time):
-            data.pop("due_at")
-        if form.start_date.data == start_date:
-            data.pop("start_at")
+        _unchanged_dates_kept(form, task, data)
         try:
-            tasks.update_task(member, task, data, expected_version=expected)
+            tasks.update_task(member, task, data, expected_version=int(form.version.data))
         except Conflict as exc:
             conflict_rows = _conflict_rows(form, exc.current)
-            # The next save is a deliberate choice made after seeing their values.
-            form.version.data = exc.current.version
+            form.version.data = exc.current.version  # the next save is a choice made after seeing theirs
             flash("Someone else saved this task while you were editing. Your changes are kept below: "
                   "compare them with theirs, then save again to keep yours.", "warning")
-        except Invalid as exc:
-            apply_errors(form, exc, FORM_FIELDS)
-        else:
-            flash("Task saved.", "success")
-            return redirect(url_for("tasks.show", task_id=task.id))
-    status = 200 if request.method == "GET" else (409 if conflict_rows is not None else 422)
-    return render_template(
-        "tasks/form.html", form=form, member=member, team=member.team, task=task,
-        conflict_rows=conflict_rows,
-    ), status
+            return page(conflict_rows), 409
+    flash("Task saved.", "success")
+    return redirect(url_for("tasks.show", task_id=task.id))
 
 
 @bp.post("/tasks/<int:task_id>/delete")

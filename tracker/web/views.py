@@ -1,18 +1,21 @@
 """Prioritisation pages: my work, board, Eisenhower matrix, calendar, dashboard, forecast, saved filters."""
 from __future__ import annotations
 
+import functools
 import re
 from datetime import datetime
 
-from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from .. import prioritisation, saved_filters, tasks, teams
+from .. import prioritisation, saved_filters, stored_forecast, tasks, teams
 from ..charts import bar_chart, line_chart
 from ..deadlines import BUCKETS, QUADRANTS
-from ..errors import Conflict, Invalid
+from ..errors import Conflict
 from ..models import OPEN_STATUSES, PRIORITIES, STATUSES
-from . import apply_errors, request_filter, safe_next, viewer_zone
+from .errors import on_invalid
+from .query import list_filter, safe_next, wants_json
+from .templating import viewer_zone
 
 bp = Blueprint("views", __name__)
 
@@ -21,6 +24,10 @@ bp = Blueprint("views", __name__)
 @login_required
 def require_login():
     return None
+
+
+def _task_filter():
+    return list_filter(tasks.parse_task_filter, tasks.TaskFilter())
 
 
 def _team_page(template: str, member, **context):
@@ -47,32 +54,29 @@ def change_status(task_id: int):
     """One-click status change from my work and the board (a form post; fetch() asks for JSON)."""
     task, member = tasks.get_task(current_user, task_id)
     version = request.form.get("version", "")
-    wants_json = request.accept_mimetypes.best == "application/json"
-    try:
-        tasks.update_task(member, task, {"status": request.form.get("status", "")},
-                          expected_version=int(version) if version.isdigit() else None)
-    except Conflict as exc:
-        message = f"#{task.id} was changed by someone else meanwhile; it is now {exc.current.status.replace('_', ' ')}."
-        if wants_json:
-            return jsonify(error=message, status=exc.current.status, version=exc.current.version), 409
-        flash(message, "warning")
-    except Invalid as exc:
-        if wants_json:
-            return jsonify(error="; ".join(m for ms in exc.errors.values() for m in ms)), 422
-        apply_errors(None, exc)
-    else:
-        if wants_json:
-            return jsonify(status=task.status, version=task.version)
-        flash(f"#{task.id} is now {task.status.replace('_', ' ')}.", "success")
-    return redirect(safe_next(request.form.get("next"), "views.my_work"))
+    back = safe_next(request.form.get("next"), "views.my_work")
+    with on_invalid(lambda: redirect(back)):
+        try:
+            tasks.update_task(member, task, {"status": request.form.get("status", "")},
+                              expected_version=int(version) if version.isdecimal() else None)
+        except Conflict as exc:
+            message = f"#{task.id} was changed by someone else meanwhile; it is now {exc.current.status.replace('_', ' ')}."
+            if wants_json():
+                return jsonify(error=message, status=exc.current.status, version=exc.current.version), 409
+            flash(message, "warning")
+            return redirect(back)
+    if wants_json():
+        return jsonify(status=task.status, version=task.version)
+    flash(f"#{task.id} is now {task.status.replace('_', ' ')}.", "success")
+    return redirect(back)
 
 
 @bp.get("/teams/<int:team_id>/board")
 def board(team_id: int):
     member = teams.membership_for(current_user, team_id)
-    task_filter, error = request_filter()
+    task_filter, error = _task_filter()
     columns = prioritisation.board(member, task_filter)
-    forecast = prioritisation.forecast_teams([team_id])
+    forecast = stored_forecast.load(stored_forecast.open_in_team(team_id))
     return _team_page("views/board.html", member, columns=columns, task_filter=task_filter,
                       filter_error=error, forecast=forecast, open_statuses=OPEN_STATUSES,
                       saved=saved_filters.saved_filters(member)), 422 if error else 200
@@ -81,17 +85,17 @@ def board(team_id: int):
 @bp.get("/teams/<int:team_id>/eisenhower")
 def eisenhower(team_id: int):
     member = teams.membership_for(current_user, team_id)
-    task_filter, error = request_filter()
+    task_filter, error = _task_filter()
     quadrants = prioritisation.eisenhower(member, task_filter)
     return _team_page("views/eisenhower.html", member, quadrants=quadrants, quadrant_names=QUADRANTS,
                       task_filter=task_filter, filter_error=error,
-                      forecast=prioritisation.forecast_teams([team_id])), 422 if error else 200
+                      forecast=stored_forecast.load(stored_forecast.open_in_team(team_id))), 422 if error else 200
 
 
 @bp.get("/teams/<int:team_id>/calendar")
 def calendar(team_id: int):
     member = teams.membership_for(current_user, team_id)
-    task_filter, error = request_filter()
+    task_filter, error = _task_filter()
     today = datetime.now(viewer_zone()).date()
     match = re.fullmatch(r"(\d{4})-(\d{2})", request.args.get("month", ""))
     year, month = (int(match[1]), int(match[2])) if match and 1 <= int(match[2]) <= 12 else (today.year, today.month)
@@ -99,7 +103,7 @@ def calendar(team_id: int):
         year = today.year
     grid = prioritisation.deadline_calendar(member, year, month, task_filter, current_user.timezone)
     return _team_page("views/calendar.html", member, grid=grid, task_filter=task_filter,
-                      filter_error=error, forecast=prioritisation.forecast_teams([team_id])), 422 if error else 200
+                      filter_error=error, forecast=stored_forecast.load(stored_forecast.open_in_team(team_id))), 422 if error else 200
 
 
 @bp.get("/teams/<int:team_id>/dashboard")
@@ -128,27 +132,25 @@ def dashboard(team_id: int):
 @bp.get("/teams/<int:team_id>/forecast")
 def forecast(team_id: int):
     member = teams.membership_for(current_user, team_id)
-    team_forecast = prioritisation.forecast_teams([team_id])
+    team_forecast = stored_forecast.load(stored_forecast.open_in_team(team_id))
     open_tasks = prioritisation.open_tasks(member)
     return _team_page("views/forecast.html", member, forecast=team_forecast, tasks=open_tasks)
 
 
 @bp.post("/teams/<int:team_id>/filters")
 def save_filter(team_id: int):
+    """Save the filter of a list, board, matrix or calendar page; a refusal shows that page again (422)."""
     member = teams.membership_for(current_user, team_id)
-    task_filter, error = request_filter(request.form)
+    task_filter, error = _task_filter()
     view = request.form.get("view", "list")
-    if error is None:
-        try:
-            saved = saved_filters.save_filter(member, request.form.get("name", ""), view, task_filter,
-                                              shared=request.form.get("shared") == "on")
-        except Invalid as exc:
-            apply_errors(None, exc)
-        else:
-            flash(f"Filter “{saved.name}” saved.", "success")
-    else:
-        apply_errors(None, error)
-    return redirect(_view_url(team_id, view, task_filter))
+    page = functools.partial(current_app.view_functions[VIEW_ENDPOINTS.get(view, "tasks.index")], team_id)
+    if error is not None:
+        return page()  # which shows the filter's errors, with status 422
+    with on_invalid(page):
+        saved = saved_filters.save_filter(member, request.form.get("name", ""), view, task_filter,
+                                          shared=request.form.get("shared") == "on")
+    flash(f"Filter “{saved.name}” saved.", "success")
+    return redirect(view_url(team_id, view, **task_filter.to_args()))
 
 
 @bp.post("/teams/<int:team_id>/filters/<int:filter_id>/delete")
@@ -159,6 +161,11 @@ def delete_filter(team_id: int, filter_id: int):
     return redirect(url_for("tasks.index", team_id=team_id, status="open"))
 
 
-def _view_url(team_id: int, view: str, task_filter) -> str:
-    endpoint = {"board": "views.board", "eisenhower": "views.eisenhower", "calendar": "views.calendar"}.get(view, "tasks.index")
-    return url_for(endpoint, team_id=team_id, **task_filter.to_args())
+VIEW_ENDPOINTS = {"list": "tasks.index", "board": "views.board", "eisenhower": "views.eisenhower",
+                  "calendar": "views.calendar"}
+
+
+@bp.app_template_global()
+def view_url(team_id: int, view: str, **args) -> str:
+    """The address of a filterable page (list, board, eisenhower, calendar) with these arguments."""
+    return url_for(VIEW_ENDPOINTS.get(view, "tasks.index"), team_id=team_id, **args)
