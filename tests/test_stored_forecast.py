@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, time, timedelta
 import pytest
 from sqlalchemy import select, true
 
-from tests.factories import add_to_team, make_task, make_user
+from tests.factories import add_to_team, login, make_task, make_user
 from tracker import accounts, stored_forecast, tasks, teams, timelog
 from tracker.extensions import db
 from tracker.models import StoredForecast
@@ -158,3 +158,11 @@ def test_the_refresh_forecast_command_fills_a_table_written_behind_the_events_ba
     result = app.test_cli_runner().invoke(args=["refresh-forecast"])
     assert result.exit_code == 0 and "Forecast 5 open task(s)." in result.output
     agree()
+
+
+def test_the_forecast_page_and_dashboard_say_how_fresh_the_forecast_is(client, queues):
+    login(client, queues["owner"])
+    team_id = queues["team_id"]
+    for url in (f"/teams/{team_id}/forecast", f"/teams/{team_id}/dashboard"):
+        page = client.get(url).get_data(as_text=True)
+        assert 'Forecast as of <time datetime="2026-12-01T09:30:00+00:00">' in page, url
