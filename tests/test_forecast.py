@@ -333,20 +333,25 @@ def test_tokyo_and_new_york_finish_the_same_work_at_different_instants():
 # --- forecast: tasks without a projection --------------------------------------------------------
 
 
-def test_no_estimate_is_listed_not_guessed_and_takes_no_time():
-    tasks = [task(1, MON_12, None), task(2, MON_17, 2)]
-    result = forecast(tasks, SCHEDULES, NOW)
-    assert result[1] == TaskForecast(
+def without_projection(reason: str, available_hours: float | None = None) -> TaskForecast:
+    """Task 1's forecast when it cannot be projected: no finish, no slack, not at risk (not yet due)."""
+    return TaskForecast(
         task_id=1,
         projected_finish_at=None,
         at_risk=False,
         slack_hours=None,
         remaining_hours=None,
-        reason="no_estimate",
+        reason=reason,
         earlier_tasks=0,
-        available_hours=3,  # Mon 09–12
+        available_hours=available_hours,
         waits_for=(),
     )
+
+
+def test_no_estimate_is_listed_not_guessed_and_takes_no_time():
+    tasks = [task(1, MON_12, None), task(2, MON_17, 2)]
+    result = forecast(tasks, SCHEDULES, NOW)
+    assert result[1] == without_projection("no_estimate", available_hours=3)  # Mon 09–12
     # Task 2 starts right away: the unestimated task 1 takes no time.
     assert result[2].projected_finish_at == utc(2025, 1, 13, 11)
     assert result[2].earlier_tasks == 0
@@ -354,17 +359,7 @@ def test_no_estimate_is_listed_not_guessed_and_takes_no_time():
 
 def test_unassigned_has_no_projection():
     result = forecast([task(1, TUE_17, 3, assignee=None)], SCHEDULES, NOW)
-    assert result[1] == TaskForecast(
-        task_id=1,
-        projected_finish_at=None,
-        at_risk=False,
-        slack_hours=None,
-        remaining_hours=None,
-        reason="unassigned",
-        earlier_tasks=0,
-        available_hours=None,
-        waits_for=(),
-    )
+    assert result[1] == without_projection("unassigned")
 
 
 @pytest.mark.parametrize("assignee, estimate, reason", [(None, 3, "unassigned"), (ANA, None, "no_estimate")])
@@ -547,53 +542,35 @@ def test_two_thousand_tasks_for_twenty_people_is_deterministic():
 FRI_17 = utc(2025, 1, 17, 17)
 
 
-# (workload, the task explained, assignee's name, schedule, its deadline, the sentence)
-@pytest.mark.parametrize(
-    "workload, id, name, schedule, due_at, sentence",
-    [
-        pytest.param(
-            [task(i, FRI_17, 10) for i in range(1, 6)], 5, "Ana", LISBON, FRI_17,
-            "needs 10 h, Ana has 40 working hours before Fri 17 Jan 17:00 (Europe/Lisbon), "
-            "after 4 earlier tasks; projected finish Tue 21 Jan 11:00, 10 working hours late",
-            id="a week too full",
-        ),
-        pytest.param(
-            [task(1, None, 4), task(2, TUE_17, 2, blocked_by=[1])], 2, "Ana", LISBON, TUE_17,
-            "needs 2 h, Ana has 16 working hours before Tue 14 Jan 17:00 (Europe/Lisbon), "
-            "after 1 earlier task, waiting for #1; projected finish Mon 13 Jan 15:00, "
-            "10 working hours to spare",
-            id="waiting for a blocker",
-        ),
-        pytest.param(
-            [task(1, LAST_FRI_17, 2)], 1, "Ana", LISBON, LAST_FRI_17,
-            "was due Fri 10 Jan 17:00 (Europe/Lisbon) and still needs 2 h; "
-            "projected finish Mon 13 Jan 11:00, 2 working hours late",
-            id="overdue",
-        ),
-        # Bo starts Tue 09:00 JST (Mon 18:00 JST now); the finish is shown on his wall clock.
-        pytest.param(
-            [task(1, None, 1.5, assignee=BO)], 1, "Bo", TOKYO, None,
-            "needs 1.5 h; projected finish Tue 14 Jan 10:30 (Asia/Tokyo)",
-            id="no deadline",
-        ),
-        pytest.param(
-            [task(1, MON_12, None)], 1, "Ana", LISBON, MON_12,
-            "no estimate, so it is left out of Ana's forecast; "
-            "Ana has 3 working hours before Mon 13 Jan 12:00 (Europe/Lisbon)",
-            id="no estimate",
-        ),
-        pytest.param(
-            [task(1, LAST_FRI_17, 1, assignee=None)], 1, "", OFFICE, LAST_FRI_17,
-            "nobody is assigned, so there is no forecast; it was due Fri 10 Jan 17:00 (UTC)",
-            id="unassigned",
-        ),
-        pytest.param(
-            [task(1, utc(2025, 1, 13, 11), 1)], 1, "Ana", LISBON, utc(2025, 1, 13, 11),
-            "needs 1 h, Ana has 2 working hours before Mon 13 Jan 11:00 (Europe/Lisbon); "
-            "projected finish Mon 13 Jan 10:00, 1 working hour to spare",
-            id="one hour to spare",
-        ),
-    ],
-)
-def test_explain_sentences(workload, id, name, schedule, due_at, sentence):
-    assert explain(forecast(workload, SCHEDULES, NOW)[id], name, schedule, due_at) == sentence
+# case: (workload, the task explained, the assignee's name and schedule, its deadline)
+EXPLAINED = {
+    "a week too full": ([task(i, FRI_17, 10) for i in range(1, 6)], 5, "Ana", LISBON, FRI_17),
+    "waiting for a blocker": ([task(1, None, 4), task(2, TUE_17, 2, blocked_by=[1])], 2, "Ana", LISBON,
+                              TUE_17),
+    "overdue": ([task(1, LAST_FRI_17, 2)], 1, "Ana", LISBON, LAST_FRI_17),
+    # Bo starts Tue 09:00 JST (Mon 18:00 JST now); the finish is shown on his wall clock.
+    "no deadline": ([task(1, None, 1.5, assignee=BO)], 1, "Bo", TOKYO, None),
+    "no estimate": ([task(1, MON_12, None)], 1, "Ana", LISBON, MON_12),
+    "unassigned": ([task(1, LAST_FRI_17, 1, assignee=None)], 1, "", OFFICE, LAST_FRI_17),
+    "one hour to spare": ([task(1, utc(2025, 1, 13, 11), 1)], 1, "Ana", LISBON, utc(2025, 1, 13, 11)),
+}
+SENTENCES = {
+    "a week too full": "needs 10 h, Ana has 40 working hours before Fri 17 Jan 17:00 (Europe/Lisbon), "
+    "after 4 earlier tasks; projected finish Tue 21 Jan 11:00, 10 working hours late",
+    "waiting for a blocker": "needs 2 h, Ana has 16 working hours before Tue 14 Jan 17:00 (Europe/Lisbon), "
+    "after 1 earlier task, waiting for #1; projected finish Mon 13 Jan 15:00, 10 working hours to spare",
+    "overdue": "was due Fri 10 Jan 17:00 (Europe/Lisbon) and still needs 2 h; projected finish Mon 13 Jan "
+    "11:00, 2 working hours late",
+    "no deadline": "needs 1.5 h; projected finish Tue 14 Jan 10:30 (Asia/Tokyo)",
+    "no estimate": "no estimate, so it is left out of Ana's forecast; Ana has 3 working hours before "
+    "Mon 13 Jan 12:00 (Europe/Lisbon)",
+    "unassigned": "nobody is assigned, so there is no forecast; it was due Fri 10 Jan 17:00 (UTC)",
+    "one hour to spare": "needs 1 h, Ana has 2 working hours before Mon 13 Jan 11:00 (Europe/Lisbon); "
+    "projected finish Mon 13 Jan 10:00, 1 working hour to spare",
+}
+
+
+@pytest.mark.parametrize("case", EXPLAINED)
+def test_explain_sentences(case):
+    workload, task_id, name, schedule, due_at = EXPLAINED[case]
+    assert explain(forecast(workload, SCHEDULES, NOW)[task_id], name, schedule, due_at) == SENTENCES[case]
