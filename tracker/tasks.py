@@ -28,6 +28,7 @@ from .models import (
     utcnow,
 )
 from .paging import Page, bounds
+from .recurrence import RuleError, next_deadline, normalise_rule
 from .teams import require_role
 from .text import render_markdown
 from .vocabulary import (
@@ -489,6 +490,14 @@ def _blockers(c: _Checking, ids: set[int]) -> list[Task]:
     )
 
 
+def _date_zone(c: _Checking) -> str:
+    """Where the task's days are: the assignee's zone (else the actor's)."""
+    assignee_id = c.current("assignee_id")
+    known = assignee_id and "assignee_id" not in c.errors
+    assignee = db.session.get(User, assignee_id) if known else None
+    return (assignee or c.member.user).timezone
+
+
 def _check_feature(c: _Checking, feature_id: Any) -> Any:
     if feature_id is None or (c.task is not None and feature_id == c.task.feature_id):
         return feature_id
@@ -503,10 +512,7 @@ def _check_feature(c: _Checking, feature_id: Any) -> Any:
 def _instant(name: str, *, end_of_date: bool):
     def check(c: _Checking, value: Any) -> datetime | None:
         # A bare date means the end of that day where the assignee works (else where the actor is).
-        assignee_id = c.current("assignee_id")
-        known = assignee_id and "assignee_id" not in c.errors
-        assignee = db.session.get(User, assignee_id) if known else None
-        zones = {"actor_tz": c.member.user.timezone, "date_tz": (assignee or c.member.user).timezone}
+        zones = {"actor_tz": c.member.user.timezone, "date_tz": _date_zone(c)}
         try:
             instant = _resolve_instant(value, end_of_date=end_of_date, **zones)
         except (TypeError, ValueError, OverflowError):  # overflow: year 1 or 9999 moved into UTC
@@ -517,6 +523,28 @@ def _instant(name: str, *, end_of_date: bool):
         return instant
 
     return check
+
+
+def _check_recurrence(c: _Checking, value: Any) -> str | None:
+    if value is not None and not isinstance(value, str):
+        c.fail("recurrence", "Give an RRULE such as FREQ=WEEKLY;BYDAY=MO, or null.")
+        return None
+    try:
+        return normalise_rule(value)
+    except RuleError as exc:
+        c.fail("recurrence", str(exc))
+        return None
+
+
+def _check_repeats(c: _Checking, data: Mapping[str, Any]) -> None:
+    """A repeating task needs a deadline (its first occurrence's), and a rule given must repeat after it."""
+    rule, due = c.current("recurrence"), c.current("due_at")
+    if not rule or not data.keys() & {"recurrence", "due_at"} or c.errors.keys() & {"recurrence", "due_at"}:
+        return
+    if due is None:
+        c.fail("recurrence", "A repeating task needs a deadline: the first occurrence's.")
+    elif "recurrence" in data and next_deadline(rule, due, _date_zone(c)) is None:
+        c.fail("recurrence", "This rule has no date after the deadline (before 2100), so it never repeats.")
 
 
 # One checker per editable field, in the order they are checked: the dates come after the assignee,
@@ -534,6 +562,7 @@ FIELD_CHECKS = {
     "feature_id": _check_feature,
     "due_at": _instant("due_at", end_of_date=True),
     "start_at": _instant("start_at", end_of_date=False),
+    "recurrence": _check_recurrence,
 }
 
 
@@ -548,6 +577,7 @@ def _validated(member: TeamMembership, task: Task | None, data: Mapping[str, Any
     start, due = c.current("start_at"), c.current("due_at")
     if start and due and start > due and not c.errors.keys() & {"start_at", "due_at"}:
         c.fail("start_at", "The start date is after the deadline.")
+    _check_repeats(c, data)
     if c.errors:
         raise Invalid(c.errors)
     return c.clean
@@ -608,6 +638,7 @@ def snapshot(task: Task) -> dict[str, Any]:
         "labels": task.label_names,
         "blocked_by": [b.id for b in task.blocked_by],
         "feature_id": task.feature_id,
+        "recurrence": task.recurrence,
     }
 
 
