@@ -40,6 +40,7 @@ def task_fields(task: Task, spent_hours: float = 0.0) -> dict[str, Any]:
         "blocked_by": [b.id for b in task.blocked_by],
         "feature_id": task.feature_id,
         "checklist": [checklist_item_fields(item) for item in task.checklist],
+        "recurrence": task.recurrence,
         "version": task.version,
         "created_at": task.created_at,
         "updated_at": task.updated_at,
