@@ -23,7 +23,7 @@ from sqlalchemy import (
     Time,
     TypeDecorator,
     UniqueConstraint,
-
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -174,6 +174,12 @@ class Task(db.Model):
         Index("ix_tasks_team_status", "team_id", "status"),
         Index("ix_tasks_team_due", "team_id", "due_at"),
         Index("ix_tasks_team_updated", "team_id", "updated_at"),
+        # The list's default order (deadline, undated last, then id) read from the index instead of
+        # sorting the whole team on every page, on SQLite and PostgreSQL alike; live tasks only.
+        Index(
+            "ix_tasks_live_by_deadline", "team_id", text("(due_at IS NULL)"), "due_at", "id",
+            sqlite_where=text("deleted_at IS NULL"), postgresql_where=text("deleted_at IS NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
