@@ -145,6 +145,17 @@ ROUTES: dict[str, Route] = {
     "api.team_activity": Route("team"),
     "api.task_activity": Route("team"),
     "api.deadlines": Route("team"),
+    # Features and checklists
+    "api.list_features": Route("team"),
+    "api.create_feature": Route("team", body=form(title="Matrix feature")),
+    "api.get_feature": Route("team"),
+    "api.patch_feature": Route("team", body=form(title="Feature")),
+    "api.delete_feature": Route("team", "manager"),
+    "api.fill_gaps": Route("team"),
+    "api.add_checklist_item": Route("team", body=form(text="Item")),
+    "api.patch_checklist_item": Route("team", body=form(done=True)),
+    "api.delete_checklist_item": Route("team"),
+    "api.promote_checklist_item": Route("team"),
     "api.eisenhower": Route("team"),
     "api.forecast": Route("team"),
     # Comments, time, watching, webhooks
@@ -373,6 +384,9 @@ def test_references_to_another_teams_objects_inside_a_body_are_refused(world):
                            json={"title": "Planted", "category": "database", "blocked_by": [b.task_id]}),
         lambda: owner.patch(f"/api/v1/tasks/{a.task_id}", headers=token, json={"blocked_by": [b.task_id]}),
         lambda: owner.patch(f"/api/v1/tasks/{a.task_id}", headers=token, json={"assignee_id": b.target.id}),
+        lambda: owner.patch(f"/api/v1/tasks/{a.task_id}", headers=token, json={"feature_id": b.feature_id}),
+        lambda: owner.post(f"/api/v1/teams/{a.team_id}/tasks", headers=token,
+                           json={"title": "Planted", "category": "database", "feature_id": b.feature_id}),
         lambda: owner.post(f"/api/v1/teams/{a.team_id}/members", headers=token,
                            json={"email": "nobody-" + uuid.uuid4().hex + "@example.com"}),
     ]

@@ -8,13 +8,15 @@ from datetime import date
 import sqlalchemy as sa
 
 from tests.factories import PASSWORD, add_to_team, make_task, make_team, make_user, membership
-from tracker import comments, feeds, saved_filters, sessions, tasks, timelog, tokens
+from tracker import checklists, comments, features, feeds, saved_filters, sessions, tasks, timelog, tokens
 from tracker.extensions import db
 from tracker.models import (
     ApiToken,
     CalendarFeed,
     Category,
+    ChecklistItem,
     Comment,
+    Feature,
     LoginSession,
     SavedFilter,
     Task,
@@ -46,6 +48,8 @@ class Side:
     category_id: int = 0
     filter_id: int = 0
     webhook_id: int = 0
+    feature_id: int = 0
+    item_id: int = 0  # a checklist item of the live task
     token_id: int = 0
     secret: str = ""
     session_id: str = ""  # a second signed-in browser of the owner
@@ -56,7 +60,8 @@ class Side:
     def params(self) -> dict[str, object]:
         return {"team_id": self.team_id, "task_id": self.task_id, "comment_id": self.comment_id,
                 "entry_id": self.entry_id, "category_id": self.category_id, "filter_id": self.filter_id,
-                "webhook_id": self.webhook_id, "user_id": self.target.id, "token_id": self.token_id,
+                "webhook_id": self.webhook_id, "feature_id": self.feature_id, "item_id": self.item_id,
+                "user_id": self.target.id, "token_id": self.token_id,
                 "secret": self.secret, "session_id": self.session_id, "filename": "css/app.css"}
 
     def repair(self) -> None:
@@ -117,6 +122,14 @@ class Side:
             db.session.add(hook)
             db.session.commit()
             self.webhook_id = hook.id
+        self._repair_feature(task)
+
+    def _repair_feature(self, task: Task) -> None:
+        owner = self.owner_membership()
+        if db.session.get(Feature, self.feature_id) is None:
+            self.feature_id = features.create_feature(owner, {"title": "The owner's feature"}).id
+        if db.session.get(ChecklistItem, self.item_id) is None:
+            self.item_id = checklists.add_item(owner, task, "The owner's item").id
 
     def _repair_account(self) -> None:
         spare = db.session.get(ApiToken, self.token_id)

@@ -16,6 +16,7 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 
 from ..errors import Conflict, DomainError, Invalid
 from ..extensions import csrf, db, limiter
+from ..models import Feature
 from . import core
 from .core import ProblemResponse, bp, problem
 
@@ -82,9 +83,11 @@ def _domain_error(exc: DomainError):
     if isinstance(exc, Invalid):
         extra["errors"] = exc.errors
     if isinstance(exc, Conflict):
+        from .features import feature_json
         from .tasks import task_json
 
-        extra["current"] = task_json(exc.current)
+        current = exc.current
+        extra["current"] = feature_json(current) if isinstance(current, Feature) else task_json(current)
     return problem(exc.status, exc.title, exc.detail, **extra)
 
 
@@ -112,8 +115,10 @@ def _server_error(exc):
 
 def register_api(app: Flask) -> None:
     from . import (  # noqa: F401  (each module adds its operations to the blueprint)
+        checklists,
         collaboration,
         docs,
+        features,
         me,
         spec,
         tasks,

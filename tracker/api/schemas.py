@@ -14,10 +14,18 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from ..models import PRIORITIES, ROLES, STATUSES
+from ..serialise import feature_fields, task_fields
 from ..tasks import DESCRIPTION_MAX, ESTIMATE_MAX, LABEL_MAX, LABELS_PER_TASK, SORTS, TITLE_MAX
-from ..serialise import task_fields
 from ..timelog import MAX_HOURS_PER_ENTRY, NOTE_MAX
-from ..vocabulary import MAX_ID, MIN_ID
+from ..vocabulary import (
+    CHECKLIST_ITEM_MAX,
+    CHECKLIST_ITEMS_PER_TASK,
+    FEATURE_STATES,
+    MAX_ID,
+    MIN_ID,
+    OPEN_FEATURE_STATES,
+    SHIP_REASON_MAX,
+)
 
 Role = Literal[ROLES]  # type: ignore[valid-type]
 Status = Literal[STATUSES]  # type: ignore[valid-type]
@@ -220,12 +228,25 @@ class MemberPatch(Body):
 # Tasks ------------------------------------------------------------------------------------------
 
 
-class TaskOut(Out):
+class ChecklistItemOut(Out):
+    id: int
+    task_id: int
+    text: str
+    done: bool
+    position: int = Field(description="The item's place in the checklist, from 0.")
+
+
+class _Described(Out):
+    """What tasks and features both start with."""
+
     id: int
     team_id: int
     title: str
     description: str = Field(description="Markdown.")
     description_html: str = Field(description="The description rendered and sanitised.")
+
+
+class TaskOut(_Described):
     category: str = Field(description="The team's category slug.")
     status: Status
     priority: Priority
@@ -237,7 +258,8 @@ class TaskOut(Out):
     reporter_id: int | None
     labels: list[str]
     blocked_by: list[int] = Field(description="Ids of the tasks this one waits for.")
-    feature_id: int | None
+    feature_id: int | None = Field(description="The feature the task is part of.")
+    checklist: list[ChecklistItemOut] = Field(description="The task's checklist, in order.")
     version: int = Field(description="Increases on every change; also sent as the ETag.")
     created_at: Instant
     updated_at: Instant
@@ -248,7 +270,10 @@ class TaskOut(Out):
 
 
 class ConflictProblem(Problem):
-    current: TaskOut = Field(description="The task as it is now; re-apply your change to it.")
+    current: TaskOut | FeatureOut = Field(
+        description="The task (or feature) as it is now; re-apply your change to it. A feature that is not "
+        "ready to ship is a 409 too, with `detail` saying what stands between it and done."
+    )
 
 
 class _TaskFields(Body):
@@ -263,6 +288,7 @@ class _TaskFields(Body):
         None, max_length=LABELS_PER_TASK, description="Letters, digits and - _ . + (stored in lower case)."
     )
     blocked_by: list[Id] | None = Field(None, description="Ids of tasks of the same team.")
+    feature_id: Id | None = Field(None, description="A feature of the same team, or null.")
 
 
 class TaskCreate(_TaskFields):
@@ -305,11 +331,125 @@ class TaskQuery(PagingQuery):
         None, description="A user id, `me` or `none`."
     )
     label: str | None = None
+    feature: Annotated[str, Field(pattern=r"^(none|[0-9]{1,10})$")] | None = Field(
+        None, description="A feature id, or `none` for tasks outside every feature."
+    )
     due_before: datetime | None = Field(None, description="RFC 3339 date-time with a zone.")
     due_after: datetime | None = Field(None, description="RFC 3339 date-time with a zone.")
     overdue: bool = Field(False, description="Only open tasks past their deadline.")
     q: str | None = Field(None, description="Text in the title or description, or a task number.")
     sort: Sort = Field("due_at", description="Prefix `-` for descending.")
+
+
+# Features and checklists -----------------------------------------------------------------------
+
+FeatureState = Literal[FEATURE_STATES]  # type: ignore[valid-type]
+
+
+class CategoryCoverageOut(Out):
+    required: bool = Field(description="The feature requires this category (archived ones are not).")
+    tasks: int = Field(description="Live tasks of the feature in this category.")
+    done: int
+
+
+class FeatureOut(_Described):
+    owner_id: int | None
+    target_date: date | None
+    state: FeatureState
+    required_categories: list[str] = Field(description="Category slugs that must each have done work.")
+    task_ids: list[int] = Field(description="The feature's live tasks (trashed tasks count nowhere).")
+    coverage: dict[str, CategoryCoverageOut] = Field(
+        description="Per category slug (required, or with tasks): whether required, tasks, done."
+    )
+    missing: list[str] = Field(description="Required categories without any task.")
+    complete: bool = Field(description="Every required category has a task and every task is done.")
+    projected_finish_at: Instant | None = Field(description="The latest projected finish of its open tasks.")
+    at_risk: bool = Field(description="Projected to finish after its target date (or the date has passed).")
+    at_risk_reason: str | None = Field(description="Which task, in whose queue; or what has no forecast.")
+    ship_reason: str | None = Field(description="Why it shipped with work left (set by a manager).")
+    shipped_at: Instant | None
+    version: int = Field(description="Increases on every change; also sent as the ETag.")
+    created_at: Instant
+    updated_at: Instant
+
+    @classmethod
+    def of(cls, summary) -> FeatureOut:
+        """From a tracker.features.FeatureSummary."""
+        return cls(
+            **feature_fields(summary.feature),
+            task_ids=summary.task_ids,
+            coverage=summary.coverage.as_dict(),
+            missing=summary.coverage.missing,
+            complete=summary.coverage.complete,
+            projected_finish_at=summary.forecast.projected_finish_at,
+            at_risk=summary.forecast.at_risk,
+            at_risk_reason=summary.forecast.reason,
+        )
+
+
+class _FeatureFields(Body):
+    description: str | None = Field(None, max_length=DESCRIPTION_MAX, description="Markdown.")
+    owner_id: Id | None = Field(None, description="A member of the team, or null.")
+    target_date: date | None = Field(None, description="The release day, 2000-01-01 to 2100-12-31.")
+    required_categories: list[str] | None = Field(
+        None, description="Category slugs of the team; a new feature gets the team's definition of done."
+    )
+
+
+class FeatureCreate(_FeatureFields):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"title": "Refunds endpoint", "target_date": "2026-12-15",
+                 "required_categories": ["server-code", "database", "testing", "api-docs", "security"]}
+            ]
+        }
+    )
+
+    title: str = Field(min_length=1, max_length=TITLE_MAX)
+    state: Literal[OPEN_FEATURE_STATES] = "planned"  # type: ignore[valid-type]
+
+
+class FeaturePatch(_FeatureFields):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"state": "shipped", "ship_reason": "Hotfix", "version": 4}]}
+    )
+
+    title: str | None = Field(None, min_length=1, max_length=TITLE_MAX)
+    state: FeatureState | None = Field(
+        None, description="`shipped` only when covered and done (else 409), unless a manager gives a reason."
+    )
+    ship_reason: str | None = Field(
+        None, max_length=SHIP_REASON_MAX, description="Why it ships with work left; kept in its history."
+    )
+    version: Id | None = Field(None, description="The version you last read; 409 with `current` if stale.")
+
+
+class FeatureQuery(PagingQuery):
+    state: Literal[("open", *FEATURE_STATES)] | None = Field(  # type: ignore[valid-type]
+        None, description="A state, or `open` for planned and active features."
+    )
+
+
+ConflictProblem.model_rebuild()  # its `current` may be a FeatureOut, defined after it
+
+
+class GapsOut(Out):
+    created: list[TaskOut] = Field(description="The tasks created, one per missing required category.")
+
+
+class ChecklistItemCreate(Body):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"text": "Rate limiting"}]})
+
+    text: str = Field(min_length=1, max_length=CHECKLIST_ITEM_MAX)
+
+
+class ChecklistItemPatch(Body):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"done": True}, {"position": 0}]})
+
+    text: str | None = Field(None, min_length=1, max_length=CHECKLIST_ITEM_MAX)
+    done: bool | None = None
+    position: int | None = Field(None, ge=0, le=CHECKLIST_ITEMS_PER_TASK, description="0 = first.")
 
 
 # Time entries -----------------------------------------------------------------------------------
@@ -341,6 +481,7 @@ TeamPage = page_of(TeamOut, "TeamPage")
 MemberPage = page_of(MemberOut, "MemberPage")
 TaskPage = page_of(TaskOut, "TaskPage")
 TimeEntryPage = page_of(TimeEntryOut, "TimeEntryPage")
+FeaturePage = page_of(FeatureOut, "FeaturePage")
 
 
 def paged(model: type[BaseModel], items: list, page: int, per_page: int, total: int | None = None) -> Any:

@@ -38,6 +38,7 @@ TAG_TEXT = {
     "Tasks": "Tasks, their filters and concurrency control.",
     "Time": "Time tracking on tasks.",
     "Views": "Prioritisation views: my work, Eisenhower, deadlines, forecast.",
+    "Features": "Features: their required categories, coverage, shipping and forecast.",
     "Collaboration": "Comments, activity, notifications, webhooks and calendar feeds.",
     "Meta": "This document.",
 }

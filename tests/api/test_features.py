@@ -1,0 +1,207 @@
+"""Contract tests for features (/teams/{id}/features, /features/{id}) and checklists
+(/tasks/{id}/checklist, /checklist-items/{id}): coverage, shipping rules, filling the gaps, roles."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.support import statements_for
+
+from .conftest import assert_problem
+
+
+def create_feature(api, team_id, **fields):
+    return api.post(f"/teams/{team_id}/features", json={"title": "Refunds endpoint", **fields})
+
+
+def create_task(api, team_id, category, feature_id, **fields):
+    body = {"title": f"{category} work", "category": category, "feature_id": feature_id, **fields}
+    response = api.post(f"/teams/{team_id}/tasks", json=body)
+    assert response.status_code == 201, response.get_json()
+    return response.get_json()
+
+
+def test_create_returns_the_feature_with_the_definition_of_done_and_its_coverage(api, cast):
+    r = create_feature(api, cast["team_id"], target_date="2030-05-03", description="Money *back*")
+    assert r.status_code == 201
+    feature = r.get_json()
+    assert r.headers["Location"].endswith(f"/api/v1/features/{feature['id']}") and r.headers["ETag"] == '"1"'
+    assert feature["required_categories"] == ["server-code", "api-docs", "testing", "security"]
+    assert feature["missing"] == feature["required_categories"] and feature["task_ids"] == []
+    assert feature["coverage"]["security"] == {"required": True, "tasks": 0, "done": 0}
+    assert feature["state"] == "planned" and feature["owner_id"] == cast["owner"].id
+    assert feature["target_date"] == "2030-05-03"
+    assert feature["description_html"] == "<p>Money <em>back</em></p>"
+    assert feature["complete"] is False and feature["at_risk"] is False
+    assert api.get(f"/features/{feature['id']}").get_json() == feature
+
+
+def test_create_validation_names_the_field(api, cast):
+    team = cast["team_id"]
+    assert_problem(create_feature(api, team, title=""), 422, "title")
+    assert_problem(create_feature(api, team, required_categories=["nope"]), 422, "required_categories")
+    assert_problem(create_feature(api, team, owner_id=cast["outsider"].id), 422, "owner_id")
+    assert_problem(create_feature(api, team, target_date="1999-01-01"), 422, "target_date")
+    assert_problem(create_feature(api, team, target_date="soon"), 422, "target_date")
+    assert_problem(create_feature(api, team, state="shipped"), 422, "state")
+    assert_problem(create_feature(api, team, colour="red"), 422, "colour")
+    assert api.get(f"/teams/{team}/features").get_json()["total"] == 0
+
+
+def test_coverage_follows_the_tasks_and_the_feature_ships_when_done(api, cast):
+    team = cast["team_id"]
+    feature = create_feature(api, team, required_categories=["server-code", "security"]).get_json()
+    code = create_task(api, team, "server-code", feature["id"], status="done")
+    review = create_task(api, team, "security", feature["id"])
+    extra = create_task(api, team, "api-docs", feature["id"], status="done")
+    trashed = create_task(api, team, "security", feature["id"])
+    assert api.delete(f"/tasks/{trashed['id']}").status_code == 204
+    got = api.get(f"/features/{feature['id']}").get_json()
+    assert got["task_ids"] == [code["id"], review["id"], extra["id"]] and got["missing"] == []
+    assert got["coverage"] == {
+        "server-code": {"required": True, "tasks": 1, "done": 1},
+        "api-docs": {"required": False, "tasks": 1, "done": 1},
+        "security": {"required": True, "tasks": 1, "done": 0},
+    }
+    refused = assert_problem(api.patch(f"/features/{feature['id']}", json={"state": "shipped"}), 409)
+    assert f"#{review['id']}" in refused["detail"] and refused["current"]["id"] == feature["id"]
+    assert api.patch(f"/tasks/{review['id']}", json={"status": "done"}).status_code == 200
+    member = api.as_(cast["member_token"])
+    shipped = member.patch(f"/features/{feature['id']}", json={"state": "shipped"}).get_json()
+    assert shipped["state"] == "shipped" and shipped["complete"] and shipped["ship_reason"] is None
+    assert shipped["shipped_at"].endswith("Z")
+
+
+def test_only_a_manager_ships_anyway_and_the_reason_is_kept(api, cast):
+    feature = create_feature(api, cast["team_id"]).get_json()
+    path = f"/features/{feature['id']}"
+    member = api.as_(cast["member_token"])
+    assert_problem(member.patch(path, json={"state": "shipped", "ship_reason": "Demo"}), 403)
+    manager = api.as_(cast["manager_token"])
+    shipped = manager.patch(path, json={"state": "shipped", "ship_reason": "Demo for a customer"}).get_json()
+    assert shipped["state"] == "shipped" and shipped["ship_reason"] == "Demo for a customer"
+    assert shipped["missing"] == ["server-code", "api-docs", "testing", "security"]
+    assert_problem(api.patch(path, json={"ship_reason": "Changed my mind"}), 422, "ship_reason")
+
+
+def test_concurrency_with_version_and_if_match(api, cast):
+    feature = create_feature(api, cast["team_id"]).get_json()
+    path = f"/features/{feature['id']}"
+    assert api.patch(path, json={"title": "Refunds v2", "version": 1}).get_json()["version"] == 2
+    stale = assert_problem(api.patch(path, json={"title": "Mine", "version": 1}), 409)
+    assert stale["current"]["title"] == "Refunds v2" and stale["current"]["version"] == 2
+    assert_problem(api.patch(path, json={"title": "Mine"}, headers={"If-Match": '"1"'}), 412)
+    assert_problem(api.delete(path, headers={"If-Match": '"1"'}), 412)
+    assert api.get(path).get_json()["title"] == "Refunds v2"
+
+
+def test_delete_needs_a_manager_and_keeps_the_tasks(api, cast):
+    feature = create_feature(api, cast["team_id"]).get_json()
+    task = create_task(api, cast["team_id"], "testing", feature["id"])
+    assert_problem(api.as_(cast["member_token"]).delete(f"/features/{feature['id']}"), 403)
+    assert api.as_(cast["manager_token"]).delete(f"/features/{feature['id']}").status_code == 204
+    assert_problem(api.get(f"/features/{feature['id']}"), 404)
+    assert api.get(f"/tasks/{task['id']}").get_json()["feature_id"] is None
+
+
+def test_another_teams_feature_is_404_and_cannot_be_joined(api, cast):
+    feature = create_feature(api, cast["team_id"]).get_json()
+    outsider = api.as_(cast["outsider_token"])
+    for response in (outsider.get(f"/features/{feature['id']}"),
+                     outsider.patch(f"/features/{feature['id']}", json={"title": "Mine"}),
+                     outsider.delete(f"/features/{feature['id']}"),
+                     outsider.post(f"/features/{feature['id']}/fill-gaps"),
+                     outsider.get(f"/teams/{cast['team_id']}/features")):
+        assert_problem(response, 404)
+    body = {"title": "Planted", "category": "database", "feature_id": feature["id"]}
+    assert_problem(outsider.post(f"/teams/{cast['other_team_id']}/tasks", json=body), 422, "feature_id")
+
+
+def test_fill_gaps_creates_the_missing_tasks_with_checklists(api, cast):
+    team = cast["team_id"]
+    feature = create_feature(api, team, target_date="2030-05-03").get_json()
+    create_task(api, team, "server-code", feature["id"])
+    created = api.post(f"/features/{feature['id']}/fill-gaps").get_json()["created"]
+    assert [t["category"] for t in created] == ["api-docs", "testing", "security"]
+    security = created[2]
+    assert security["title"] == "Security review: Refunds endpoint"
+    assert security["feature_id"] == feature["id"]
+    assert [i["text"] for i in security["checklist"]][:2] == ["Authentication", "Authorisation per object"]
+    assert {t["due_at"][:10] for t in created} == {"2030-05-02", "2030-05-01"}
+    assert api.get(f"/features/{feature['id']}").get_json()["missing"] == []
+    assert api.post(f"/features/{feature['id']}/fill-gaps").get_json()["created"] == []
+
+
+def test_list_filters_by_state_pages_and_costs_the_same_whatever_the_number(api, cast):
+    team = cast["team_id"]
+    first = create_feature(api, team, target_date="2030-06-01").get_json()
+    create_feature(api, team, title="Undated")
+    early = create_feature(api, team, title="Early", target_date="2030-01-01", state="active").get_json()
+    create_task(api, team, "testing", first["id"])
+    listed = api.get(f"/teams/{team}/features").get_json()
+    assert [f["title"] for f in listed["items"]] == ["Early", "Refunds endpoint", "Undated"]
+    active = api.get(f"/teams/{team}/features?state=active").get_json()["items"]
+    assert [f["id"] for f in active] == [early["id"]]
+    page = api.get(f"/teams/{team}/features?per_page=1&page=2").get_json()
+    assert (page["total"], page["page"], [f["id"] for f in page["items"]]) == (3, 2, [first["id"]])
+    assert_problem(api.get(f"/teams/{team}/features?state=someday"), 422, "state")
+    listing = f"/teams/{team}/features"
+    statements_for(api.get, listing)
+    few = statements_for(api.get, listing)
+    for i in range(4):
+        feature = create_feature(api, team, title=f"More {i}").get_json()
+        create_task(api, team, "security", feature["id"])
+    assert statements_for(api.get, listing) == few
+
+
+def test_tasks_filter_by_feature(api, cast):
+    team = cast["team_id"]
+    feature = create_feature(api, team).get_json()
+    inside = create_task(api, team, "testing", feature["id"])
+    outside = create_task(api, team, "testing", None)
+    ids = lambda query: [t["id"] for t in api.get(f"/teams/{team}/tasks?{query}").get_json()["items"]]  # noqa: E731
+    assert ids(f"feature={feature['id']}") == [inside["id"]]
+    assert ids("feature=none") == [outside["id"]]
+    assert_problem(api.get(f"/teams/{team}/tasks?feature=abc"), 422, "feature")
+
+
+# Checklists -----------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def task(api, cast):
+    return create_task(api, cast["team_id"], "security", None)
+
+
+def test_checklist_items_through_the_api(api, cast, task):
+    member = api.as_(cast["member_token"])
+    path = f"/tasks/{task['id']}/checklist"
+    items = [member.post(path, json={"text": t}).get_json() for t in ("A", "B", "C")]
+    assert [(i["text"], i["position"], i["done"]) for i in items] == [("A", 0, False), ("B", 1, False),
+                                                                     ("C", 2, False)]
+    assert member.patch(f"/checklist-items/{items[0]['id']}", json={"done": True}).get_json()["done"] is True
+    moved = member.patch(f"/checklist-items/{items[2]['id']}", json={"position": 0, "text": "C first"})
+    assert moved.get_json()["position"] == 0
+    listed = api.get(f"/tasks/{task['id']}").get_json()["checklist"]
+    assert [(i["text"], i["done"]) for i in listed] == [("C first", False), ("A", True), ("B", False)]
+    promoted = member.post(f"/checklist-items/{items[1]['id']}/promote")
+    assert promoted.status_code == 201 and promoted.get_json()["title"] == "B"
+    assert promoted.headers["Location"].endswith(f"/api/v1/tasks/{promoted.get_json()['id']}")
+    assert member.delete(f"/checklist-items/{items[0]['id']}").status_code == 204
+    assert [i["text"] for i in api.get(f"/tasks/{task['id']}").get_json()["checklist"]] == ["C first"]
+
+
+def test_checklist_input_and_other_teams_items(api, cast, task):
+    path = f"/tasks/{task['id']}/checklist"
+    assert_problem(api.post(path, json={"text": ""}), 422, "text")
+    assert_problem(api.post(path, json={"text": "x" * 501}), 422, "text")
+    item = api.post(path, json={"text": "Keep"}).get_json()
+    assert_problem(api.patch(f"/checklist-items/{item['id']}", json={"done": "yes"}), 422, "done")
+    assert_problem(api.patch(f"/checklist-items/{item['id']}", json={"position": -1}), 422, "position")
+    assert_problem(api.patch(f"/checklist-items/{item['id']}", json={"text": None}), 422, "text")
+    outsider = api.as_(cast["outsider_token"])
+    assert_problem(outsider.post(path, json={"text": "Planted"}), 404)
+    assert_problem(outsider.patch(f"/checklist-items/{item['id']}", json={"done": True}), 404)
+    assert_problem(outsider.delete(f"/checklist-items/{item['id']}"), 404)
+    assert_problem(outsider.post(f"/checklist-items/{item['id']}/promote"), 404)
+    assert [i["text"] for i in api.get(f"/tasks/{task['id']}").get_json()["checklist"]] == ["Keep"]
