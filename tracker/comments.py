@@ -20,7 +20,7 @@ from . import events
 from .errors import Forbidden, Invalid, NotFound
 from .extensions import db
 from .models import Comment, Task, TeamMembership, User, utcnow
-from .tasks import get_on_task
+from .tasks import get_on_task, list_on_task
 from .teams import has_role
 from .text import ALLOWED_ATTRIBUTES, ALLOWED_TAGS, render_markdown
 
@@ -161,14 +161,7 @@ def _check_body(body: str) -> str:
 
 def list_comments(task: Task) -> list[Comment]:
     """The task's comments, oldest first, with their authors."""
-    return list(
-        db.session.scalars(
-            select(Comment)
-            .options(joinedload(Comment.author))
-            .where(Comment.task_id == task.id)
-            .order_by(Comment.created_at, Comment.id)
-        )
-    )
+    return list_on_task(task, Comment, Comment.created_at, load=joinedload(Comment.author))
 
 
 def get_comment(user: User, comment_id: int) -> tuple[Comment, TeamMembership]:

@@ -1,10 +1,10 @@
-"""In-app and email notifications, by the channel each person chose for the kind; the scheduled ones
-too: a deadline of yours within 24 hours, and a task of yours the forecast puts at risk."""
+"""In-app and email notifications, by the channel each person chose for the kind. The scheduled ones
+(reminders of deadlines, overdue and at-risk tasks) are sent through `notify` by tracker/reminders.py."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import joinedload
@@ -12,7 +12,7 @@ from sqlalchemy.orm import joinedload
 from .extensions import db
 from .formatting import local_time, one_line
 from .mail import absolute_url, queue_email
-from .models import Comment, Notification, ReminderSent, Task, TeamMembership, User, utcnow
+from .models import Comment, Notification, Task, TeamMembership, User, utcnow
 from .paging import Page, bounds
 from .preferences import (  # noqa: F401  (re-exported: the settings page and the API read them here)
     DIGEST_CHANNELS,
@@ -22,12 +22,7 @@ from .preferences import (  # noqa: F401  (re-exported: the settings page and th
     preferences,
     set_preferences,
 )
-from .stored_forecast import load
-from .tasks import assigned_with_deadline
 from .watchers import watcher_ids
-
-DUE_SOON = timedelta(hours=24)
-
 
 # Sending --------------------------------------------------------------------------------------------
 
@@ -119,29 +114,21 @@ def on_task_changed(task: Task, *, actor: User, changes: dict, **_) -> None:
 
 
 def on_comment_added(task: Task, *, actor: User, comment: Comment, mentioned: set[int], **_) -> None:
-    on_comment_edited(task, actor=actor, comment=comment, mentioned=mentioned)
-    notify(
-        watcher_ids(task) - mentioned,
-        "commented",
-        task=task,
-        actor=actor,
-        comment=comment,
-        excerpt=comment.body[:2000],
-        summary=f"{actor.name} commented on {_label(task)}",
-    )
+    """Who is mentioned hears of it as a mention; the other watchers as a comment."""
+    _about_comment(mentioned, "mentioned", f"{actor.name} mentioned you on", task, actor, comment)
+    others = watcher_ids(task) - mentioned
+    _about_comment(others, "commented", f"{actor.name} commented on", task, actor, comment)
 
 
 def on_comment_edited(task: Task, *, actor: User, comment: Comment, mentioned: set[int], **_) -> None:
-    """Who is mentioned (newly, for an edit) hears of it."""
-    notify(
-        mentioned,
-        "mentioned",
-        task=task,
-        actor=actor,
-        comment=comment,
-        excerpt=comment.body[:2000],
-        summary=f"{actor.name} mentioned you on {_label(task)}",
-    )
+    """Who is newly mentioned by an edit hears of it."""
+    _about_comment(mentioned, "mentioned", f"{actor.name} mentioned you on", task, actor, comment)
+
+
+def _about_comment(user_ids, kind: str, what: str, task: Task, actor: User, comment: Comment) -> None:
+    summary = f"{what} {_label(task)}"
+    excerpt = comment.body[:2000]
+    notify(user_ids, kind, task=task, actor=actor, comment=comment, excerpt=excerpt, summary=summary)
 
 
 # Reading --------------------------------------------------------------------------------------------
@@ -184,50 +171,3 @@ def mark_read(user: User, ids: Iterable[int] | None = None, now: datetime | None
     )
     db.session.commit()
     return result.rowcount
-
-
-# Scheduled: deadlines within 24 hours and tasks at risk ---------------------------------------------
-
-
-def scan_deadlines(now: datetime | None = None) -> dict[str, int]:
-    """Notify assignees of deadlines within 24 h and of tasks the forecast puts at risk, once per task
-    and deadline (a moved deadline notifies again). Suitable for cron; returns counts per kind."""
-    now = now or utcnow()
-    open_tasks = db.session.scalars(
-        assigned_with_deadline().options(joinedload(Task.assignee)).order_by(Task.id)
-    ).all()
-    predicted = load(assigned_with_deadline().with_only_columns(Task.id))
-    candidates: list[tuple[str, Task, str]] = []
-    for task in open_tasks:
-        deadline = task.due_at.isoformat()
-        if now <= task.due_at <= now + DUE_SOON:
-            candidates.append(("due_soon", task, f"due_soon:{task.id}:{task.assignee_id}:{deadline}"))
-        if predicted.at_risk(task.id):
-            candidates.append(("at_risk", task, f"at_risk:{task.id}:{task.assignee_id}:{deadline}"))
-    sent = (
-        set(
-            db.session.execute(
-                select(ReminderSent.user_id, ReminderSent.key).where(
-                    ReminderSent.key.in_([key for _, _, key in candidates])
-                )
-            ).all()
-        )
-        if candidates
-        else set()
-    )
-    counts = {"due_soon": 0, "at_risk": 0}
-    for kind, task, key in candidates:
-        user = task.assignee
-        if (user.id, key) in sent:
-            continue
-        if kind == "due_soon":
-            summary = (
-                f"{_label(task)} is due {local_time(task.due_at, user.timezone, label=True)}"
-            )
-        else:
-            summary = f"{_label(task)} is at risk of missing its deadline"
-        if notify([user.id], kind, task=task, actor=None, summary=summary, now=now):
-            counts[kind] += 1
-        db.session.add(ReminderSent(user_id=user.id, key=key, created_at=now))
-    db.session.commit()
-    return counts

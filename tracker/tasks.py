@@ -92,6 +92,15 @@ def get_on_task(user: User, model, object_id: int, *options, noun: str = "item")
     return row[0], row[1]
 
 
+def list_on_task(task: Task, model, *order, load=None) -> list:
+    """The objects hanging off a task (its comments, its time entries) in `order`, with `load` loaded."""
+    return list(
+        db.session.scalars(
+            select(model).options(load).where(model.task_id == task.id).order_by(*order, model.id)
+        )
+    )
+
+
 def spent_hours(task_ids: list[int]) -> dict[int, float]:
     """Logged hours per task, in one query (made even for no tasks, so query counts stay constant)."""
     rows = db.session.execute(

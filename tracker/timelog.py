@@ -12,7 +12,7 @@ from . import events
 from .errors import Forbidden, Invalid, NotFound
 from .extensions import db
 from .models import Task, TeamMembership, TimeEntry, User, utcnow
-from .tasks import get_on_task
+from .tasks import get_on_task, list_on_task
 from .teams import has_role
 from .vocabulary import EARLIEST_DATE, LATEST_DATE
 
@@ -67,14 +67,7 @@ def log_time(
 
 def list_time_entries(task: Task) -> list[TimeEntry]:
     """The task's time entries, oldest day first, with who logged them loaded."""
-    return list(
-        db.session.scalars(
-            select(TimeEntry)
-            .options(joinedload(TimeEntry.user))
-            .where(TimeEntry.task_id == task.id)
-            .order_by(TimeEntry.spent_on, TimeEntry.id)
-        )
-    )
+    return list_on_task(task, TimeEntry, TimeEntry.spent_on, load=joinedload(TimeEntry.user))
 
 
 def get_time_entry(user: User, entry_id: int) -> tuple[TimeEntry, TeamMembership]:
