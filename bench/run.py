@@ -137,6 +137,8 @@ class Databases:
                           "--password", PASSWORD)
         team = int(self.checkout.run(url, str(HERE / "seed.py"), "--tasks", str(size), "--owner", OWNER,
                                      "--users", str(self.users), "--seed", str(self.seed)).split()[-1])
+        if not self.server:
+            checkpoint(url)  # everything into the .db file, which is what gets copied
         meta = {"name": name, "size": size, "team": team, "task": open_task(url, team),
                 "seconds": round(time.perf_counter() - started)}
         meta_path.write_text(json.dumps(meta))  # written last: its presence says the database is complete
@@ -176,6 +178,15 @@ class Databases:
                 return list(result) if result.returns_rows else []
         finally:
             engine.dispose()
+
+
+def checkpoint(url: str) -> None:
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as connection:
+            connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        engine.dispose()
 
 
 def open_task(url: str, team: int) -> int:
@@ -328,9 +339,11 @@ def drive(port: int, path: str, headers: dict, seconds: int) -> dict:
     distribution = re.findall(r"^\s+(50|99)%\s+([\d.]+)(us|ms|s|m)\s*$", output, re.M)
     latency = {p: float(v) * UNITS[u] for p, v, u in distribution}
     failed = sum(int(n) for n in re.findall(r"(?:Non-2xx or 3xx responses|timeout):? (\d+)", output))
+    requests = int(re.search(r"(\d+) requests in", output).group(1))
+    if not requests:  # none finished in time: wrk prints zeros, which are no latency
+        latency = {}
     return {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),
-            "p50_ms": latency.get("50"), "p99_ms": latency.get("99"),
-            "requests": int(re.search(r"(\d+) requests in", output).group(1)), "failed": failed}
+            "p50_ms": latency.get("50"), "p99_ms": latency.get("99"), "requests": requests, "failed": failed}
 
 
 # One run -----------------------------------------------------------------------------------------------
@@ -360,7 +373,7 @@ def measure_size(checkout: Checkout, databases: Databases, size: int, seconds: i
             headers = {"Authorization": f"Bearer {token}"} if path.startswith("/api/") else session
             figures = single_latency(server.port, path, headers)
             figures.update(drive(server.port, path, headers, seconds))
-            log(f"{size:>7} {view:<16} {figures['rps']:8.1f} req/s  p50 {figures['p50_ms']:8.1f} ms  "
+            log(f"{size:>7} {view:<15} {figures['rps']:8.1f} req/s p50 {number(figures['p50_ms'], 1):>8} ms  "
                 f"single {figures['single_ms']:8.1f} ms")
             views[view] = {"path": path, **figures}
             server.settle()
@@ -429,8 +442,10 @@ def main() -> None:
     runs = [measure_size(checkout, databases, int(size), args.seconds) for size in args.sizes.split(",")]
     commit = subprocess.run(["git", "-C", str(checkout.root), "rev-parse", "--short", "HEAD"],
                             capture_output=True, text=True).stdout.strip()
+    load = " / ".join(f"{n:.1f}" for n in os.getloadavg())
     header = (f"# {time.strftime('%Y-%m-%d %H:%M')} · {checkout.root} at {commit} · {databases.dialect} · "
-              f"{os.cpu_count()} cores · gunicorn 2 sync workers · wrk -t2 -c32 -d{args.seconds}s")
+              f"{os.cpu_count()} cores, load {load} at the end · gunicorn 2 sync workers · "
+              f"wrk -t2 -c32 -d{args.seconds}s")
     print(header + "\n" + report(runs))
     if args.json:
         args.json.write_text(json.dumps({"header": header, "runs": runs}, indent=1))
