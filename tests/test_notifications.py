@@ -1,9 +1,9 @@
-"""In-app notifications: each kind, who gets them, per-kind preferences, the unread count, marking
-read, and the scheduled due-soon and at-risk scans."""
+"""In-app notifications: each kind, who gets them, per-kind preferences, the unread count and marking
+read (the scheduled reminders are in tests/test_reminders.py)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import select
@@ -131,36 +131,6 @@ def test_notification_times_show_in_each_readers_zone(client, crew):
     client.post("/logout")
     login(client, crew["owner"])  # Lisbon, UTC+0 in January
     assert "Thu 15 Jan 2026 23:30" in client.get("/notifications").get_data(as_text=True)
-
-
-def test_due_soon_is_sent_once_per_deadline(crew):
-    now = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
-    soon = make_task(crew["owner_m"], "Soon", assignee_id=crew["member"].id, due_at=now + timedelta(hours=20))
-    make_task(crew["owner_m"], "Later", assignee_id=crew["member"].id, due_at=now + timedelta(days=30))
-    make_task(crew["owner_m"], "Nobody's", due_at=now + timedelta(hours=2))
-    assert notifications.scan_deadlines(now)["due_soon"] == 1
-    assert notifications.scan_deadlines(now + timedelta(minutes=10))["due_soon"] == 0
-    assert kinds(crew["member"]).count("due_soon") == 1
-    note = db.session.scalar(select(Notification).where(Notification.kind == "due_soon"))
-    assert (
-        note.task_id == soon.id and "(Asia/Tokyo)" in note.summary and "Thu 26 Nov 2026 17:00" in note.summary
-    )
-    # A moved deadline that is again within 24 hours is a new reminder.
-    tasks.update_task(crew["owner_m"], soon, {"due_at": now + timedelta(hours=23)})
-    assert notifications.scan_deadlines(now)["due_soon"] == 1
-
-
-def test_at_risk_when_the_forecast_says_the_deadline_will_be_missed(crew):
-    now = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)  # a Wednesday
-    # Mia works 09:00-17:00 in Tokyo: 40 hours of work cannot be done by tomorrow.
-    owner_m, mia, day = crew["owner_m"], crew["member"].id, timedelta(days=1)
-    late = make_task(owner_m, "Rewrite billing", assignee_id=mia, due_at=now + day, estimate_hours=40)
-    fine = make_task(owner_m, "Fix typo", assignee_id=mia, due_at=now + 20 * day, estimate_hours=1)
-    counts = notifications.scan_deadlines(now)
-    assert counts["at_risk"] == 1
-    risky = db.session.scalars(select(Notification.task_id).where(Notification.kind == "at_risk")).all()
-    assert risky == [late.id] and fine.id not in risky
-    assert notifications.scan_deadlines(now)["at_risk"] == 0
 
 
 def test_someone_elses_notification_page_is_their_own(client, crew):

@@ -8,7 +8,7 @@ from flask import Flask
 from flask.cli import AppGroup
 from sqlalchemy import select
 
-from . import accounts, backup, demo, mail, notifications, outbox, stored_forecast, tokens
+from . import accounts, backup, demo, mail, outbox, reminders, stored_forecast, tokens
 from .errors import DomainError, Invalid, NotFound
 from .extensions import db
 from .models import User
@@ -113,10 +113,12 @@ def deliver() -> None:
 
 @commands.command("scan-deadlines")
 def scan_deadlines() -> None:
-    """Notify assignees of deadlines within 24 hours and of tasks the forecast puts at risk (once each)."""
-    counts = notifications.scan_deadlines()
+    """Remind assignees of deadlines at the lead times each chose, of overdue tasks once a working day and
+    of tasks the forecast puts at risk; each reminder once, even with this running on several hosts."""
+    counts = reminders.scan_deadlines()
     outbox.drain()
-    click.echo(f"Notified {counts['due_soon']} due-soon and {counts['at_risk']} at-risk task(s).")
+    click.echo(f"Reminded of {counts['due_soon']} deadline(s), {counts['overdue']} overdue and "
+               f"{counts['at_risk']} at-risk task(s).")
 
 
 @commands.command("refresh-forecast")

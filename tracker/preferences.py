@@ -17,7 +17,8 @@ KIND_LABELS = {
     "status_changed": "A task I watch changes status",
     "deadline_changed": "A task I watch gets a new deadline",
     "commented": "Someone comments on a task I watch",
-    "due_soon": "A deadline of mine is less than 24 hours away",
+    "due_soon": "A deadline of mine is near (at the lead times I chose in my reminder settings)",
+    "overdue": "A task of mine is overdue (once each working day)",
     "at_risk": "A task of mine is forecast to miss its deadline",
     "digest": "Daily digest at 08:00 of what is overdue and due today (email)",
 }
@@ -28,6 +29,7 @@ DEFAULT_CHANNELS = {
     "deadline_changed": "in_app",
     "commented": "in_app",
     "due_soon": "both",
+    "overdue": "in_app",  # the 08:00 digest already emails what is overdue
     "at_risk": "both",
     "digest": "email",
 }

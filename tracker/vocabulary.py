@@ -24,7 +24,8 @@ DEFAULT_CATEGORIES = (
     ("upgrades", "Upgrades"),
 )
 NOTIFICATION_KINDS = (
-    "assigned", "mentioned", "status_changed", "deadline_changed", "commented", "due_soon", "at_risk",
+    "assigned", "mentioned", "status_changed", "deadline_changed", "commented",
+    "due_soon", "overdue", "at_risk",  # the scheduled reminders (tracker/reminders.py)
 )
 NOTIFICATION_CHANNELS = ("in_app", "email", "both", "none")
 WEBHOOK_EVENTS = (
