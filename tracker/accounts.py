@@ -40,6 +40,15 @@ def _check_email(email: str, errors: dict) -> str:
         return email
 
 
+def checked_email(email: str) -> str:
+    """The address as accounts keep it (normalised, lower case); Invalid when it is not an address."""
+    errors: dict[str, list[str]] = {}
+    email = _check_email(email, errors)
+    if errors:
+        raise Invalid(errors)
+    return email
+
+
 def _check_timezone(tz: str, errors: dict) -> None:
     # "localtime" would follow the server's clock setting and "Factory" is a placeholder: not places.
     if tz not in zoneinfo.available_timezones() or tz in ("Factory", "localtime"):
