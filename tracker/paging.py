@@ -4,6 +4,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+# The last page number a list is asked for (the API's `page`, the pages' ?page=): far past any real list,
+# and small enough that the row offset it makes fits every database's integer.
+MAX_PAGE = 100_000
+
 
 @dataclass
 class Page:

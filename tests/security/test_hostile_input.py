@@ -239,8 +239,6 @@ def fields_of(corpus: Corpus) -> set[str]:
     return {w for w, _n in corpus.accepted + corpus.redirected} | {w for w, _n, _s in corpus.refused}
 
 
-@pytest.mark.xfail(strict=True, reason="some HTML forms refuse bad input with a redirect and a flash "
-                   "message, not a 4xx (issue 11's rule: a clear 4xx); fix the views, then drop this mark")
 def test_refused_input_is_a_4xx_in_every_form(corpus):
     report("hostile input, refusals answered with a redirect",
            fields=sorted({where for where, _name in corpus.redirected}))

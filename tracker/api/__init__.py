@@ -17,8 +17,21 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from ..errors import Conflict, DomainError, Invalid
 from ..extensions import csrf, db, limiter
 from ..models import Feature
-from . import core
+from ..urls import IdConverter
+from . import (  # noqa: F401  (each module adds its operations to the blueprint)
+    checklists,
+    collaboration,
+    docs,
+    features,
+    me,
+    spec,
+    teams,
+    time_entries,
+    views,
+)
 from .core import ProblemResponse, bp, problem
+from .features import feature_json
+from .tasks import task_json
 
 
 def _retry_after() -> str:
@@ -83,9 +96,6 @@ def _domain_error(exc: DomainError):
     if isinstance(exc, Invalid):
         extra["errors"] = exc.errors
     if isinstance(exc, Conflict):
-        from .features import feature_json
-        from .tasks import task_json
-
         current = exc.current
         extra["current"] = feature_json(current) if isinstance(current, Feature) else task_json(current)
     return problem(exc.status, exc.title, exc.detail, **extra)
@@ -114,20 +124,7 @@ def _server_error(exc):
 
 
 def register_api(app: Flask) -> None:
-    from . import (  # noqa: F401  (each module adds its operations to the blueprint)
-        checklists,
-        collaboration,
-        docs,
-        features,
-        me,
-        spec,
-        tasks,
-        teams,
-        time_entries,
-        views,
-    )
-
-    app.url_map.converters["id"] = core.IdConverter
+    app.url_map.converters["id"] = IdConverter
     csrf.exempt(bp)  # no cookies: a bearer token cannot be sent by a cross-site form
     app.register_blueprint(bp)
     app.register_blueprint(docs.bp)

@@ -16,7 +16,6 @@ from typing import Any
 from flask import Blueprint, Response, current_app, g, request, url_for
 from flask_limiter.util import get_remote_address
 from pydantic import BaseModel, ValidationError
-from werkzeug.routing import IntegerConverter
 
 from .. import tokens
 from ..errors import Invalid
@@ -24,15 +23,7 @@ from ..extensions import limiter
 from ..models import User
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
-MAX_ID = 2**31 - 1  # ids fit a 32-bit integer on every database; larger ones cannot exist
 MAX_BODY_BYTES = 1_000_000
-
-
-class IdConverter(IntegerConverter):
-    """`<id:name>`: a positive 32-bit integer; anything else in the path is a 404."""
-
-    def __init__(self, url_map) -> None:
-        super().__init__(url_map, min=1, max=MAX_ID)
 
 
 # Operations ------------------------------------------------------------------------------------
@@ -66,6 +57,22 @@ OPERATIONS: dict[str, Operation] = {}
 TAGS: dict[str, str] = {}
 
 
+def _expected_errors(rule: str, errors: Iterable[int], auth: bool, body: type | None, query: type | None) -> set[int]:
+    """The error statuses an operation can answer, for its OpenAPI entry."""
+    # Any request can be malformed (400: NUL characters anywhere, bad JSON), over the rate limit, or
+    # arrive while the database is unreachable (503).
+    expected = set(errors) | {400, 429, 503}
+    if auth:
+        expected.add(401)
+    if body is not None:
+        expected |= {400, 413, 415, 422}
+    if query is not None:
+        expected.add(422)
+    if "<" in rule:
+        expected.add(404)
+    return expected
+
+
 def operation(
     method: str,
     rule: str,
@@ -86,17 +93,6 @@ def operation(
     models) when the operation has them, and returns a Response (see `reply`)."""
 
     def decorate(func: Callable) -> Callable:
-        # Any request can be malformed (400: NUL characters anywhere, bad JSON), over the rate limit, or
-        # arrive while the database is unreachable (503).
-        expected = set(errors) | {400, 429, 503}
-        if auth:
-            expected.add(401)
-        if body is not None:
-            expected |= {400, 413, 415, 422}
-        if query is not None:
-            expected.add(422)
-        if "<" in rule:
-            expected.add(404)
         op = Operation(
             method=method.upper(),
             rule=rule,
@@ -108,7 +104,7 @@ def operation(
             response=response,
             body=body,
             query=query,
-            errors=expected,
+            errors=_expected_errors(rule, errors, auth, body, query),
             headers=headers or {},
             request_headers=request_headers or {},
             auth=auth,

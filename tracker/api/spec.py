@@ -11,7 +11,8 @@ from typing import Any
 from flask import jsonify
 from pydantic import BaseModel
 
-from .core import MAX_ID, OPERATIONS, Operation, operation
+from ..vocabulary import MAX_ID, MIN_ID
+from .core import OPERATIONS, Operation, operation
 from .schemas import ConflictProblem, Problem, ValidationProblem
 
 REF = "#/components/schemas/{model}"
@@ -129,7 +130,7 @@ class _Builder:
                 "name": name,
                 "in": "path",
                 "required": True,
-                "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID},
+                "schema": {"type": "integer", "minimum": MIN_ID, "maximum": MAX_ID},
             }
             for name in re.findall(r"{(\w+)}", op.path)
         ]

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, render_template
 from flask_login import current_user, login_required
 
 from .. import activity, teams
-from ..errors import Invalid
-from . import localtime
+from .query import list_filter, page_number
+from .templating import localtime
 
 bp = Blueprint("activity", __name__)
 
@@ -16,13 +16,9 @@ bp = Blueprint("activity", __name__)
 @login_required
 def feed(team_id: int):
     member = teams.membership_for(current_user, team_id)
-    error = None
-    try:
-        feed_filter = activity.parse_feed_filter(request.args)
-    except Invalid as exc:
-        error, feed_filter = exc, activity.FeedFilter()
-    page = request.args.get("page", "1")
-    result = activity.team_feed(member, feed_filter, int(page) if page.isdigit() else 1)
+    page = page_number()
+    feed_filter, error = list_filter(activity.parse_feed_filter, activity.FeedFilter(), user_ids=("person",))
+    result = activity.team_feed(member, feed_filter, page)
     describe = activity.Describer.for_entries(result.items, team_id)
     return render_template(
         "activity/feed.html",

@@ -6,10 +6,10 @@ from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required, login_user, logout_user
 
 from .. import accounts, sessions, tokens
-from ..errors import Invalid
 from ..extensions import limiter
-from . import apply_errors, safe_next
+from .errors import submitted
 from .forms import LoginForm, PasswordForm, ProfileForm, RegisterForm, TokenForm, choices
+from .query import safe_next
 
 
 def TIMEZONE_CHOICES():
@@ -24,18 +24,13 @@ def register():
         return redirect(url_for("main.index"))
     form = RegisterForm()
     form.timezone.choices = TIMEZONE_CHOICES()
-    if form.validate_on_submit():
-        try:
-            user = accounts.register_user(
-                form.email.data, form.name.data, form.password.data, form.timezone.data
-            )
-        except Invalid as exc:
-            apply_errors(form, exc)
-        else:
-            _sign_in(user)
-            flash(f"Welcome, {user.name}! Create a team or ask a colleague to add you to theirs.", "success")
-            return redirect(url_for("teams.index"))
-    return render_template("auth/register.html", form=form), 422 if form.errors else 200
+    if request.method == "GET":
+        return render_template("auth/register.html", form=form)
+    with submitted(form, lambda: render_template("auth/register.html", form=form)):
+        user = accounts.register_user(form.email.data, form.name.data, form.password.data, form.timezone.data)
+    _sign_in(user)
+    flash(f"Welcome, {user.name}! Create a team or ask a colleague to add you to theirs.", "success")
+    return redirect(url_for("teams.index"))
 
 
 def _login_failed(response) -> bool:
@@ -80,70 +75,66 @@ def logout():
     return redirect(url_for("auth.login"))
 
 
+def _settings_page(profile: ProfileForm | None = None, password: PasswordForm | None = None,
+                   token_form: TokenForm | None = None, new_token: str | None = None) -> str:
+    """The settings page; each form not given is shown as the account now is (or empty)."""
+    if profile is None:
+        profile = ProfileForm(obj=current_user, prefix="profile", formdata=None)
+        profile.work_days.data = current_user.work_day_numbers
+    profile.timezone.choices = TIMEZONE_CHOICES()
+    return render_template(
+        "auth/settings.html",
+        profile=profile,
+        password=password or PasswordForm(prefix="password", formdata=None),
+        api_tokens=tokens.tokens_of(current_user),
+        token_form=token_form or TokenForm(prefix="token", formdata=None),
+        new_token=new_token,
+        login_sessions=sessions.sessions_of(current_user),
+        this_session=sessions.current_session_id(current_user),
+        device_name=sessions.device_name,
+    )
+
+
 @bp.route("/settings", methods=["GET", "POST"])
 @login_required
 def settings():
+    if request.method == "GET":
+        return _settings_page()
     profile = ProfileForm(obj=current_user, prefix="profile")
     profile.timezone.choices = TIMEZONE_CHOICES()
-    if request.method == "GET":
-        profile.work_days.data = current_user.work_day_numbers
     password = PasswordForm(prefix="password")
-    if request.method == "POST" and "profile-name" in request.form and profile.validate_on_submit():
-        try:
-            accounts.update_profile(
-                current_user,
-                name=profile.name.data,
-                timezone=profile.timezone.data,
-                work_days=profile.work_days.data,
-                work_start=profile.work_start.data,
-                work_end=profile.work_end.data,
-            )
-        except Invalid as exc:
-            apply_errors(profile, exc)
-        else:
-            flash("Your settings are saved.", "success")
-            return redirect(url_for("auth.settings"))
-    failed = bool(profile.errors)
-    page = render_template("auth/settings.html", profile=profile, password=password, **_token_context())
-    return page, 422 if failed else 200
+    if "profile-name" not in request.form:  # not the profile form: nothing to save
+        return _settings_page(profile, password)
+    with submitted(profile, lambda: _settings_page(profile, password)):
+        accounts.update_profile(
+            current_user,
+            name=profile.name.data,
+            timezone=profile.timezone.data,
+            work_days=profile.work_days.data,
+            work_start=profile.work_start.data,
+            work_end=profile.work_end.data,
+        )
+    flash("Your settings are saved.", "success")
+    return redirect(url_for("auth.settings"))
 
 
 @bp.post("/settings/password")
 @login_required
 def change_password():
     password = PasswordForm(prefix="password")
-    if password.validate_on_submit():
-        try:
-            revoked = accounts.change_password(
-                current_user, password.current_password.data, password.new_password.data
-            )
-        except Invalid as exc:
-            apply_errors(password, exc)
-        else:
-            # Every session of the account has ended: sign this browser in again with a new one (and a new
-            # remember-me cookie if it had one), so only the other browsers are signed out.
-            remembered = current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token") in request.cookies
-            _sign_in(current_user._get_current_object(), remember=remembered)
-            flash("Your password is changed. Other browsers signed in to your account are signed out.", "success")
-            if revoked:
-                flash(f"Your API tokens ({revoked}) are revoked with the old password: create new ones for "
-                      "your scripts.", "info")
-            return redirect(url_for("auth.settings"))
-    profile = ProfileForm(obj=current_user, prefix="profile", formdata=None)
-    profile.timezone.choices = TIMEZONE_CHOICES()
-    profile.work_days.data = current_user.work_day_numbers
-    return render_template("auth/settings.html", profile=profile, password=password, **_token_context()), 422
-
-
-def _token_context(form: TokenForm | None = None, new_token: str | None = None) -> dict:
-    return {
-        "api_tokens": tokens.tokens_of(current_user),
-        "token_form": form or TokenForm(prefix="token", formdata=None),
-        "new_token": new_token,
-        "login_sessions": sessions.sessions_of(current_user),
-        "this_session": sessions.current_session_id(current_user),
-        "device_name": sessions.device_name,
-    }
+    with submitted(password, lambda: _settings_page(password=password)):
+        revoked = accounts.change_password(
+            current_user, password.current_password.data, password.new_password.data
+        )
+    # Every session of the account has ended: sign this browser in again with a new one (and a new
+    # remember-me cookie if it had one), so only the other browsers are signed out.
+    remembered = current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token") in request.cookies
+    _sign_in(current_user._get_current_object(), remember=remembered)
+    flash("Your password is changed. Other browsers signed in to your account are signed out.", "success")
+    if revoked:
+        flash(f"Your API tokens ({revoked}) are revoked with the old password: create new ones for your "
+              "scripts.", "info")
+    return redirect(url_for("auth.settings"))
 
 
 @bp.post("/settings/tokens")
@@ -151,21 +142,9 @@ def _token_context(form: TokenForm | None = None, new_token: str | None = None) 
 def create_token():
     """Create a personal API token and show it once, on this response only (it is not stored)."""
     form = TokenForm(prefix="token")
-    profile = ProfileForm(obj=current_user, prefix="profile", formdata=None)
-    profile.timezone.choices = TIMEZONE_CHOICES()
-    profile.work_days.data = current_user.work_day_numbers
-    password = PasswordForm(prefix="password", formdata=None)
-    if form.validate_on_submit():
-        try:
-            _token, raw = tokens.create_token(current_user, form.label.data or "")
-        except Invalid as exc:
-            apply_errors(form, exc)
-        else:
-            page = render_template("auth/settings.html", profile=profile, password=password,
-                                   **_token_context(new_token=raw))
-            return page, 200, {"Cache-Control": "no-store"}
-    page = render_template("auth/settings.html", profile=profile, password=password, **_token_context(form))
-    return page, 422
+    with submitted(form, lambda: _settings_page(token_form=form)):
+        _token, raw = tokens.create_token(current_user, form.label.data or "")
+    return _settings_page(new_token=raw), 200, {"Cache-Control": "no-store"}
 
 
 @bp.post("/settings/tokens/<int:token_id>/revoke")
@@ -174,6 +153,7 @@ def revoke_token(token_id: int):
     token = tokens.revoke_token(current_user, token_id)
     flash(f"Token {token.label or token.prefix + '…'} is revoked; scripts using it now get 401.", "success")
     return redirect(url_for("auth.settings") + "#tokens")
+
 
 @bp.post("/settings/sessions/end-others")
 @login_required

@@ -10,10 +10,10 @@ from flask_wtf import FlaskForm
 from wtforms import TextAreaField
 
 from .. import activity, comments, tasks, watchers
-from ..errors import Invalid
 from ..models import Activity, Comment, Task, TeamMembership, User
-from . import localtime
+from .errors import submitted
 from .tasks import show as show_task
+from .templating import localtime
 
 bp = Blueprint("comments", __name__)
 
@@ -46,6 +46,7 @@ class Collaboration:
         return comments.can_delete(self.member, comment)
 
 
+@bp.app_template_global()
 def collaboration_for(task: Task, member: TeamMembership) -> Collaboration:
     """Loaded in a fixed number of queries; a template global so the task page only needs an include.
     A comment form that failed validation is handed over in `g.comment_form`."""
@@ -65,36 +66,28 @@ def collaboration_for(task: Task, member: TeamMembership) -> Collaboration:
 @bp.post("/tasks/<int:task_id>/comments")
 def create(task_id: int):
     task, member = tasks.get_task(current_user, task_id)
-    form = CommentForm()
-    if form.validate_on_submit():
-        try:
-            comment = comments.add_comment(member, task, form.body.data or "")
-        except Invalid as exc:
-            form.body.errors = list(exc.errors.get("body", [exc.detail]))
-        else:
-            flash("Comment added.", "success")
-            return redirect(url_for("tasks.show", task_id=task.id, _anchor=f"comment-{comment.id}"))
-    g.comment_form = form
-    return show_task(task_id), 422
+    form = g.comment_form = CommentForm()  # the task page shows it, with its errors, if it is refused
+    with submitted(form, lambda: show_task(task_id)):
+        comment = comments.add_comment(member, task, form.body.data or "")
+    flash("Comment added.", "success")
+    return redirect(url_for("tasks.show", task_id=task.id, _anchor=f"comment-{comment.id}"))
 
 
 @bp.route("/comments/<int:comment_id>/edit", methods=["GET", "POST"])
 def edit(comment_id: int):
     comment, member = comments.get_comment(current_user, comment_id)
     form = CommentForm(obj=comment) if request.method == "GET" else CommentForm()
-    if request.method == "POST" and form.validate_on_submit():
-        try:
-            comments.edit_comment(member, comment, form.body.data or "")
-        except Invalid as exc:
-            form.body.errors = list(exc.errors.get("body", [exc.detail]))
-        else:
-            flash("Comment saved.", "success")
-            return redirect(url_for("tasks.show", task_id=comment.task_id, _anchor=f"comment-{comment.id}"))
-    else:
-        comments.require_editable(member, comment)  # say so before they type
-    return render_template(
-        "comments/edit.html", comment=comment, form=form, member=member, team=member.team
-    ), 422 if form.errors else 200
+
+    def page():
+        return render_template("comments/edit.html", comment=comment, form=form, member=member, team=member.team)
+
+    comments.require_editable(member, comment)  # say so before they type
+    if request.method == "GET":
+        return page()
+    with submitted(form, page):
+        comments.edit_comment(member, comment, form.body.data or "")
+    flash("Comment saved.", "success")
+    return redirect(url_for("tasks.show", task_id=comment.task_id, _anchor=f"comment-{comment.id}"))
 
 
 @bp.post("/comments/<int:comment_id>/delete")

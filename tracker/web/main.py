@@ -2,7 +2,7 @@
 from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from . import safe_next
+from .query import safe_next, wants_json
 
 bp = Blueprint("main", __name__)
 
@@ -29,11 +29,11 @@ def set_theme():
     """Light, dark, or "auto" (follow the device's prefers-color-scheme: no cookie)."""
     choice = request.form.get("theme", "")
     if choice not in (*THEMES, "auto"):
-        if request.accept_mimetypes.best == "application/json":
+        if wants_json():
             return jsonify(error="Choose light, dark or auto."), 400
         flash("Choose light, dark or auto.", "error")
         return redirect(safe_next(request.form.get("next")))
-    if request.accept_mimetypes.best == "application/json":
+    if wants_json():
         response = jsonify(theme=choice)
     else:
         response = redirect(safe_next(request.form.get("next")))

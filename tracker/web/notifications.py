@@ -7,9 +7,10 @@ from flask import Blueprint, flash, jsonify, redirect, render_template, request,
 from flask_login import current_user, login_required
 
 from .. import notifications
-from ..errors import Invalid
 from ..mail import mail_enabled
 from ..models import NOTIFICATION_CHANNELS
+from .errors import on_invalid
+from .query import flag, page_number
 
 bp = Blueprint("notifications", __name__)
 
@@ -31,11 +32,8 @@ def require_login():
 
 @bp.get("/notifications")
 def index():
-    unread_only = request.args.get("unread") == "1"
-    page = request.args.get("page", "1")
-    result = notifications.list_notifications(
-        current_user, unread_only=unread_only, page=int(page) if page.isdigit() else 1
-    )
+    unread_only = flag("unread")
+    result = notifications.list_notifications(current_user, unread_only=unread_only, page=page_number())
     return render_template("notifications/index.html", page=result, unread_only=unread_only)
 
 
@@ -60,23 +58,16 @@ def mark_read():
 
 @bp.route("/settings/notifications", methods=["GET", "POST"])
 def settings():
-    status = 200
-    if request.method == "POST":
-        choices = {
-            kind: request.form.get(kind, "")
-            for kind in notifications.PREFERENCE_KINDS
-            if kind in request.form
-        }
-        try:
-            notifications.set_preferences(current_user, choices)
-        except Invalid as exc:
-            for kind, messages in exc.errors.items():
-                for message in messages:
-                    flash(f"{notifications.KIND_LABELS.get(kind, kind)}: {message}", "error")
-            status = 422
-        else:
-            flash("Your notification settings are saved.", "success")
-            return redirect(url_for("notifications.settings"))
+    if request.method == "GET":
+        return _settings_page()
+    choices = {kind: request.form.get(kind, "") for kind in notifications.PREFERENCE_KINDS if kind in request.form}
+    with on_invalid(_settings_page, labels=notifications.KIND_LABELS):
+        notifications.set_preferences(current_user, choices)
+    flash("Your notification settings are saved.", "success")
+    return redirect(url_for("notifications.settings"))
+
+
+def _settings_page():
     return render_template(
         "notifications/settings.html",
         preferences=notifications.preferences(current_user),
@@ -86,4 +77,4 @@ def settings():
         digest_channels=notifications.DIGEST_CHANNELS,
         channel_labels=CHANNEL_LABELS,
         mail_enabled=mail_enabled(),
-    ), status
+    )

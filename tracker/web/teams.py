@@ -5,8 +5,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from .. import teams
-from ..errors import Invalid
-from . import apply_errors
+from .errors import on_invalid, submitted
 from .forms import CategoryForm, MemberAddForm, RoleForm, TeamForm, TeamSettingsForm
 
 bp = Blueprint("teams", __name__, url_prefix="/teams")
@@ -18,23 +17,22 @@ def require_login():
     return None
 
 
+def _teams_page(form: TeamForm):
+    return render_template("teams/index.html", memberships=teams.teams_of(current_user), form=form)
+
+
 @bp.get("")
 def index():
-    return render_template("teams/index.html", memberships=teams.teams_of(current_user), form=TeamForm())
+    return _teams_page(TeamForm())
 
 
 @bp.post("")
 def create():
     form = TeamForm()
-    if form.validate_on_submit():
-        try:
-            team = teams.create_team(current_user, form.name.data)
-        except Invalid as exc:
-            apply_errors(form, exc)
-        else:
-            flash(f"Team “{team.name}” created. Add your colleagues next.", "success")
-            return redirect(url_for("teams.members", team_id=team.id))
-    return render_template("teams/index.html", memberships=teams.teams_of(current_user), form=form), 422
+    with submitted(form, lambda: _teams_page(form)):
+        team = teams.create_team(current_user, form.name.data)
+    flash(f"Team “{team.name}” created. Add your colleagues next.", "success")
+    return redirect(url_for("teams.members", team_id=team.id))
 
 
 @bp.get("/<int:team_id>")
@@ -43,7 +41,7 @@ def show(team_id: int):
     return redirect(url_for("tasks.index", team_id=team_id, status="open"))
 
 
-def _members_page(member, add_form=None, status=200):
+def _members_page(member, add_form=None):
     add_form = add_form or MemberAddForm(formdata=None)
     if not teams.has_role(member, "owner"):
         add_form.role.choices = [c for c in add_form.role.choices if c.value != "owner"]
@@ -56,7 +54,7 @@ def _members_page(member, add_form=None, status=200):
         role_form=RoleForm(formdata=None),
         can_manage=teams.has_role(member, "manager"),
         is_owner=teams.has_role(member, "owner"),
-    ), status
+    )
 
 
 @bp.get("/<int:team_id>/members")
@@ -68,44 +66,32 @@ def members(team_id: int):
 def add_member(team_id: int):
     member = teams.membership_for(current_user, team_id)
     form = MemberAddForm()
-    if form.validate_on_submit():
-        try:
-            added = teams.add_member(member, form.email.data, form.role.data)
-        except Invalid as exc:
-            apply_errors(form, exc)
-        else:
-            flash(f"{added.user.name} joined {member.team.name} as {added.role}.", "success")
-            return redirect(url_for("teams.members", team_id=team_id))
-    return _members_page(member, form, 422)
+    with submitted(form, lambda: _members_page(member, form)):
+        added = teams.add_member(member, form.email.data, form.role.data)
+    flash(f"{added.user.name} joined {member.team.name} as {added.role}.", "success")
+    return redirect(url_for("teams.members", team_id=team_id))
 
 
 @bp.post("/<int:team_id>/members/<int:user_id>/role")
 def change_role(team_id: int, user_id: int):
     member = teams.membership_for(current_user, team_id)
+    back = url_for("teams.members", team_id=team_id)
     form = RoleForm()
-    if form.validate_on_submit():
-        try:
-            target = teams.change_role(member, user_id, form.role.data)
-        except Invalid as exc:
-            for messages in exc.errors.values():
-                for message in messages:
-                    flash(message, "error")
-        else:
-            flash(f"{target.user.name} is now {target.role}.", "success")
-    else:
+    if not form.validate_on_submit():
         flash("Choose a role.", "error")
-    return redirect(url_for("teams.members", team_id=team_id))
+        return redirect(back)
+    with on_invalid(lambda: redirect(back)):
+        target = teams.change_role(member, user_id, form.role.data)
+    flash(f"{target.user.name} is now {target.role}.", "success")
+    return redirect(back)
 
 
 @bp.post("/<int:team_id>/members/<int:user_id>/remove")
 def remove_member(team_id: int, user_id: int):
     member = teams.membership_for(current_user, team_id)
     leaving = user_id == current_user.id
-    try:
+    with on_invalid(lambda: redirect(url_for("teams.members", team_id=team_id))):
         teams.remove_member(member, user_id)
-    except Invalid as exc:
-        apply_errors(None, exc)
-        return redirect(url_for("teams.members", team_id=team_id))
     if leaving:
         flash(f"You left {member.team.name}.", "success")
         return redirect(url_for("teams.index"))
@@ -118,7 +104,7 @@ def leave(team_id: int):
     return remove_member(team_id, current_user.id)
 
 
-def _settings_page(member, form=None, category_form=None, status=200):
+def _settings_page(member, form=None, category_form=None):
     team = member.team
     if form is None:
         form = TeamSettingsForm(formdata=None, obj=team)
@@ -129,7 +115,7 @@ def _settings_page(member, form=None, category_form=None, status=200):
         form=form,
         category_form=category_form or CategoryForm(formdata=None),
         categories=teams.all_categories(team.id),
-    ), status
+    )
 
 
 @bp.route("/<int:team_id>/settings", methods=["GET", "POST"])
@@ -139,31 +125,21 @@ def settings(team_id: int):
     if request.method == "GET":
         return _settings_page(member)
     form = TeamSettingsForm()
-    if form.validate_on_submit():
-        try:
-            teams.update_team(member, name=form.name.data, urgency_window_hours=form.urgency_window_hours.data)
-        except Invalid as exc:
-            apply_errors(form, exc)
-        else:
-            flash("Team settings saved.", "success")
-            return redirect(url_for("teams.settings", team_id=team_id))
-    return _settings_page(member, form=form, status=422)
+    with submitted(form, lambda: _settings_page(member, form=form)):
+        teams.update_team(member, name=form.name.data, urgency_window_hours=form.urgency_window_hours.data)
+    flash("Team settings saved.", "success")
+    return redirect(url_for("teams.settings", team_id=team_id))
 
 
 @bp.post("/<int:team_id>/categories")
 def add_category(team_id: int):
     member = teams.membership_for(current_user, team_id)
+    teams.require_role(member, "manager", "add categories")  # before the form is shown again
     form = CategoryForm()
-    if form.validate_on_submit():
-        try:
-            category = teams.add_category(member, form.name.data)
-        except Invalid as exc:
-            apply_errors(form, exc)
-        else:
-            flash(f"Category “{category.name}” added.", "success")
-            return redirect(url_for("teams.settings", team_id=team_id))
-    teams.require_role(member, "manager", "add categories")
-    return _settings_page(member, category_form=form, status=422)
+    with submitted(form, lambda: _settings_page(member, category_form=form)):
+        category = teams.add_category(member, form.name.data)
+    flash(f"Category “{category.name}” added.", "success")
+    return redirect(url_for("teams.settings", team_id=team_id))
 
 
 @bp.post("/<int:team_id>/categories/<int:category_id>")
@@ -171,7 +147,8 @@ def update_category(team_id: int, category_id: int):
     """Rename, archive or restore a category, by which button was pressed."""
     member = teams.membership_for(current_user, team_id)
     action = request.form.get("action", "rename")
-    try:
+    back = url_for("teams.settings", team_id=team_id)
+    with on_invalid(lambda: redirect(back)):
         if action == "archive":
             category = teams.set_category_archived(member, category_id, True)
             flash(f"Category “{category.name}” archived; its tasks keep it.", "success")
@@ -181,6 +158,4 @@ def update_category(team_id: int, category_id: int):
         else:
             category = teams.rename_category(member, category_id, request.form.get("name", ""))
             flash(f"Category renamed to “{category.name}”.", "success")
-    except Invalid as exc:
-        apply_errors(None, exc)
-    return redirect(url_for("teams.settings", team_id=team_id))
+    return redirect(back)

@@ -1,17 +1,18 @@
 """Time tracking pages: log time on a task, delete an entry, and the user's week."""
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, g, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
 from .. import tasks, timelog
-from ..errors import Invalid
 from ..models import utcnow
-from . import apply_errors
+from .errors import submitted
 from .forms import TimeEntryForm
+from .query import day
+from .tasks import show as show_task
 
 bp = Blueprint("timelog", __name__)
 
@@ -25,18 +26,10 @@ def require_login():
 @bp.post("/tasks/<int:task_id>/time")
 def log(task_id: int):
     task, member = tasks.get_task(current_user, task_id)
-    form = TimeEntryForm()
-    if form.validate_on_submit():
-        try:
-            entry = timelog.log_time(member, task, form.hours.data, form.spent_on.data, form.note.data or "")
-        except Invalid as exc:
-            apply_errors(None, exc)
-        else:
-            flash(f"Logged {entry.hours:g} h on #{task.id}.", "success")
-    else:
-        for name, messages in form.errors.items():
-            for message in messages:
-                flash(f"{getattr(form, name).label.text}: {message}", "error")
+    form = g.time_form = TimeEntryForm()  # the task page shows it, with its errors, if it is refused
+    with submitted(form, lambda: show_task(task_id)):
+        entry = timelog.log_time(member, task, form.hours.data, form.spent_on.data, form.note.data or "")
+    flash(f"Logged {entry.hours:g} h on #{task.id}.", "success")
     return redirect(url_for("tasks.show", task_id=task.id) + "#time")
 
 
@@ -52,11 +45,7 @@ def delete(entry_id: int):
 @bp.get("/my-time")
 def my_time():
     today = utcnow().astimezone(ZoneInfo(current_user.timezone)).date()
-    try:
-        day = date.fromisoformat(request.args.get("week", ""))
-    except ValueError:
-        day = today
-    monday = timelog.week_of(day)
+    monday = timelog.week_of(day("week", today))
     summary = timelog.week_summary(timelog.week_entries(current_user, monday), monday)
     return render_template(
         "timelog/week.html", summary=summary, monday=monday,

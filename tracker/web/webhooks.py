@@ -9,9 +9,8 @@ from wtforms import StringField
 from wtforms.validators import DataRequired
 
 from .. import teams, webhooks
-from ..errors import Invalid
 from ..models import WEBHOOK_EVENTS
-from . import apply_errors
+from .errors import submitted
 from .forms import MultiCheckboxField, choices
 
 bp = Blueprint("webhooks", __name__)
@@ -34,28 +33,19 @@ def index(team_id: int):
     member = teams.membership_for(current_user, team_id)
     hooks = webhooks.list_webhooks(member)  # Forbidden below manager
     form = WebhookForm()
+
+    def page():
+        return render_template("webhooks/index.html", member=member, team=member.team, webhooks=hooks, form=form,
+                               deliveries=webhooks.recent_deliveries(member))
+
     if request.method == "GET":
         form.events.data = list(WEBHOOK_EVENTS)
-    elif form.validate_on_submit():
-        try:
-            webhook = webhooks.create_webhook(member, form.url.data, form.events.data or [], form.secret.data)
-        except Invalid as exc:
-            apply_errors(form, exc)
-        else:
-            flash(
-                f"Webhook added. Its secret is {webhook.secret} — "
-                "verify the X-Tracker-Signature header with it.",
-                "success",
-            )
-            return redirect(url_for("webhooks.index", team_id=team_id))
-    return render_template(
-        "webhooks/index.html",
-        member=member,
-        team=member.team,
-        webhooks=hooks,
-        form=form,
-        deliveries=webhooks.recent_deliveries(member),
-    ), 422 if form.errors else 200
+        return page()
+    with submitted(form, page):
+        webhook = webhooks.create_webhook(member, form.url.data, form.events.data or [], form.secret.data)
+    flash(f"Webhook added. Its secret is {webhook.secret} — verify the X-Tracker-Signature header with it.",
+          "success")
+    return redirect(url_for("webhooks.index", team_id=team_id))
 
 
 @bp.post("/teams/<int:team_id>/webhooks/<int:webhook_id>/delete")
