@@ -250,3 +250,30 @@ def test_a_repeating_task_keeps_its_deadline(crew):
     assert "needs a deadline" in refused.value.errors["recurrence"][0]
     assert tasks.update_task(crew["owner_m"], task, {"due_at": None, "recurrence": None})
     assert task.recurrence is None and task.due_at is None
+
+
+def test_the_last_occurrence_of_a_series_can_still_be_edited(crew):
+    rule = f"FREQ=WEEKLY;UNTIL={YEAR}0309"
+    first = make_task(crew["owner_m"], "Freeze", due_at=at(LISBON, YEAR, 3, 2, 17), recurrence=rule)
+    complete(crew["owner_m"], first)
+    last = series(first)[1]
+    assert (last.due_at, last.recurrence) == (at(LISBON, YEAR, 3, 9, 17), rule)
+    # The form sends the rule back with every save: unchanged, it is not refused for having no date left.
+    assert tasks.update_task(crew["owner_m"], last, {"title": "Code freeze", "recurrence": rule})
+    complete(crew["owner_m"], last)
+    assert len(series(first)) == 2
+
+
+@pytest.mark.parametrize("rule, words", [
+    ("FREQ=MONTHLY;BYDAY=MO,TU,WE,TH,FR;BYSETPOS=-1", "Every month, on its last working day"),
+    ("FREQ=MONTHLY;BYDAY=2TU", "FREQ=MONTHLY;BYDAY=2TU"),
+    (None, "Does not repeat"),
+])
+def test_rules_in_words(rule, words):
+    assert recurrence.describe(rule) == words
+    assert rule is None or recurrence.normalise_rule(rule) == rule
+
+
+
+def test_the_offered_rules_are_stored_as_offered():
+    assert [recurrence.normalise_rule(rule) for rule in recurrence.PRESETS] == list(recurrence.PRESETS)

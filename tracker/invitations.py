@@ -94,13 +94,17 @@ def pending(actor: TeamMembership, now: datetime | None = None) -> list[Invitati
     ))
 
 
-def revoke(user: User, invitation_id: int, now: datetime | None = None) -> Invitation:
-    """A manager of the invitation's team withdraws it; others are told there is none (404)."""
+def revoke(
+    user: User, invitation_id: int, team_id: int | None = None, now: datetime | None = None
+) -> Invitation:
+    """A manager of the invitation's team (of `team_id`, if given) withdraws it; others are told there is
+    none (404)."""
     now = now or utcnow()
     row = db.session.execute(
         select(Invitation, TeamMembership)
         .join(TeamMembership, TeamMembership.team_id == Invitation.team_id)
-        .where(Invitation.id == invitation_id, TeamMembership.user_id == user.id, *_live(now))
+        .where(Invitation.id == invitation_id, TeamMembership.user_id == user.id, *_live(now),
+               Invitation.team_id == (team_id if team_id is not None else Invitation.team_id))
     ).first()
     if row is None:
         raise NotFound("No such pending invitation.")

@@ -42,6 +42,24 @@ _LAST = datetime.combine((LATEST_DATE - timedelta(days=2)).date(), END_OF_DAY)
 _SHIFT = 19 * 400
 
 
+# Rules offered by name on the task form (and named so on the task page); any other is written as an RRULE.
+PRESETS = {
+    "FREQ=DAILY": "Every day",
+    "FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR": "Every working day (Monday to Friday)",
+    "FREQ=WEEKLY": "Every week, on the deadline's weekday",
+    "FREQ=WEEKLY;INTERVAL=2": "Every two weeks",
+    "FREQ=MONTHLY": "Every month, on the deadline's day (skipping months without it)",
+    "FREQ=MONTHLY;BYMONTHDAY=-1": "Every month, on its last day",
+    "FREQ=MONTHLY;BYDAY=MO,TU,WE,TH,FR;BYSETPOS=-1": "Every month, on its last working day",
+    "FREQ=YEARLY": "Every year",
+}
+
+
+def describe(rule: str | None) -> str:
+    """The rule in words where it is a preset, else as written."""
+    return PRESETS.get(rule, rule) if rule else "Does not repeat"
+
+
 class RuleError(ValueError):
     """A rule that is not one a task can repeat by; the message says what to change."""
 
@@ -155,7 +173,9 @@ def following_rule(rule: str) -> str | None:
     return ";".join(f"{name}={value}" for name, value in parts.items())
 
 
-def next_deadline(rule: str, previous: datetime, tz: str, not_before: datetime | None = None) -> datetime | None:
+def next_deadline(
+    rule: str, previous: datetime, tz: str, not_before: datetime | None = None
+) -> datetime | None:
     """The deadline (UTC) of the occurrence after the one due at `previous`: the rule's first date, on the
     wall clock of `tz`, after `previous` and after `not_before` (an occurrence completed late does not
     bring forth one that is already overdue). None when the series has ended."""

@@ -546,13 +546,15 @@ def _check_recurrence(c: _Checking, value: Any) -> str | None:
 
 
 def _check_repeats(c: _Checking, data: Mapping[str, Any]) -> None:
-    """A repeating task needs a deadline (its first occurrence's), and a rule given must repeat after it."""
+    """A repeating task needs a deadline (its first occurrence's), and a new rule must repeat after it (the
+    last occurrence of a series keeps its rule, which has no date left)."""
     rule, due = c.current("recurrence"), c.current("due_at")
     if not rule or not data.keys() & {"recurrence", "due_at"} or c.errors.keys() & {"recurrence", "due_at"}:
         return
+    new_rule = rule != (c.task.recurrence if c.task is not None else None)
     if due is None:
         c.fail("recurrence", "A repeating task needs a deadline: the first occurrence's.")
-    elif "recurrence" in data and next_deadline(rule, due, _date_zone(c)) is None:
+    elif new_rule and next_deadline(rule, due, _date_zone(c)) is None:
         c.fail("recurrence", "This rule has no date after the deadline (before 2100), so it never repeats.")
 
 
