@@ -1,6 +1,9 @@
-"""Server-rendered SVG charts (no JavaScript): grouped horizontal bars and a burn-up line chart.
+"""Server-rendered SVG charts (no JavaScript): grouped horizontal bars, a burn-up line chart and a
+release time line.
 Colours come from CSS classes, so the charts follow the light and dark themes."""
 from __future__ import annotations
+
+from datetime import date, timedelta
 
 from markupsafe import Markup, escape
 
@@ -83,3 +86,52 @@ def line_chart(title: str, labels: list[str], series: dict[str, list[float]], un
 
 def _id(title: str) -> str:
     return "chart-" + "".join(ch if ch.isalnum() else "-" for ch in title.lower())[:40]
+
+
+def timeline_chart(title: str, rows: list[tuple[str, date, date, date | None, bool]], today: date) -> Markup:
+    """Features on a time line: per row (label, start, target, projected finish or None, at risk) a bar
+    from start to target and a mark at the projected finish (late ones marked), with today's line and a
+    tick at the start of each month. Rows need a target date; the page shows the others in its table."""
+    first = min([today, *(r[1] for r in rows)])
+    last = max([today, *(max(r[2], r[3] or r[2]) for r in rows)]) + timedelta(days=7)
+    width, left, top = 640, 180, 24
+    scale = (width - left - 10) / max((last - first).days, 1)
+
+    def x(day: date) -> float:
+        return left + (day - first).days * scale
+
+    height = top + ROW * len(rows) + 10
+    parts = [
+        f'<svg class="chart timeline" role="img" aria-labelledby="{_id(title)}" '
+        f'viewBox="0 0 {width} {height}" '
+        f'width="100%" preserveAspectRatio="xMinYMin meet">',
+        f'<title id="{_id(title)}">{escape(title)}</title>',
+        *_month_ticks(first, last, x, height),
+        f'<line class="today" x1="{x(today):.1f}" y1="{top - 6}" x2="{x(today):.1f}" y2="{height - 4}"/>',
+    ]
+    for i, (label, start, target, projected, at_risk) in enumerate(rows):
+        y = top + i * ROW
+        parts.append(f'<text class="chart-label" x="{left - 8}" y="{y + ROW / 2 + 4}" text-anchor="end">'
+                     f'{escape(label[:28])}</text>')
+        parts.append(f'<rect class="timeline-plan" x="{x(start):.1f}" y="{y + 6}" '
+                     f'width="{max(x(target) - x(start), 2):.1f}" height="{ROW - 12}"/>')
+        if projected is not None:
+            mark = "timeline-late" if at_risk else "timeline-projected"
+            parts.append(f'<circle class="{mark}" cx="{x(projected):.1f}" cy="{y + ROW / 2}" r="5"/>')
+    parts.append("</svg>")
+    # Every text in it went through escape() and _id(); the rest is numbers and fixed markup.
+    return Markup("".join(parts))  # nosec B704
+
+
+def _month_ticks(first: date, last: date, x, height: int) -> list[str]:
+    """A line and a label at the first day of every month (of every few months on a long line)."""
+    months = (last.year - first.year) * 12 + last.month - first.month + 1
+    step = -(-months // 8)  # at most about eight labels, so they do not overlap
+    ticks, day, index = [], first.replace(day=1), 0
+    while day <= last:
+        if day >= first and index % step == 0:
+            at = f"{x(day):.1f}"
+            ticks.append(f'<line class="axis" x1="{at}" y1="16" x2="{at}" y2="{height - 4}"/>')
+            ticks.append(f'<text class="chart-label" x="{x(day) + 2:.1f}" y="12">{day:%b %Y}</text>')
+        day, index = (day + timedelta(days=32)).replace(day=1), index + 1
+    return ticks

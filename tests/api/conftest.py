@@ -13,7 +13,7 @@ from referencing.jsonschema import DRAFT202012
 from werkzeug.serving import WSGIRequestHandler, make_server
 
 from tests.factories import add_to_team, make_task, make_team, make_user
-from tracker import comments, timelog, tokens
+from tracker import checklists, comments, features, timelog, tokens
 from tracker.api.spec import openapi_document
 from tracker.extensions import db
 from tracker.tasks import move_to_trash
@@ -166,6 +166,8 @@ def live_api(make_app):
     entry = timelog.log_time(member, tasks[0], 1.5, tasks[0].created_at.date(), "seed")
     comment = comments.add_comment(member, tasks[0], "Seeded, @Mia")
     move_to_trash(member, tasks[4])
+    feature = features.create_feature(member, {"title": "Seeded feature"})
+    item = checklists.add_item(member, tasks[1], "Seeded item")
     token = tokens.create_token(owner, "live")[1]
     seeded = {
         "mate_email": mate.email,
@@ -174,6 +176,8 @@ def live_api(make_app):
         "user_id": mate.id,
         "entry_id": entry.id,
         "comment_id": comment.id,
+        "feature_id": feature.id,
+        "item_id": item.id,
     }
     db.session.remove()
     server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=QuietHandler)

@@ -24,7 +24,7 @@ from tests.snapshot import database_digest
 from tests.support import fresh_database, running_app
 from tracker import tokens
 from tracker.extensions import db
-from tracker.models import Task
+from tracker.models import Feature, Task
 from tracker.teams import ROLE_RANK
 
 ACTORS = ("anonymous", "outsider", "member", "manager", "owner")
@@ -39,6 +39,10 @@ def fresh_email(_side: Side) -> str:
 
 def task_version(side: Side) -> str:
     return str(db.session.get(Task, side.task_id).version)
+
+
+def feature_version(side: Side) -> str:
+    return str(db.session.get(Feature, side.feature_id).version)
 
 
 TASK_FORM = {"title": "Live task", "category": "database", "status": "todo", "priority": "medium"}
@@ -156,6 +160,21 @@ ROUTES: dict[str, Route] = {
     "api.patch_checklist_item": Route("team", body=form(done=True)),
     "api.delete_checklist_item": Route("team"),
     "api.promote_checklist_item": Route("team"),
+    "features.index": Route("team"),
+    "features.create": Route("team", body=form(title="Matrix feature", state="planned")),
+    "features.show": Route("team"),
+    "features.edit": Route("team", body=form(title="Feature", state="planned", required_categories="security",
+                                             version=feature_version)),
+    # The world's feature has work left: shipping it takes a manager and a reason.
+    "features.ship": Route("team", "manager", form(reason="Matrix", version=feature_version)),
+    "features.fill_gaps": Route("team"),
+    "features.delete": Route("team", "manager"),
+    "features.coverage": Route("team"),
+    "features.releases": Route("team"),
+    "features.settings": Route("team", "manager", form(categories="testing")),
+    "features.template": Route("team", "manager", form(action="reset")),
+    "checklists.add": Route("team", body=form(text="Item")),
+    "checklists.change": Route("team", body=form(action="toggle")),
     "api.eisenhower": Route("team"),
     "api.forecast": Route("team"),
     # Comments, time, watching, webhooks

@@ -126,8 +126,12 @@ class Side:
 
     def _repair_feature(self, task: Task) -> None:
         owner = self.owner_membership()
-        if db.session.get(Feature, self.feature_id) is None:
+        feature = db.session.get(Feature, self.feature_id)
+        if feature is None:
             self.feature_id = features.create_feature(owner, {"title": "The owner's feature"}).id
+        elif feature.state != "planned":  # shipped by an allowed request: open again
+            feature.state, feature.ship_reason, feature.shipped_at = "planned", None, None
+            db.session.commit()
         if db.session.get(ChecklistItem, self.item_id) is None:
             self.item_id = checklists.add_item(owner, task, "The owner's item").id
 

@@ -5,11 +5,17 @@ from __future__ import annotations
 from flask import Flask, abort, request
 
 from ..urls import IdConverter
-from . import activity, auth, calendar, comments, main, notifications, tasks, teams, timelog, views, webhooks
+from . import (
+    activity, auth, calendar, checklists, comments, features, main, notifications, tasks, teams, timelog, views,
+    webhooks,
+)
 from .errors import register_error_pages
 from .templating import register_templating
 
-BLUEPRINTS = (main, auth, teams, tasks, views, timelog, comments, activity, notifications, calendar, webhooks)
+BLUEPRINTS = (
+    main, auth, teams, tasks, views, timelog, comments, activity, notifications, calendar, webhooks, features,
+    checklists,
+)
 CSP = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
     "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"

@@ -28,6 +28,11 @@ def choices(pairs) -> list[SelectChoice]:
     return [SelectChoice(value, label) for value, label in pairs]
 
 
+def optional_id(value):
+    """A select's value as a row id, or None for its empty choice."""
+    return int(value) if value not in (None, "", "None") else None
+
+
 WEEKDAYS = choices(enumerate(("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"), start=1))
 STATUS_CHOICES = choices((s, s.replace("_", " ").capitalize()) for s in STATUSES)
 PRIORITY_CHOICES = choices((p, p.capitalize()) for p in PRIORITIES)
@@ -107,6 +112,8 @@ class TaskForm(FlaskForm):
     assignee_id = SelectField("Assignee", coerce=lambda v: int(v) if v not in (None, "", "None") else None)
     labels = StringField("Labels (comma-separated)")
     blocked_by = StringField("Blocked by (task numbers, e.g. 12, 15)")
+    # The domain checks that the feature is the team's; an absent field leaves the task's feature alone.
+    feature_id = SelectField("Feature", coerce=optional_id, validate_choice=False)
     version = HiddenField()
 
 
@@ -118,3 +125,27 @@ class TimeEntryForm(FlaskForm):
     hours = FloatField("Hours", validators=[InputRequired()])
     spent_on = DateField("Day", validators=[InputRequired()])
     note = StringField("Note (optional)")
+
+
+class FeatureForm(FlaskForm):
+    title = StringField("Title")
+    description = TextAreaField("Description (Markdown)")
+    owner_id = SelectField("Owner", coerce=optional_id)
+    target_date = DateField("Target date (the release day)", validators=[Optional()])
+    state = SelectField("State")
+    required_categories = MultiCheckboxField("Required categories (what done means for this feature)")
+    version = HiddenField()
+
+
+class ShipForm(FlaskForm):
+    reason = TextAreaField("Reason to ship with work left (managers only; kept in the history)")
+    version = HiddenField()
+
+
+class DefinitionOfDoneForm(FlaskForm):
+    categories = MultiCheckboxField("Every new feature needs work in")
+
+
+class TemplateForm(FlaskForm):
+    title_pattern = StringField("Task title ({feature} stands for the feature's title)")
+    description = TextAreaField("Description; its “- [ ] …” lines become the checklist")

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from .. import stored_forecast, tasks, teams, timelog
+from .. import features, stored_forecast, tasks, teams, timelog
 from ..errors import Conflict, Invalid
 from ..models import PRIORITIES, STATUSES
 from .errors import submitted
@@ -37,6 +37,8 @@ def _choices(form: TaskForm, member, task=None) -> None:
         # Else the browser would pick "Unassigned" and any save would silently drop the assignment.
         people.append((task.assignee_id, f"{task.assignee.name} (left the team)"))
     form.assignee_id.choices = choices([("", "Unassigned")] + people)
+    form.feature_id.choices = choices([("", "No feature")] + [(f.id, f.title) for f in features.list_features(
+        member.team_id)])
 
 
 def _parse_numbers(text: str) -> list[int] | None:
@@ -59,7 +61,7 @@ def _form_data(form: TaskForm) -> dict:
     due = form.due_date.data
     if due and form.due_time.data:
         due = datetime.combine(due, form.due_time.data)  # wall-clock time in the user's zone
-    return {
+    data = {
         "title": form.title.data or "",
         "description": form.description.data or "",
         "category": form.category.data,
@@ -72,6 +74,9 @@ def _form_data(form: TaskForm) -> dict:
         "labels": [label for label in (form.labels.data or "").split(",")],
         "blocked_by": blocked_by,
     }
+    if "feature_id" in request.form:  # absent, the task keeps its feature
+        data["feature_id"] = form.feature_id.data
+    return data
 
 
 def _shown_dates(task) -> tuple:
@@ -96,6 +101,7 @@ def _fill_form(form: TaskForm, task) -> None:
     form.assignee_id.data = task.assignee_id
     form.labels.data = ", ".join(task.label_names)
     form.blocked_by.data = ", ".join(str(b.id) for b in task.blocked_by)
+    form.feature_id.data = task.feature_id
     form.version.data = task.version
 
 
