@@ -2,7 +2,9 @@
 conversions between a user's wall clock and UTC, and month grids for the calendar page.
 
 Pure functions over plain values. Instants are timezone-aware datetimes (UTC in the database);
-a time zone is an IANA name such as "Europe/Lisbon" (a ``tzinfo`` is accepted too).
+a time zone is an IANA name such as "Europe/Lisbon" (a ``tzinfo`` is accepted too). The bucket and
+quadrant rules also have SQL twins (``work_bucket_sql``, ``eisenhower_sql``), so that pages can count
+and bound them in the database; the pure functions stay the reference, and a test holds them equal.
 """
 
 from __future__ import annotations
@@ -10,6 +12,8 @@ from __future__ import annotations
 import calendar
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from zoneinfo import ZoneInfo
+
+from sqlalchemy import and_, case
 
 BUCKETS = ("overdue", "today", "this_week", "later", "no_due")
 QUADRANTS = ("do", "schedule", "delegate", "later")
@@ -75,7 +79,7 @@ def work_bucket(due_at: datetime | None, now: datetime, tz: str | tzinfo) -> str
     due_day = utc_to_local(due_at, tz).date()
     if due_day == today:
         return "today"
-    last_day_of_week = today + timedelta(days=7 - today.isoweekday())
+    last_day_of_week = today + timedelta(days=8 - today.isoweekday())
     if due_day <= last_day_of_week:
         return "this_week"
     return "later"
@@ -110,6 +114,33 @@ def eisenhower_quadrant(
     if important:
         return "do" if urgent else "schedule"
     return "delegate" if urgent else "later"
+
+
+def eisenhower_sql(priority, due_at, now: datetime, urgency_window_hours: float):
+    """``eisenhower_quadrant`` as a SQL expression over the columns ``priority`` and ``due_at``."""
+    require_aware(now, "now")
+    important = priority.in_(sorted(IMPORTANT_PRIORITIES))
+    # A NULL deadline makes the comparison NULL, which CASE takes as false: never urgent.
+    urgent = due_at <= now + timedelta(hours=urgency_window_hours)
+    return case(
+        (and_(important, urgent), "do"), (important, "schedule"), (urgent, "delegate"), else_="later"
+    )
+
+
+def work_bucket_sql(due_at, now: datetime, tz: str | tzinfo):
+    """``work_bucket`` as a SQL expression over the column ``due_at``: the same calendar days of zone
+    ``tz``, turned into the UTC instants where they start."""
+    require_aware(now, "now")
+    today = utc_to_local(now, tz).date()
+    tomorrow = local_to_utc(datetime.combine(today + timedelta(days=1), time()), tz)
+    next_week = local_to_utc(datetime.combine(today + timedelta(days=8 - today.isoweekday()), time()), tz)
+    return case(
+        (due_at.is_(None), "no_due"),
+        (due_at < now, "overdue"),
+        (due_at < tomorrow, "today"),
+        (due_at < next_week, "this_week"),
+        else_="later",
+    )
 
 
 def month_grid(year: int, month: int, first_weekday: int = 0) -> list[list[date]]:
