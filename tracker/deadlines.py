@@ -79,7 +79,7 @@ def work_bucket(due_at: datetime | None, now: datetime, tz: str | tzinfo) -> str
     due_day = utc_to_local(due_at, tz).date()
     if due_day == today:
         return "today"
-    last_day_of_week = today + timedelta(days=8 - today.isoweekday())
+    last_day_of_week = today + timedelta(days=7 - today.isoweekday())
     if due_day <= last_day_of_week:
         return "this_week"
     return "later"
