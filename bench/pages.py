@@ -6,8 +6,8 @@ server time and response size, through Flask's test client, on the database that
         --owner bench-owner@example.com --password bench-password [--token trk_…] \\
         /my-work /api/v1/teams/1/tasks
 
-Paths under /api/ are sent with the token as a Bearer token, others as the signed-in owner. Prints one JSON
-object: {path: {"status", "queries", "ms", "bytes"}}; with --profile, a pyinstrument profile of each
+Paths under /api/ are sent with the token as a Bearer token, others as the signed-in owner. Prints a JSON
+object a line: {path: {"status", "queries", "ms", "bytes"}}; with --profile, a pyinstrument profile of each
 request instead (when pyinstrument is installed).
 """
 from __future__ import annotations
@@ -48,8 +48,10 @@ def measure(paths: list[str], owner: str, password: str, token: str | None, prof
             response = profiled(client, path, headers)
         else:
             response = client.get(path, headers=headers)
-        figures[path] = {"status": response.status_code, "queries": len(statements),
-                         "ms": round((time.perf_counter() - started) * 1000, 1), "bytes": len(response.data)}
+        figure = {"status": response.status_code, "queries": len(statements),
+                  "ms": round((time.perf_counter() - started) * 1000, 1), "bytes": len(response.data)}
+        print(json.dumps({path: figure}), flush=True)  # one line a path, so a crash loses only its own
+        figures[path] = figure
     return figures
 
 
@@ -70,7 +72,7 @@ def main() -> None:
     parser.add_argument("--token", help="an API token of the same person, for paths under /api/")
     parser.add_argument("--profile", action="store_true", help="print a pyinstrument profile of each request")
     args = parser.parse_args()
-    print(json.dumps(measure(args.paths, args.owner, args.password, args.token, args.profile)))
+    measure(args.paths, args.owner, args.password, args.token, args.profile)
 
 
 if __name__ == "__main__":

@@ -53,7 +53,7 @@ VIEWS = (
 CREATE_TABLES = ("from tracker import create_app; from tracker.extensions import db; app = create_app(); "
                  "app.app_context().push(); db.create_all()")
 SEQUENTIAL = 20  # requests in the single-request loop, after one to warm up…
-SEQUENTIAL_BUDGET = 20.0  # …or fewer (at least 3) once this many seconds are spent
+SEQUENTIAL_BUDGET = 15.0  # …or fewer (at least 3) once this many seconds are spent
 # Inputs of the seeded databases: a change to any of them reseeds.
 SCHEMA_FILES = ("tracker/models.py", "tracker/stored_forecast.py", "tracker/forecast.py")
 
@@ -78,7 +78,8 @@ class Checkout:
         return {**os.environ, "DATABASE_URL": url, "TRACKER_ROOT": root, "PYTHONPATH": root,
                 "FLASK_APP": "tracker", "SECRET_KEY": "bench-only-not-secret", "TRACKER_INSTANCE": str(DATA),
                 # One token sends every request of a wrk run: the per-token API limit would answer 429.
-                "TRACKER_API_RATE_LIMIT": "100000000 per minute", **extra}
+                "TRACKER_API_RATE_LIMIT": "100000000 per minute",
+                "PYTHONFAULTHANDLER": "1", **extra}  # a crashed worker leaves its traceback in the log
 
     def run(self, url: str, *args: str) -> str:
         """Run python with `args` in the checkout; returns stdout, fails loudly with stderr."""
@@ -272,7 +273,7 @@ class Server:
             self.note_memory()
             os.killpg(self.process.pid, signal.SIGQUIT)  # quick shutdown: the backlog is not served
             try:
-                self.process.wait(timeout=10)
+                self.process.wait(timeout=5)
             except subprocess.TimeoutExpired:
                 os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait()
@@ -312,18 +313,32 @@ def log_in(port: int) -> dict[str, str]:
     return {"Cookie": "; ".join(f"{k}={m.value}" for k, m in cookies.items())}
 
 
+class ViewFailed(Exception):
+    """A view that did not answer with its page (the worker crashed, or an error status)."""
+
+
 def single_latency(port: int, path: str, headers: dict) -> dict:
     """One warm-up request, then up to SEQUENTIAL timed ones in a row; the median and the body's size."""
-    status, body, _ = request(port, path, headers)
-    if status != 200:
-        raise SystemExit(f"bench: GET {path} answered {status}, not the page (a redirect to /login?)")
+    status, body = fetch(port, path, headers)
+    if status in (301, 302, 303, 401):
+        raise SystemExit(f"bench: GET {path} answered {status}, not the page (not signed in?)")
     times: list[float] = []
     started = time.perf_counter()
     while len(times) < SEQUENTIAL and (len(times) < 3 or time.perf_counter() - started < SEQUENTIAL_BUDGET):
         begin = time.perf_counter()
-        request(port, path, headers)
+        fetch(port, path, headers)
         times.append(time.perf_counter() - begin)
     return {"single_ms": statistics.median(times) * 1000, "single_n": len(times), "bytes": len(body)}
+
+
+def fetch(port: int, path: str, headers: dict) -> tuple[int, bytes]:
+    try:
+        status, body, _ = request(port, path, headers)
+    except (OSError, http.client.HTTPException) as exc:
+        raise ViewFailed(f"{type(exc).__name__}: {exc}") from exc
+    if status != 200:
+        raise ViewFailed(f"status {status}")
+    return status, body
 
 
 UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}
@@ -371,21 +386,45 @@ def measure_size(checkout: Checkout, databases: Databases, size: int, seconds: i
         for view, template in (BARE, *VIEWS):
             path = template.format(team=meta["team"], task=meta["task"])
             headers = {"Authorization": f"Bearer {token}"} if path.startswith("/api/") else session
-            figures = single_latency(server.port, path, headers)
-            figures.update(drive(server.port, path, headers, seconds))
-            log(f"{size:>7} {view:<15} {figures['rps']:8.1f} req/s p50 {number(figures['p50_ms'], 1):>8} ms  "
-                f"single {figures['single_ms']:8.1f} ms")
-            views[view] = {"path": path, **figures}
+            views[view] = {"path": path, **measure_view(server, path, headers, seconds)}
+            log(f"{size:>7} {view:<15} " + (views[view].get("error") or
+                f"{views[view]['rps']:8.1f} req/s p50 {number(views[view]['p50_ms'], 1):>8} ms  "
+                f"single {views[view]['single_ms']:8.1f} ms"))
             server.settle()
     finally:
         server.stop()
-    paths = [v["path"] for name, v in views.items() if name != BARE[0]]
-    inside = json.loads(checkout.run(url, str(HERE / "pages.py"), "--owner", OWNER, "--password", PASSWORD,
-                                     "--token", token, *paths).splitlines()[-1])
-    for name, figures in views.items():
-        figures.update({k: inside[figures["path"]][k] for k in ("queries", "ms")} if name != BARE[0] else {})
+    inside = in_process(checkout, url, token, [v["path"] for name, v in views.items() if name != BARE[0]])
+    for figures in views.values():
+        found = inside.get(figures["path"], {})
+        figures.update({k: v for k, v in found.items() if k in ("queries", "ms", "queries_error")})
     return {"size": size, "team": meta["team"], "views": views, "worker_rss_mb": round(server.rss_mb),
             "worker_peak_mb": round(server.peak_mb)}
+
+
+def measure_view(server: Server, path: str, headers: dict, seconds: int) -> dict:
+    try:
+        figures = single_latency(server.port, path, headers)
+    except ViewFailed as exc:
+        return {"error": f"failed: {exc} (see {DATA / 'gunicorn.log'})"}
+    return {**figures, **drive(server.port, path, headers, seconds)}
+
+
+def in_process(checkout: Checkout, url: str, token: str, paths: list[str]) -> dict:
+    """Queries and server time per path from bench/pages.py; a path that crashes it is noted as such and
+    the others are measured in a new process."""
+    figures: dict[str, dict] = {}
+    while paths:
+        command = [str(HERE / "pages.py"), "--owner", OWNER, "--password", PASSWORD, "--token", token, *paths]
+        done = subprocess.run([sys.executable, *command], cwd=checkout.root, env=checkout.env(url),
+                              capture_output=True, text=True)
+        for line in done.stdout.splitlines():
+            figures.update(json.loads(line))
+        paths = [p for p in paths if p not in figures]
+        if done.returncode == 0 or not paths:
+            break
+        log(f"in-process request to {paths[0]} failed: {done.stderr.strip().splitlines()[-1:]}")
+        figures[paths.pop(0)] = {"queries_error": f"in-process request failed (status {done.returncode})"}
+    return figures
 
 
 # Report ------------------------------------------------------------------------------------------------
@@ -395,33 +434,49 @@ def number(value, digits: int = 0) -> str:
     return "–" if value is None else f"{value:,.{digits}f}"
 
 
+def share(part, whole, scale: float = 1.0):
+    """part / whole × scale, or None when either is missing or whole is zero."""
+    return None if part is None or not whole else scale * part / whole
+
+
+def kilobytes(v: dict):
+    return share(v.get("bytes"), 1024)
+
+
 def report(runs: list[dict]) -> str:
     """The figures as Markdown tables (what RESULTS.md records)."""
     lines = []
     for run in runs:
-        bare = run["views"][BARE[0]]["rps"]
+        bare = run["views"][BARE[0]].get("rps")
         lines += [f"\n{run['size']:,} tasks (team {run['team']}); largest worker: {run['worker_rss_mb']} MB"
                   f" resident after a view's load, {run['worker_peak_mb']} MB at peak\n",
                   "| view | req/s | p50 ms | p99 ms | % of bare | single ms | queries | KB | failed |",
                   "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
         for name, v in run["views"].items():
-            lines.append(f"| {name} | {number(v['rps'])} | {number(v['p50_ms'], 1)} | "
-                         f"{number(v['p99_ms'], 1)} | "
-                         f"{number(100 * v['rps'] / bare, 1)} | {number(v['single_ms'], 1)} | "
-                         f"{number(v.get('queries'))} | {number(v['bytes'] / 1024, 1)} | {v['failed']} |")
+            if "error" in v:
+                lines.append(f"| {name} | {v['error']} |||||||")
+                continue
+            rps = number(v["rps"], 1 if v["rps"] < 10 else 0)
+            lines.append(f"| {name} | {rps} | {number(v['p50_ms'], 1)} | {number(v['p99_ms'], 1)} | "
+                         f"{number(share(v['rps'], bare, 100), 1)} | {number(v['single_ms'], 1)} | "
+                         f"{number(v.get('queries'))} | {number(kilobytes(v), 1)} | {v['failed']} |")
     if len(runs) > 1:
-        small, large = runs[0], runs[-1]
-        lines += [f"\nGrowth from {small['size']:,} to {large['size']:,} tasks"
-                  " (median latency of single requests in a row)\n",
-                  f"| view | ms at {small['size']:,} | ms at {large['size']:,} | ratio | queries | KB |",
-                  "|---|---:|---:|---:|---:|---:|"]
-        for name, v in large["views"].items():
-            s = small["views"][name]
-            lines.append(f"| {name} | {number(s['single_ms'], 1)} | {number(v['single_ms'], 1)} | "
-                         f"{number(v['single_ms'] / s['single_ms'], 2)}× | {number(s.get('queries'))} → "
-                         f"{number(v.get('queries'))} | {number(s['bytes'] / 1024, 1)} → "
-                         f"{number(v['bytes'] / 1024, 1)} |")
+        lines += growth(runs[0], runs[-1])
     return "\n".join(lines)
+
+
+def growth(small: dict, large: dict) -> list[str]:
+    lines = [f"\nGrowth from {small['size']:,} to {large['size']:,} tasks"
+             " (median latency of single requests in a row)\n",
+             f"| view | ms at {small['size']:,} | ms at {large['size']:,} | ratio | queries | KB |",
+             "|---|---:|---:|---:|---:|---:|"]
+    for name, v in large["views"].items():
+        s = small["views"].get(name, {})
+        lines.append(f"| {name} | {number(s.get('single_ms'), 1)} | {number(v.get('single_ms'), 1)} | "
+                     f"{number(share(v.get('single_ms'), s.get('single_ms')), 2)}× | "
+                     f"{number(s.get('queries'))} → {number(v.get('queries'))} | "
+                     f"{number(kilobytes(s), 1)} → {number(kilobytes(v), 1)} |")
+    return lines
 
 
 def main() -> None:
