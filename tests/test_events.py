@@ -8,7 +8,7 @@ from datetime import date, time
 import pytest
 
 from tests.factories import make_task, make_user
-from tracker import accounts, comments, events, tasks, teams, timelog
+from tracker import accounts, comments, events, invitations, tasks, teams, timelog
 from tracker.errors import Invalid
 
 
@@ -85,7 +85,7 @@ def test_membership_and_working_hours_send_one_event_each(crew):
     newcomer = make_user("Nia")
     team = crew["owner_m"].team
     with listening() as seen:
-        teams.add_member(crew["owner_m"], newcomer.email, "member")
+        invitations.accept(newcomer, invitations.invite(crew["owner_m"], newcomer.email, "member")[1])
         teams.change_role(crew["owner_m"], newcomer.id, "manager")
         teams.remove_member(crew["owner_m"], newcomer.id)
     assert names(seen) == ["member_added", "member_changed", "member_removed"]

@@ -6,10 +6,10 @@ import pytest
 from sqlalchemy import select
 
 from tests.factories import add_to_team, login, make_task, make_team, make_user, membership
-from tracker import tasks, teams
+from tracker import invitations, tasks, teams
 from tracker.errors import Forbidden, Invalid
 from tracker.extensions import db
-from tracker.models import DEFAULT_CATEGORIES, Category, Task, Team, TeamMembership
+from tracker.models import DEFAULT_CATEGORIES, Category, Invitation, Task, Team, TeamMembership
 
 
 def role_of(team_id: int, user) -> str | None:
@@ -96,13 +96,14 @@ def _task(c) -> Task:
     return task
 
 
-def add_member(role: str):
-    """Add the newcomer with `role`, and check that they have it."""
+def invite(role: str):
+    """Invite the newcomer with `role`, and check that the invitation is pending."""
     return (
         lambda cl, c: cl.post(
-            f"/teams/{c['team_id']}/members", data={"email": c["newcomer"].email, "role": role}
+            f"/teams/{c['team_id']}/invitations", data={"email": c["newcomer"].email, "role": role}
         ),
-        lambda c: role_of(c["team_id"], c["newcomer"]) == role,
+        lambda c: db.session.scalar(
+            select(Invitation.role).where(Invitation.email == c["newcomer"].email)) == role,
     )
 
 
@@ -122,9 +123,9 @@ def remove_member(who: str):
 
 # action: (request(client, crew) -> response, effect happened(crew) -> bool)
 ACTIONS = {
-    "add member": add_member("member"),
-    "add manager": add_member("manager"),
-    "add owner": add_member("owner"),
+    "invite member": invite("member"),
+    "invite manager": invite("manager"),
+    "invite owner": invite("owner"),
     "promote member to manager": change_role("member2", "manager"),
     "demote manager to member": change_role("manager2", "member"),
     "promote member to owner": change_role("member2", "owner"),
@@ -173,7 +174,7 @@ ACTIONS = {
 ALLOWED = {
     "owner": set(ACTIONS),
     "manager": set(ACTIONS)
-    - {"add owner", "promote member to owner", "demote owner to manager", "remove owner"},
+    - {"invite owner", "promote member to owner", "demote owner to manager", "remove owner"},
     "member": set(),
 }
 MATRIX = [(role, action, action in ALLOWED[role]) for role in ALLOWED for action in ACTIONS]
@@ -214,7 +215,7 @@ def test_every_role_sees_the_members_and_can_leave(client, crew, role):
 def test_members_page_shows_management_controls_only_to_managers(client, crew, role):
     login(client, crew[role])
     page = client.get(f"/teams/{crew['team_id']}/members").get_data(as_text=True)
-    assert ("Add a member" in page) is (role != "member")
+    assert ("Invite someone" in page) is (role != "member")
     assert (f"/members/{crew['member2'].id}/remove" in page) is (role != "member")
     # Only owners are offered the owner role and controls over other owners.
     assert ('<option value="owner"' in page) is (role == "owner")
@@ -240,19 +241,35 @@ def test_the_last_owner_cannot_leave_or_step_down(client, app):
     assert role_of(o.team_id, owner) is None
 
 
-def test_add_member_refusals_are_shown_in_the_form(client, crew):
+def test_invitation_refusals_are_shown_in_the_form(client, crew):
     login(client, crew["manager"])
-    url = f"/teams/{crew['team_id']}/members"
+    url = f"/teams/{crew['team_id']}/invitations"
     cases = [
-        ({"email": "nobody@example.com", "role": "member"}, "No account uses this email"),
-        ({"email": crew["member"].email, "role": "member"}, "is already in this team."),
+        ({"email": "not an address", "role": "member"}, "An email address must have an @-sign."),
+        ({"email": crew["member"].email, "role": "member"}, "with this address is already in the team."),
         ({"email": crew["newcomer"].email, "role": "boss"}, "Not a valid choice"),
     ]
     for data, message in cases:
         response = client.post(url, data=data)
         assert response.status_code == 422
         assert message in response.get_data(as_text=True)
-    assert role_of(crew["team_id"], crew["newcomer"]) is None
+    assert db.session.scalar(select(Invitation)) is None
+
+
+def test_inviting_shows_the_link_once_and_lists_the_invitation_until_withdrawn(client, crew):
+    login(client, crew["manager"])
+    shown = client.post(f"/teams/{crew['team_id']}/invitations", data={"email": "nobody@example.com",
+                                                                          "role": "member"})
+    page = shown.get_data(as_text=True)
+    assert shown.status_code == 200 and shown.headers["Cache-Control"] == "no-store"
+    assert "Invitation sent to nobody@example.com" in page and 'value="http://localhost/invitations/' in page
+    later = client.get(f"/teams/{crew['team_id']}/members").get_data(as_text=True)
+    assert "nobody@example.com" in later and "/invitations/" not in later.replace("/invitations/1/revoke", "")
+    invitation = db.session.scalar(select(Invitation))
+    withdrawn = client.post(f"/teams/{crew['team_id']}/invitations/{invitation.id}/revoke", follow_redirects=True)
+    page = withdrawn.get_data(as_text=True)
+    assert "The invitation to nobody@example.com is withdrawn" in page and "<td>nobody@example.com" not in page
+    assert db.session.get(Invitation, invitation.id).revoked_at is not None
 
 
 def test_domain_role_rules(app, crew):
@@ -260,7 +277,7 @@ def test_domain_role_rules(app, crew):
     manager = membership(team_id, crew["manager"])
     member = membership(team_id, crew["member"])
     with pytest.raises(Forbidden):
-        teams.add_member(member, crew["newcomer"].email)
+        invitations.invite(member, crew["newcomer"].email)
     with pytest.raises(Forbidden):
         teams.change_role(manager, crew["manager"].id, "owner")  # no promoting yourself past your role
     with pytest.raises(Forbidden):
@@ -338,21 +355,3 @@ def test_a_chosen_slug_is_checked_and_fits_the_column_once_made_unique(app):
     second = teams.create_team(owner, "Team", slug="x" * 48)
     assert (first.slug, second.slug) == ("x" * 48, "x" * 48 + "-2")
 
-
-def test_adding_a_member_racing_another_add_is_invalid_not_a_500(app, crew, monkeypatch):
-    manager = membership(crew["team_id"], crew["manager"])
-    existing = db.session.scalars(select(TeamMembership).where(TeamMembership.team_id == crew["team_id"]))
-    count = len(list(existing))
-    # The other request's insert lands between our check and ours: our check sees no membership.
-    real_scalar = db.session.scalar
-    monkeypatch.setattr(
-        db.session, "scalar", lambda stmt: None if "team_memberships" in str(stmt) else real_scalar(stmt)
-    )
-    with pytest.raises(Invalid) as exc:
-        teams.add_member(manager, crew["member"].email)
-    monkeypatch.undo()
-    assert exc.value.errors == {"email": ["Member is already in this team."]}
-    assert (
-        len(list(db.session.scalars(select(TeamMembership).where(TeamMembership.team_id == crew["team_id"]))))
-        == count
-    )

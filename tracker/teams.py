@@ -5,11 +5,9 @@ import re
 import unicodedata
 
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from . import events
-from .accounts import find_user_by_email
 from .errors import Forbidden, Invalid, NotFound
 from .extensions import db
 from .models import DEFAULT_CATEGORIES, ROLES, Category, Team, TeamMembership, User
@@ -129,35 +127,6 @@ def _owner_count(team_id: int) -> int:
             TeamMembership.team_id == team_id, TeamMembership.role == "owner"
         )
     )
-
-
-def add_member(actor: TeamMembership, email: str, role: str = "member") -> TeamMembership:
-    """Add an existing user by email. Managers add members and managers; only owners add owners."""
-    require_role(actor, "manager", "add members")
-    if role not in ROLES:
-        raise Invalid({"role": [f"Choose one of: {', '.join(ROLES)}."]})
-    if role == "owner":
-        require_role(actor, "owner", "make someone an owner")
-    user = find_user_by_email(email)
-    if user is None:
-        raise Invalid({"email": ["No account uses this email; ask them to register first."]})
-    existing = db.session.scalar(
-        select(TeamMembership).where(
-            TeamMembership.team_id == actor.team_id, TeamMembership.user_id == user.id
-        )
-    )
-    if existing is not None:
-        raise Invalid({"email": [f"{user.name} is already in this team."]})
-    membership = TeamMembership(team_id=actor.team_id, user=user, role=role)
-    db.session.add(membership)
-    try:
-        db.session.flush()
-        events.member_added.send(actor.team, actor=actor.user, user_id=user.id, role=role)
-        db.session.commit()
-    except IntegrityError:  # added by someone else between our check and our insert
-        db.session.rollback()
-        raise Invalid({"email": [f"{user.name} is already in this team."]}) from None
-    return membership
 
 
 def _target(actor: TeamMembership, user_id: int) -> TeamMembership:

@@ -171,6 +171,7 @@ def live_api(make_app):
     token = tokens.create_token(owner, "live")[1]
     seeded = {
         "mate_email": mate.email,
+        "mate_token": tokens.create_token(mate, "live")[1],
         "team_id": member.team_id,
         "task_id": tasks[0].id,
         "user_id": mate.id,

@@ -53,7 +53,8 @@ Body = Callable[[Side], dict]
 class Route:
     """How a route is guarded. scope: public (anyone), capability (a secret in the URL), account (any
     signed-in user, on their own account), own (an object of the owner's account: others get 404), team
-    (an object of a team). who: the lowest role allowed in a team, or "author" (only who made it)."""
+    (an object of a team), invitee (only the address an invitation went to, which nobody here has: 404).
+    who: the lowest role allowed in a team, or "author" (only who made it)."""
 
     scope: str
     who: str = "member"
@@ -99,6 +100,10 @@ ROUTES: dict[str, Route] = {
     "teams.create": Route("account", body=form(name="Matrix team")),
     "api.get_me": Route("account"),
     "api.patch_me": Route("account", body=form(timezone="UTC")),
+    "api.get_reminders": Route("account"),
+    "api.put_reminders": Route("account", body=form(lead_times=[{"amount": 3, "unit": "days"}])),
+    "reminders.settings": Route("account", body=form(**{"rows-0-amount": "3", "rows-0-unit": "days",
+                                                        "rows-0-counted": "working"})),
     "api.get_calendar": Route("account"),
     "api.rotate_calendar": Route("account"),
     "api.my_work": Route("account"),
@@ -110,7 +115,10 @@ ROUTES: dict[str, Route] = {
     "teams.show": Route("team"),
     "teams.members": Route("team"),
     "teams.leave": Route("team"),
-    "teams.add_member": Route("team", "manager", form(email=fresh_email, role="member")),
+    "teams.invite": Route("team", "manager", form(email=fresh_email, role="member")),
+    "teams.revoke_invitation": Route("team", "manager"),
+    "invitations.show": Route("capability"),
+    "invitations.accept": Route("invitee"),
     "teams.change_role": Route("team", "manager", form(role="manager")),
     "teams.remove_member": Route("team", "manager"),
     "teams.settings": Route("team", "manager", form(name="Team", urgency_window_hours="72")),
@@ -120,7 +128,10 @@ ROUTES: dict[str, Route] = {
     "api.patch_team": Route("team", "manager", form(name="Team")),
     "api.list_members": Route("team"),
     "api.get_member": Route("team"),
-    "api.add_member": Route("team", "manager", form(email=fresh_email, role="member")),
+    "api.list_invitations": Route("team", "manager"),
+    "api.invite": Route("team", "manager", form(email=fresh_email, role="member")),
+    "api.revoke_invitation": Route("team", "manager"),
+    "api.accept_invitation": Route("invitee", body=form(token=lambda side: side.invitation_token)),
     "api.patch_member": Route("team", "manager", form(role="manager")),
     "api.remove_member": Route("team", "manager"),
     # Tasks and the team's views
@@ -201,7 +212,7 @@ ROUTES: dict[str, Route] = {
     "api.delete_webhook": Route("team", "manager"),
 }
 # Objects of the owner's account, and the team objects a team URL can carry: the cross-team cases.
-CHILD_ARGUMENTS = {"category_id", "filter_id", "webhook_id", "user_id"}
+CHILD_ARGUMENTS = {"category_id", "filter_id", "webhook_id", "user_id", "invitation_id"}
 
 
 # The world -------------------------------------------------------------------------------------------
@@ -257,6 +268,8 @@ def expectation(route: Route, actor: str, own_side: bool) -> str:
         return "login"
     if route.scope == "account":
         return "allowed"
+    if route.scope == "invitee":
+        return "404"
     if route.scope == "own":
         return "allowed" if actor == "owner" and own_side else "404"
     if actor == "outsider" or not own_side:
@@ -406,8 +419,8 @@ def test_references_to_another_teams_objects_inside_a_body_are_refused(world):
         lambda: owner.patch(f"/api/v1/tasks/{a.task_id}", headers=token, json={"feature_id": b.feature_id}),
         lambda: owner.post(f"/api/v1/teams/{a.team_id}/tasks", headers=token,
                            json={"title": "Planted", "category": "database", "feature_id": b.feature_id}),
-        lambda: owner.post(f"/api/v1/teams/{a.team_id}/members", headers=token,
-                           json={"email": "nobody-" + uuid.uuid4().hex + "@example.com"}),
+        lambda: owner.post("/api/v1/invitations/accept", headers=token, json={"token": b.invitation_token}),
+        lambda: owner.post(f"/invitations/{b.invitation_token}/accept"),
     ]
     failures = []
     for attempt in attempts:

@@ -183,9 +183,12 @@ def inject(corpus: Corpus, name: str, text: str) -> None:
     email = f"hostile-{uuid.uuid4().hex[:8]}@example.com"
     joined = submit(corpus, "HTML registration name", name, lambda: newcomer.post("/register", data={
         "email": email, "name": text, "password": PASSWORD, "confirm": PASSWORD, "timezone": "UTC"}))
-    if joined.status_code == 302:
-        submit(corpus, "API member add", name, lambda: corpus.api("POST", f"/teams/{team}/members",
-                                                                  {"email": email}))
+    if joined.status_code == 302:  # invited and accepted, the hostile name shows on the team's pages
+        invited = submit(corpus, "API invitation", name, lambda: corpus.api(
+            "POST", f"/teams/{team}/invitations", {"email": email}))
+        token = invited.get_json()["accept_url"].rsplit("/", 1)[1]
+        submit(corpus, "HTML invitation acceptance", name,
+               lambda: newcomer.post(f"/invitations/{token}/accept"))
 
 
 @pytest.fixture(scope="module")

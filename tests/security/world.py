@@ -2,13 +2,25 @@
 every kind made by the owner, and a repair that puts back what a request used up."""
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import date
 
 import sqlalchemy as sa
 
 from tests.factories import PASSWORD, add_to_team, make_task, make_team, make_user, membership
-from tracker import checklists, comments, features, feeds, saved_filters, sessions, tasks, timelog, tokens
+from tracker import (
+    checklists,
+    comments,
+    features,
+    feeds,
+    invitations,
+    saved_filters,
+    sessions,
+    tasks,
+    timelog,
+    tokens,
+)
 from tracker.extensions import db
 from tracker.models import (
     ApiToken,
@@ -17,6 +29,7 @@ from tracker.models import (
     ChecklistItem,
     Comment,
     Feature,
+    Invitation,
     LoginSession,
     SavedFilter,
     Task,
@@ -50,6 +63,8 @@ class Side:
     webhook_id: int = 0
     feature_id: int = 0
     item_id: int = 0  # a checklist item of the live task
+    invitation_id: int = 0  # a pending invitation to an address nobody in the world has
+    invitation_token: str = ""
     token_id: int = 0
     secret: str = ""
     session_id: str = ""  # a second signed-in browser of the owner
@@ -61,7 +76,8 @@ class Side:
         return {"team_id": self.team_id, "task_id": self.task_id, "comment_id": self.comment_id,
                 "entry_id": self.entry_id, "category_id": self.category_id, "filter_id": self.filter_id,
                 "webhook_id": self.webhook_id, "feature_id": self.feature_id, "item_id": self.item_id,
-                "user_id": self.target.id, "token_id": self.token_id,
+                "user_id": self.target.id, "token_id": self.token_id, "invitation_id": self.invitation_id,
+                "token": self.invitation_token,
                 "secret": self.secret, "session_id": self.session_id, "filename": "css/app.css"}
 
     def repair(self) -> None:
@@ -73,6 +89,7 @@ class Side:
         task = self._repair_tasks()
         self._repair_objects(task)
         self._repair_account()
+        self._repair_invitation()
 
     def _repair_people(self) -> None:
         for user, role in ((self.owner, "owner"), (self.manager, "manager"), (self.member, "member"),
@@ -144,6 +161,13 @@ class Side:
         feeds.feed_urls(self.owner)
         self.secret = db.session.scalar(sa.select(CalendarFeed.secret).where(
             CalendarFeed.user_id == self.owner.id, CalendarFeed.team_id.is_(None)))
+
+    def _repair_invitation(self) -> None:
+        invitation = db.session.get(Invitation, self.invitation_id)
+        if invitation is None or invitation.revoked_at is not None or invitation.accepted_at is not None:
+            address = f"invitee-{uuid.uuid4().hex[:8]}@example.com"
+            invitation, self.invitation_token = invitations.invite(self.owner_membership(), address)
+            self.invitation_id = invitation.id
 
 
 def seed_side(name: str, with_staff: bool) -> Side:

@@ -14,6 +14,8 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from ..models import PRIORITIES, ROLES, STATUSES
+from ..recurrence import RULE_MAX
+from ..reminders import LEAD_DAYS_MAX, LEAD_TIMES_MAX, UNITS
 from ..serialise import feature_fields, task_fields
 from ..tasks import DESCRIPTION_MAX, ESTIMATE_MAX, LABEL_MAX, LABELS_PER_TASK, SORTS, TITLE_MAX
 from ..timelog import MAX_HOURS_PER_ENTRY, NOTE_MAX
@@ -143,6 +145,39 @@ class ProfilePatch(Body):
     work_end: ClockTime | None = None
 
 
+Unit = Literal[UNITS]  # type: ignore[valid-type]
+WORKING_TIME = "Counted in your working time (your days and hours; a working day is 8 working hours) rather "\
+    "than the calendar's."
+
+
+class LeadTimeOut(Out):
+    amount: int
+    unit: Unit
+    working: bool = Field(description=WORKING_TIME)
+
+
+class LeadTimeIn(Body):
+    amount: int = Field(ge=1, le=LEAD_DAYS_MAX * 24, description=f"1 hour to {LEAD_DAYS_MAX} days.")
+    unit: Unit = "hours"
+    working: bool = Field(False, description=WORKING_TIME)
+
+
+class RemindersOut(Out):
+    lead_times: list[LeadTimeOut] = Field(
+        description="How long before each deadline of yours you are reminded (24 hours until you choose); "
+        "how (in the app, by email) follows your choice for the kind due_soon, and overdue tasks are "
+        "reminded once each working day (kind overdue)."
+    )
+
+
+class RemindersPut(Body):
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"lead_times": [{"amount": 3, "unit": "days"}, {"amount": 2, "unit": "hours", "working": True}]}
+    ]})
+
+    lead_times: list[LeadTimeIn] = Field(min_length=1, max_length=LEAD_TIMES_MAX)
+
+
 # Teams and members ----------------------------------------------------------------------------
 
 
@@ -210,19 +245,39 @@ class MemberOut(Out):
         )
 
 
-class MemberCreate(Body):
-    model_config = ConfigDict(
-        json_schema_extra={"examples": [{"email": "ana@example.com", "role": "member"}]}
-    )
-
-    email: str = Field(description="The email of an existing account.")
-    role: Role = "member"
-
-
 class MemberPatch(Body):
     model_config = ConfigDict(json_schema_extra={"examples": [{"role": "manager"}]})
 
     role: Role
+
+
+class InvitationOut(Out):
+    id: int
+    team_id: int
+    email: str
+    role: Role
+    expires_at: Instant
+    accepted_at: Instant | None
+    created_at: Instant
+    accept_url: str | None = Field(
+        None, description="The link that accepts the invitation: only in the answer to the inviter's POST, "
+        "once (only its digest is kept). The invited address also gets it by email."
+    )
+
+
+class InvitationCreate(Body):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"email": "ana@example.com", "role": "member"}]}
+    )
+
+    email: str = Field(description="Any address: whether it has an account is never said.")
+    role: Role = "member"
+
+
+class InvitationAccept(Body):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"token": "Jx3…"}]})
+
+    token: str = Field(max_length=100, description="The last part of the invitation's accept_url.")
 
 
 # Tasks ------------------------------------------------------------------------------------------
@@ -258,6 +313,10 @@ class TaskOut(_Described):
     reporter_id: int | None
     labels: list[str]
     blocked_by: list[int] = Field(description="Ids of the tasks this one waits for.")
+    recurrence: str | None = Field(
+        description="An RFC 5545 RRULE (FREQ=WEEKLY;BYDAY=MO): completing the task creates its next "
+        "occurrence, due on the assignee's wall clock. Null when the task does not repeat."
+    )
     feature_id: int | None = Field(description="The feature the task is part of.")
     checklist: list[ChecklistItemOut] = Field(description="The task's checklist, in order.")
     version: int = Field(description="Increases on every change; also sent as the ETag.")
@@ -288,6 +347,12 @@ class _TaskFields(Body):
         None, max_length=LABELS_PER_TASK, description="Letters, digits and - _ . + (stored in lower case)."
     )
     blocked_by: list[Id] | None = Field(None, description="Ids of tasks of the same team.")
+    recurrence: str | None = Field(
+        None, max_length=RULE_MAX, description="An RFC 5545 RRULE with FREQ DAILY, WEEKLY, MONTHLY or YEARLY "
+        "and INTERVAL, COUNT or UNTIL, BYDAY, BYMONTHDAY, BYMONTH, BYSETPOS, WKST (the last working day of a "
+        "month: FREQ=MONTHLY;BYDAY=MO,TU,WE,TH,FR;BYSETPOS=-1); the deadline is the first occurrence. Null "
+        "to stop repeating.", examples=["FREQ=WEEKLY;BYDAY=MO", "FREQ=MONTHLY;BYMONTHDAY=-1;COUNT=12"],
+    )
     feature_id: Id | None = Field(None, description="A feature of the same team, or null.")
 
 
@@ -479,6 +544,7 @@ class TimeEntryCreate(Body):
 
 TeamPage = page_of(TeamOut, "TeamPage")
 MemberPage = page_of(MemberOut, "MemberPage")
+InvitationPage = page_of(InvitationOut, "InvitationPage")
 TaskPage = page_of(TaskOut, "TaskPage")
 TimeEntryPage = page_of(TimeEntryOut, "TimeEntryPage")
 FeaturePage = page_of(FeatureOut, "FeaturePage")

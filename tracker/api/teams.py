@@ -1,14 +1,19 @@
-"""Teams and their members: /teams, /teams/{id}, /teams/{id}/members."""
+"""Teams, their members and invitations: /teams, /teams/{id}, /teams/{id}/members, /teams/{id}/invitations,
+/invitations."""
 
 from __future__ import annotations
 
 from flask import url_for
 
-from .. import teams
+from .. import invitations, teams
 from ..errors import NotFound
+from ..mail import absolute_url
 from .core import caller, operation, reply
 from .schemas import (
-    MemberCreate,
+    InvitationAccept,
+    InvitationCreate,
+    InvitationOut,
+    InvitationPage,
     MemberOut,
     MemberPage,
     MemberPatch,
@@ -95,25 +100,6 @@ def _member(actor, user_id: int):
 
 
 @operation(
-    "POST",
-    "/teams/<id:team_id>/members",
-    summary="Add a member",
-    tag="Members",
-    response=MemberOut,
-    status=201,
-    body=MemberCreate,
-    errors=[403],
-    headers={"Location": "The membership's URL."},
-)
-def add_member(team_id: int, body: MemberCreate):
-    """Add an existing account by email (manager+; only owners add owners)."""
-    actor = teams.membership_for(caller(), team_id)
-    membership = teams.add_member(actor, body.email, body.role)
-    location = url_for("api.get_member", team_id=team_id, user_id=membership.user_id)
-    return reply(MemberOut.of(membership), 201, {"Location": location})
-
-
-@operation(
     "GET", "/teams/<id:team_id>/members/<id:user_id>", summary="One member", tag="Members", response=MemberOut
 )
 def get_member(team_id: int, user_id: int):
@@ -151,3 +137,59 @@ def remove_member(team_id: int, user_id: int):
     actor = teams.membership_for(caller(), team_id)
     teams.remove_member(actor, user_id)
     return reply(None, 204)
+
+
+# Invitations -----------------------------------------------------------------------------------
+
+
+@operation(
+    "GET",
+    "/teams/<id:team_id>/invitations",
+    summary="A team's pending invitations",
+    tag="Members",
+    response=InvitationPage,
+    query=PagingQuery,
+    errors=[403],
+)
+def list_invitations(team_id: int, query: PagingQuery):
+    """The invitations that can still be accepted, newest first (manager+)."""
+    actor = teams.membership_for(caller(), team_id)
+    items = [InvitationOut.model_validate(i) for i in invitations.pending(actor)]
+    return reply(paged(InvitationPage, items, query.page, query.per_page))
+
+
+@operation(
+    "POST",
+    "/teams/<id:team_id>/invitations",
+    summary="Invite someone by email",
+    tag="Members",
+    response=InvitationOut,
+    status=202,
+    body=InvitationCreate,
+    errors=[403],
+)
+def invite(team_id: int, body: InvitationCreate):
+    """Invite an address with a role (manager+; only owners invite owners). The address gets an email with
+    the link, which `accept_url` also carries, this once; it expires after 7 days. The answer is the same
+    whether or not the address has an account. A new invitation replaces a pending one to the address."""
+    actor = teams.membership_for(caller(), team_id)
+    invitation, token = invitations.invite(actor, body.email, body.role)
+    accept_url = absolute_url(invitations.accept_path(token))
+    return reply(InvitationOut.model_validate(invitation).model_copy(update={"accept_url": accept_url}), 202)
+
+
+@operation("DELETE", "/invitations/<id:invitation_id>", summary="Withdraw an invitation", tag="Members",
+           status=204, errors=[403])
+def revoke_invitation(invitation_id: int):
+    """A manager of the invitation's team withdraws it; its link stops working."""
+    invitations.revoke(caller(), invitation_id)
+    return reply(None, 204)
+
+
+@operation("POST", "/invitations/accept", summary="Accept an invitation", tag="Members", response=TeamOut,
+           body=InvitationAccept, errors=[404])
+def accept_invitation(body: InvitationAccept):
+    """Join the team of a live invitation addressed to the caller's email, with its role; any other token
+    (unknown, expired, withdrawn, used, or sent to another address) is a 404."""
+    membership = invitations.accept(caller(), body.token)
+    return reply(TeamOut.of(teams.membership_for(caller(), membership.team_id)))

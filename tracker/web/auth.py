@@ -23,14 +23,14 @@ def register():
     if current_user.is_authenticated:
         return redirect(url_for("main.index"))
     form = RegisterForm()
-    form.timezone.choices = TIMEZONE_CHOICES()
+    form.timezone.choices = choices([("", "Choose your time zone")]) + TIMEZONE_CHOICES()
     if request.method == "GET":
         return render_template("auth/register.html", form=form)
     with submitted(form, lambda: render_template("auth/register.html", form=form)):
         user = accounts.register_user(form.email.data, form.name.data, form.password.data, form.timezone.data)
     _sign_in(user)
-    flash(f"Welcome, {user.name}! Create a team or ask a colleague to add you to theirs.", "success")
-    return redirect(url_for("teams.index"))
+    flash(f"Welcome, {user.name}! Create a team or ask a colleague to invite you to theirs.", "success")
+    return redirect(safe_next(request.args.get("next"), "teams.index"))  # e.g. back to an invitation
 
 
 def _login_failed(response) -> bool:

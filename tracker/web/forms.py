@@ -6,7 +6,10 @@ from wtforms import (
     BooleanField,
     DateField,
     EmailField,
+    FieldList,
     FloatField,
+    Form,
+    FormField,
     HiddenField,
     IntegerField,
     PasswordField,
@@ -21,6 +24,8 @@ from wtforms.validators import DataRequired, EqualTo, InputRequired, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..models import PRIORITIES, ROLES, STATUSES
+from ..recurrence import PRESETS
+from ..reminders import LEAD_TIMES_MAX, UNITS
 
 
 
@@ -51,7 +56,10 @@ class RegisterForm(FlaskForm):
     confirm = PasswordField(
         "Repeat password", validators=[DataRequired(), EqualTo("password", "The passwords differ.")]
     )
-    timezone = SelectField("Time zone", default="UTC")
+    # No default: the page's script picks the browser's zone, and without it the person picks one (a zone
+    # left at UTC by accident would put every deadline hours off).
+    timezone = SelectField("Time zone", default="", validators=[DataRequired("Choose your time zone.")],
+                           render_kw={"data-browser-timezone": ""})
 
 
 class LoginForm(FlaskForm):
@@ -86,8 +94,8 @@ class TeamSettingsForm(FlaskForm):
     urgency_window_hours = IntegerField("Urgency window (hours)", validators=[InputRequired()])
 
 
-class MemberAddForm(FlaskForm):
-    email = EmailField("Email of a registered user", validators=[DataRequired()])
+class InviteForm(FlaskForm):
+    email = EmailField("Email address", validators=[DataRequired()])
     role = SelectField("Role", choices=ROLE_CHOICES, default="member")
 
 
@@ -112,9 +120,25 @@ class TaskForm(FlaskForm):
     assignee_id = SelectField("Assignee", coerce=lambda v: int(v) if v not in (None, "", "None") else None)
     labels = StringField("Labels (comma-separated)")
     blocked_by = StringField("Blocked by (task numbers, e.g. 12, 15)")
+    recurrence = SelectField("Repeats", default="", choices=choices(
+        [("", "Does not repeat"), *PRESETS.items(), ("custom", "Another rule (RRULE, below)")]))
+    recurrence_rule = StringField("Rule (RFC 5545 RRULE, e.g. FREQ=MONTHLY;BYDAY=2TU;COUNT=6)")
     # The domain checks that the feature is the team's; an absent field leaves the task's feature alone.
     feature_id = SelectField("Feature", coerce=optional_id, validate_choice=False)
     version = HiddenField()
+
+
+class LeadTimeRow(Form):
+    """One lead time of the reminders form (a plain Form: the form around it carries the CSRF token)."""
+
+    amount = IntegerField("Amount", validators=[Optional()])
+    unit = SelectField("Unit", choices=choices((unit, unit) for unit in UNITS), default="hours")
+    counted = SelectField("Counted in", default="calendar",
+                          choices=choices([("calendar", "calendar time"), ("working", "working time")]))
+
+
+class RemindersForm(FlaskForm):
+    rows = FieldList(FormField(LeadTimeRow), min_entries=LEAD_TIMES_MAX, max_entries=LEAD_TIMES_MAX)
 
 
 class TokenForm(FlaskForm):

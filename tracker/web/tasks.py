@@ -11,12 +11,14 @@ from flask_login import current_user, login_required
 from .. import features, stored_forecast, tasks, teams, timelog
 from ..errors import Conflict, Invalid
 from ..models import PRIORITIES, STATUSES
+from ..recurrence import PRESETS, describe
 from .errors import submitted
 from .forms import TaskForm, choices
 from .query import list_filter, page_number
 from .templating import localtime, start_zone, viewer_zone
 
 bp = Blueprint("tasks", __name__)
+bp.add_app_template_global(describe, "describe_rule")
 # Domain field names that the task form shows under another name.
 FORM_FIELDS = {"due_at": "due_date", "start_at": "start_date"}
 
@@ -73,10 +75,27 @@ def _form_data(form: TaskForm) -> dict:
         "assignee_id": form.assignee_id.data,
         "labels": [label for label in (form.labels.data or "").split(",")],
         "blocked_by": blocked_by,
+        **_chosen_rule(form),
     }
     if "feature_id" in request.form:  # absent, the task keeps its feature
         data["feature_id"] = form.feature_id.data
     return data
+
+
+def _chosen_rule(form: TaskForm) -> dict:
+    """The repeat rule chosen (a preset, or the rule written under "Another rule"); nothing when the form
+    has no such field, so that a form without it leaves the rule alone."""
+    if "recurrence" not in request.form:
+        return {}
+    if form.recurrence.data == "custom":
+        return {"recurrence": form.recurrence_rule.data or None}
+    return {"recurrence": form.recurrence.data or None}
+
+
+def _shown_rule(form: TaskForm, rule: str | None) -> None:
+    """A preset is chosen by name; any other rule shows as written, under "Another rule"."""
+    form.recurrence.data = (rule if rule in PRESETS else "custom") if rule else ""
+    form.recurrence_rule.data = rule if rule and rule not in PRESETS else ""
 
 
 def _shown_dates(task) -> tuple:
@@ -101,6 +120,7 @@ def _fill_form(form: TaskForm, task) -> None:
     form.assignee_id.data = task.assignee_id
     form.labels.data = ", ".join(task.label_names)
     form.blocked_by.data = ", ".join(str(b.id) for b in task.blocked_by)
+    _shown_rule(form, task.recurrence)
     form.feature_id.data = task.feature_id
     form.version.data = task.version
 

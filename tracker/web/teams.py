@@ -4,9 +4,10 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from .. import teams
+from .. import invitations, teams
+from ..mail import absolute_url
 from .errors import on_invalid, submitted
-from .forms import CategoryForm, MemberAddForm, RoleForm, TeamForm, TeamSettingsForm
+from .forms import CategoryForm, InviteForm, RoleForm, TeamForm, TeamSettingsForm
 
 bp = Blueprint("teams", __name__, url_prefix="/teams")
 
@@ -41,18 +42,21 @@ def show(team_id: int):
     return redirect(url_for("tasks.index", team_id=team_id, status="open"))
 
 
-def _members_page(member, add_form=None):
-    add_form = add_form or MemberAddForm(formdata=None)
+def _members_page(member, invite_form=None, accept_url: str | None = None):
+    invite_form = invite_form or InviteForm(formdata=None)
     if not teams.has_role(member, "owner"):
-        add_form.role.choices = [c for c in add_form.role.choices if c.value != "owner"]
+        invite_form.role.choices = [c for c in invite_form.role.choices if c.value != "owner"]
+    can_manage = teams.has_role(member, "manager")
     return render_template(
         "teams/members.html",
         member=member,
         team=member.team,
         members=teams.members_of(member.team),
-        add_form=add_form,
+        invite_form=invite_form,
+        invitations=invitations.pending(member) if can_manage else [],
+        accept_url=accept_url,
         role_form=RoleForm(formdata=None),
-        can_manage=teams.has_role(member, "manager"),
+        can_manage=can_manage,
         is_owner=teams.has_role(member, "owner"),
     )
 
@@ -62,13 +66,24 @@ def members(team_id: int):
     return _members_page(teams.membership_for(current_user, team_id))
 
 
-@bp.post("/<int:team_id>/members")
-def add_member(team_id: int):
+@bp.post("/<int:team_id>/invitations")
+def invite(team_id: int):
+    """Invite an address; the answer shows the link to accept, this once (only its digest is kept)."""
     member = teams.membership_for(current_user, team_id)
-    form = MemberAddForm()
+    form = InviteForm()
     with submitted(form, lambda: _members_page(member, form)):
-        added = teams.add_member(member, form.email.data, form.role.data)
-    flash(f"{added.user.name} joined {member.team.name} as {added.role}.", "success")
+        invitation, token = invitations.invite(member, form.email.data, form.role.data)
+    flash(f"Invitation sent to {invitation.email}: they join as {invitation.role} once they accept. The link "
+          "works for 7 days.", "success")
+    accept_url = absolute_url(invitations.accept_path(token))
+    return _members_page(member, accept_url=accept_url), 200, {"Cache-Control": "no-store"}
+
+
+@bp.post("/<int:team_id>/invitations/<int:invitation_id>/revoke")
+def revoke_invitation(team_id: int, invitation_id: int):
+    teams.membership_for(current_user, team_id)
+    invitation = invitations.revoke(current_user, invitation_id, team_id)
+    flash(f"The invitation to {invitation.email} is withdrawn; its link no longer works.", "success")
     return redirect(url_for("teams.members", team_id=team_id))
 
 
