@@ -63,10 +63,6 @@ def fresh_database(directory):
 def build_app(database, **overrides):
     """The app on `database` (a URI and engine options) with TestConfig and `overrides`; no tables yet."""
     uri, engine_options = database
-    # Flask-Limiter keeps `enabled` on its one module-level Limiter and takes it from the previous app
-    # when the config does not say: one app made with RATELIMIT_ENABLED=False would switch the limits
-    # off for every later test. Say it for each app.
-    overrides.setdefault("RATELIMIT_ENABLED", True)
     app = create_app(TestConfig(uri, SQLALCHEMY_ENGINE_OPTIONS=engine_options, **overrides))
     # Tests keep an app context pushed and Flask reuses it for their requests, so `g` would outlive a
     # request: Flask-Login caches the user there, and the next request (even from another client)

@@ -40,6 +40,9 @@ class Config:
     # Redis URL (redis://host:6379/0, needs the `redis` package) when several app servers share them.
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_HEADERS_ENABLED = True
+    # Said for every app: Flask-Limiter's one module-level Limiter keeps the previous app's setting
+    # when a config is silent, so an app made without limits would switch them off for later apps.
+    RATELIMIT_ENABLED = True
     API_RATE_LIMIT = os.environ.get("TRACKER_API_RATE_LIMIT", "600 per minute")  # per token
     LOGIN_RATE_LIMIT_IP = os.environ.get("TRACKER_LOGIN_RATE_LIMIT_IP", "30 per 5 minutes")
     # Failed logins per account (by email, known or not) are counted in the database, so every worker
@@ -50,12 +53,12 @@ class Config:
     # Reverse proxies in front of the app whose X-Forwarded-For/-Proto to trust: behind one, the client's
     # address (which the login limits count by) is in that header, not in the connection.
     PROXY_HOPS = int(os.environ.get("TRACKER_PROXY_HOPS", "0"))
+    # While the database cannot be reached, pages and API answers are 503 with this Retry-After (seconds).
+    DATABASE_RETRY_AFTER = 5
 
     # Email over SMTP; off while MAIL_SERVER is empty. Links in emails and feeds start with BASE_URL.
     MAIL_SERVER = os.environ.get("MAIL_SERVER", "")
     MAIL_PORT = int(os.environ.get("MAIL_PORT", "587"))
-    # While the database cannot be reached, pages and API answers are 503 with this Retry-After (seconds).
-    DATABASE_RETRY_AFTER = 5
     MAIL_USE_TLS = _flag("MAIL_USE_TLS", True)
     MAIL_USERNAME = os.environ.get("MAIL_USERNAME", "")
     MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD", "")
