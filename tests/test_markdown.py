@@ -232,8 +232,8 @@ def test_the_migration_fills_the_stored_html_of_existing_tasks(make_app):
     member = make_team(owner)
     described = make_task(member, "Described", description="Use **keys**").id
     blank = make_task(member, "Blank").id
+    db.session.remove()  # no transaction left open to hold a lock on the table (PostgreSQL)
     downgrade(revision="0003")  # as before 0004: the column does not exist
-    db.session.remove()
     upgrade()
     html = dict(db.session.execute(select(Task.id, Task.description_html)).all())
     assert html == {described: "<p>Use <strong>keys</strong></p>", blank: ""}
