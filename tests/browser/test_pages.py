@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from tests.factories import add_to_team, make_task, make_team, make_user
-from tracker import comments, saved_filters, tasks, timelog
+from tracker import checklists, comments, features, saved_filters, tasks, timelog
 from tracker.tasks import parse_task_filter
 
 from .conftest import COLOUR_RULES, PHONE, assert_accessible, assert_no_horizontal_overflow, log_in
@@ -45,10 +45,14 @@ def world(live_server):
         entry = timelog.log_time(owner, made[0], 1.5, date.today(), "Explain plans")
         comment = comments.add_comment(owner, made[0], "@Mia can you check the **plan**?")
         comments.add_comment(member, made[0], "@Olga looks fine, see `EXPLAIN` output.")
+        feature = features.create_feature(owner, {"title": "Invoice search", "target_date": date.today()
+                                                  + timedelta(days=20)})
+        tasks.update_task(owner, made[0], {"feature_id": feature.id})
+        checklists.add_items(owner, made[0], [("Explain the plan", True), ("Check the index size", False)])
         return {
             "olga": olga.email, "mia": mia.email, "team_id": owner.team_id, "member_id": member.user_id,
             "task_id": made[0].id, "filter_id": saved.id, "entry_id": entry.id, "user_id": mia.id,
-            "comment_id": comment.id,
+            "comment_id": comment.id, "feature_id": feature.id,
         }
 
 
@@ -57,7 +61,7 @@ def page_urls(app, world) -> list[str]:
     with a parameter this function does not know fails here, so that it gets checked too."""
     values = {"team_id": world["team_id"], "task_id": world["task_id"], "filter_id": world["filter_id"],
               "entry_id": world["entry_id"], "user_id": world["user_id"],
-              "comment_id": world["comment_id"]}
+              "comment_id": world["comment_id"], "feature_id": world["feature_id"]}
     urls = []
     for rule in app.url_map.iter_rules():
         if "GET" not in rule.methods or rule.endpoint in NOT_PAGES or rule.rule.startswith("/api"):
@@ -106,7 +110,9 @@ def test_every_page_is_accessible_and_error_free(live_server, world, new_context
 
 MAIN_PAGES = ["/my-work", "/teams/{team_id}/tasks", "/teams/{team_id}/board", "/teams/{team_id}/eisenhower",
               "/teams/{team_id}/calendar", "/teams/{team_id}/dashboard", "/teams/{team_id}/forecast",
-              "/tasks/{task_id}", "/tasks/{task_id}/edit", "/teams/{team_id}/members", "/settings"]
+              "/tasks/{task_id}", "/tasks/{task_id}/edit", "/teams/{team_id}/members", "/settings",
+              "/teams/{team_id}/features", "/features/{feature_id}", "/teams/{team_id}/coverage",
+              "/teams/{team_id}/releases"]
 
 
 def test_main_pages_fit_a_phone(world, new_context, tmp_path):
