@@ -27,6 +27,7 @@ from ..vocabulary import (
     MIN_ID,
     OPEN_FEATURE_STATES,
     SHIP_REASON_MAX,
+    WEBHOOK_EVENTS,
 )
 
 Role = Literal[ROLES]  # type: ignore[valid-type]
@@ -731,7 +732,7 @@ class WebhookCreate(Body):
 
     url: str = Field(description="An http(s) URL on a public address.")
     events: list[str] = Field(
-        min_length=1, description="task.created, task.updated, task.deleted, comment.created."
+        min_length=1, description="Some of: " + ", ".join(WEBHOOK_EVENTS) + "."
     )
     secret: str | None = Field(None, description="16 to 128 characters; generated when omitted.")
 
