@@ -288,3 +288,14 @@ def test_a_registration_racing_another_for_the_same_email_is_invalid_not_a_500(a
         accounts.register_user("ana@example.com", "Ana Two", "long enough", "UTC")
     assert exc.value.errors == {"email": ["An account with this email already exists."]}
     assert user_count() == 1
+
+
+def test_registration_never_falls_back_to_utc_by_accident(client):
+    page = client.get("/register").get_data(as_text=True)
+    # The browser's zone is picked by a module script (no inline script); without it, the person picks.
+    assert 'data-browser-timezone="" id="timezone" name="timezone" required>' in page
+    assert '<option selected value="">Choose your time zone</option>' in page
+    assert '<script type="module" src="/static/js/timezone.js"></script>' in page
+    response = register(client, timezone="")
+    assert response.status_code == 422 and "Choose your time zone." in response.get_data(as_text=True)
+    assert user_count() == 0

@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from tests.factories import make_user, membership
+from tests.factories import login, make_user, membership
 from tracker import events, invitations
 from tracker.errors import Forbidden, Invalid, NotFound
 from tracker.extensions import db
@@ -138,3 +138,43 @@ def test_someone_already_in_the_team_who_accepts_keeps_their_role(crew):
     db.session.commit()
     assert invitations.accept(nia, token).role == "member"
     assert membership(crew["team_id"], nia).role == "member"
+
+
+# The pages -------------------------------------------------------------------------------------------
+
+
+def test_the_link_asks_a_visitor_to_sign_in_or_register_and_brings_them_back(client, crew):
+    _, token = invitations.invite(crew["owner_m"], "nia@example.com", "manager")
+    page = client.get(f"/invitations/{token}")
+    text = page.get_data(as_text=True)
+    assert page.status_code == 200 and "Join Backend" in text and "as manager" in text
+    assert page.headers["Referrer-Policy"] == "no-referrer" and page.headers["Cache-Control"] == "no-store"
+    back = f"/invitations/{token}"
+    assert f'href="/login?next={back}"' in text and f'href="/register?next={back}"' in text
+    registered = client.post(f"/register?next=/invitations/{token}", data={
+        "email": "nia@example.com", "name": "Nia", "password": "long enough", "confirm": "long enough",
+        "timezone": "Europe/Berlin"})
+    assert registered.headers["Location"] == f"/invitations/{token}"
+    joined = client.post(f"/invitations/{token}/accept")
+    assert joined.status_code == 302 and joined.headers["Location"] == f"/teams/{crew['team_id']}"
+    nia = db.session.scalar(select(TeamMembership).join(TeamMembership.user).where(
+        TeamMembership.team_id == crew["team_id"], TeamMembership.role == "manager",
+        TeamMembership.user_id != crew["manager"].id))
+    assert nia.user.email == "nia@example.com"
+    assert client.get(f"/invitations/{token}").status_code == 404  # used
+
+
+def test_someone_signed_in_with_another_address_is_told_and_cannot_accept(client, crew):
+    _, token = invitations.invite(crew["owner_m"], "nia@example.com")
+    login(client, crew["outsider"])
+    text = client.get(f"/invitations/{token}").get_data(as_text=True)
+    assert "sent to another email address" in text and "/accept" not in text
+    before = members(crew["team_id"])
+    assert client.post(f"/invitations/{token}/accept").status_code == 404
+    assert members(crew["team_id"]) == before
+
+
+def test_an_unknown_or_expired_link_is_a_404(client, crew):
+    _, token = invitations.invite(crew["owner_m"], "nia@example.com", now=utcnow() - timedelta(days=8))
+    for link in (f"/invitations/{token}", "/invitations/nonsense", "/invitations/" + "x" * 500):
+        assert client.get(link).status_code == 404

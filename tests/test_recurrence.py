@@ -10,8 +10,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select
 
-from tests.factories import make_task
+from tests.factories import login, make_task, new_task_form
 from tracker import recurrence, tasks
+from tracker.activity import Describer
 from tracker.errors import Conflict, Invalid
 from tracker.extensions import db
 from tracker.models import Activity, ChecklistItem, Task, TaskOccurrence
@@ -27,36 +28,43 @@ def at(zone: ZoneInfo, *fields: int) -> datetime:
 # The next deadline: (rule, zone, previous deadline, completed at or None, expected next deadline or None)
 NEXT = {
     # RFC 5545 skips the months without a 31st; Lisbon's clocks go forward on 28 March in between.
-    "monthly on the 31st": ("FREQ=MONTHLY", LISBON, at(LISBON, 2027, 1, 31, 17), None,
-                            at(LISBON, 2027, 3, 31, 17)),
-    "monthly on the last day": ("FREQ=MONTHLY;BYMONTHDAY=-1", LISBON, at(LISBON, 2027, 1, 31, 17), None,
-                                at(LISBON, 2027, 2, 28, 17)),
-    "weekly across the end of summer time": ("FREQ=WEEKLY", LISBON, at(LISBON, 2026, 10, 23, 17), None,
-                                             datetime(2026, 10, 30, 17, tzinfo=UTC)),
-    "weekly across New York's change": ("FREQ=WEEKLY;BYDAY=FR", NEW_YORK, datetime(2026, 10, 30, 13, tzinfo=UTC),
-                                        None, datetime(2026, 11, 6, 14, tzinfo=UTC)),
+    "monthly on the 31st": (
+        "FREQ=MONTHLY", LISBON, at(LISBON, 2027, 1, 31, 17), None, at(LISBON, 2027, 3, 31, 17)),
+    "monthly on the last day": (
+        "FREQ=MONTHLY;BYMONTHDAY=-1", LISBON, at(LISBON, 2027, 1, 31, 17), None, at(LISBON, 2027, 2, 28, 17)),
+    "weekly across the end of summer time": (
+        "FREQ=WEEKLY", LISBON, at(LISBON, 2026, 10, 23, 17), None, datetime(2026, 10, 30, 17, tzinfo=UTC)),
+    "weekly across New York's change": (
+        "FREQ=WEEKLY;BYDAY=FR", NEW_YORK, datetime(2026, 10, 30, 13, tzinfo=UTC), None,
+        datetime(2026, 11, 6, 14, tzinfo=UTC)),
     "last working day, a Friday": (
         "FREQ=MONTHLY;BYDAY=MO,TU,WE,TH,FR;BYSETPOS=-1", LISBON, at(LISBON, 2027, 1, 29, 17), None,
         at(LISBON, 2027, 2, 26, 17)),
     "last working day, a Monday": (
         "FREQ=MONTHLY;BYDAY=MO,TU,WE,TH,FR;BYSETPOS=-1", LISBON, at(LISBON, 2027, 4, 30, 17), None,
         at(LISBON, 2027, 5, 31, 17)),
-    "second Tuesday": ("FREQ=MONTHLY;BYDAY=2TU", LISBON, at(LISBON, 2027, 1, 12, 9), None,
-                       at(LISBON, 2027, 2, 9, 9)),
+    "second Tuesday": (
+        "FREQ=MONTHLY;BYDAY=2TU", LISBON, at(LISBON, 2027, 1, 12, 9), None, at(LISBON, 2027, 2, 9, 9)),
     "every other week on Monday and Thursday": (
-        "FREQ=WEEKLY;INTERVAL=2;BYDAY=MO,TH", TOKYO, at(TOKYO, 2027, 1, 7, 10), None, at(TOKYO, 2027, 1, 18, 10)),
-    "every third day": ("FREQ=DAILY;INTERVAL=3", TOKYO, at(TOKYO, 2027, 2, 27, 10), None, at(TOKYO, 2027, 3, 2, 10)),
+        "FREQ=WEEKLY;INTERVAL=2;BYDAY=MO,TH", TOKYO, at(TOKYO, 2027, 1, 7, 10), None,
+        at(TOKYO, 2027, 1, 18, 10)),
+    "every third day": (
+        "FREQ=DAILY;INTERVAL=3", TOKYO, at(TOKYO, 2027, 2, 27, 10), None, at(TOKYO, 2027, 3, 2, 10)),
     "Monday 08:00 in Tokyo is Sunday in UTC": (
-        "FREQ=WEEKLY;BYDAY=MO", TOKYO, datetime(2027, 1, 3, 23, tzinfo=UTC), None, datetime(2027, 1, 10, 23, tzinfo=UTC)),
-    "until a date, that day included": ("FREQ=WEEKLY;UNTIL=20270105", LISBON, at(LISBON, 2026, 12, 29, 9), None,
-                                        at(LISBON, 2027, 1, 5, 9)),
-    "until a date, then no more": ("FREQ=WEEKLY;UNTIL=20270105", LISBON, at(LISBON, 2027, 1, 5, 9), None, None),
+        "FREQ=WEEKLY;BYDAY=MO", TOKYO, datetime(2027, 1, 3, 23, tzinfo=UTC), None,
+        datetime(2027, 1, 10, 23, tzinfo=UTC)),
+    "until a date, that day included": (
+        "FREQ=WEEKLY;UNTIL=20270105", LISBON, at(LISBON, 2026, 12, 29, 9), None, at(LISBON, 2027, 1, 5, 9)),
+    "until a date, then no more": (
+        "FREQ=WEEKLY;UNTIL=20270105", LISBON, at(LISBON, 2027, 1, 5, 9), None, None),
     "completed late: the next one not already past": (
-        "FREQ=DAILY", LISBON, at(LISBON, 2027, 1, 4, 9), at(LISBON, 2027, 1, 8, 12), at(LISBON, 2027, 1, 9, 9)),
+        "FREQ=DAILY", LISBON, at(LISBON, 2027, 1, 4, 9), at(LISBON, 2027, 1, 8, 12),
+        at(LISBON, 2027, 1, 9, 9)),
     "completed early: the next after the deadline": (
-        "FREQ=WEEKLY", LISBON, at(LISBON, 2027, 1, 8, 9), at(LISBON, 2027, 1, 1, 12), at(LISBON, 2027, 1, 15, 9)),
-    "a date that never comes": ("FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=30", LISBON, at(LISBON, 2027, 1, 1, 9), None,
-                                None),
+        "FREQ=WEEKLY", LISBON, at(LISBON, 2027, 1, 8, 9), at(LISBON, 2027, 1, 1, 12),
+        at(LISBON, 2027, 1, 15, 9)),
+    "a date that never comes": (
+        "FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=30", LISBON, at(LISBON, 2027, 1, 1, 9), None, None),
 }
 
 
@@ -159,7 +167,8 @@ def test_completing_creates_the_next_occurrence_once(crew):
     friday = november + timedelta(days=(6 - november.weekday()) % 7 - 2)  # before the clocks go back
     first = make_task(crew["owner_m"], "Renew the TLS certificate", assignee_id=crew["manager"].id,
                       due_at=at(NEW_YORK, YEAR, friday.month, friday.day, 17), recurrence="FREQ=WEEKLY",
-                      labels=["ops"], estimate_hours=2, start_at=at(NEW_YORK, YEAR, friday.month, friday.day, 9))
+                      labels=["ops"], estimate_hours=2,
+                      start_at=at(NEW_YORK, YEAR, friday.month, friday.day, 9))
     db.session.add(ChecklistItem(task_id=first.id, text="Check the expiry", position=0, done=True))
     db.session.commit()
     complete(crew["member_m"], first)
@@ -174,7 +183,8 @@ def test_completing_creates_the_next_occurrence_once(crew):
     assert (nxt.title, nxt.status, nxt.assignee_id, nxt.label_names, nxt.estimate_hours, nxt.recurrence) == (
         "Renew the TLS certificate", "todo", crew["manager"].id, ["ops"], 2, "FREQ=WEEKLY")
     assert [(i.text, i.done) for i in nxt.checklist] == [("Check the expiry", False)]
-    created = db.session.scalar(select(Activity).where(Activity.task_id == nxt.id, Activity.kind == "created"))
+    created = db.session.scalar(
+        select(Activity).where(Activity.task_id == nxt.id, Activity.kind == "created"))
     assert created.actor_id == crew["member"].id
 
 
@@ -223,7 +233,8 @@ def test_two_workers_completing_at_once_make_one_next_occurrence(app, crew):
 
 
 def test_other_changes_and_plain_tasks_make_no_occurrence(crew):
-    repeating = make_task(crew["owner_m"], "Weekly", due_at=at(LISBON, YEAR, 3, 2, 17), recurrence="FREQ=WEEKLY")
+    repeating = make_task(crew["owner_m"], "Weekly", due_at=at(LISBON, YEAR, 3, 2, 17),
+                          recurrence="FREQ=WEEKLY")
     plain = make_task(crew["owner_m"], "Once", due_at=at(LISBON, YEAR, 3, 2, 17))
     tasks.update_task(crew["owner_m"], repeating, {"status": "in_review", "title": "Weekly check"})
     complete(crew["owner_m"], plain)
@@ -277,3 +288,48 @@ def test_rules_in_words(rule, words):
 
 def test_the_offered_rules_are_stored_as_offered():
     assert [recurrence.normalise_rule(rule) for rule in recurrence.PRESETS] == list(recurrence.PRESETS)
+
+
+# The task form ---------------------------------------------------------------------------------------
+
+
+def test_the_task_form_offers_rules_by_name_and_takes_any_other(client, crew):
+    login(client, crew["owner"])
+    url = f"/teams/{crew['team_id']}/tasks/new"
+    last_working_day = "FREQ=MONTHLY;BYDAY=MO,TU,WE,TH,FR;BYSETPOS=-1"
+    created = client.post(url, data=new_task_form(title="Month end", due_date=f"{YEAR}-04-30",
+                                                  recurrence=last_working_day, recurrence_rule=""))
+    task = db.session.scalar(select(Task).where(Task.title == "Month end"))
+    assert created.status_code == 302 and task.recurrence == last_working_day
+    assert "Every month, on its last working day" in client.get(f"/tasks/{task.id}").get_data(as_text=True)
+    client.post(url, data=new_task_form(title="Patch Tuesday", due_date=f"{YEAR}-01-12", recurrence="custom",
+                                        recurrence_rule="freq=monthly;byday=2tu"))
+    custom = db.session.scalar(select(Task).where(Task.title == "Patch Tuesday"))
+    assert custom.recurrence == "FREQ=MONTHLY;BYDAY=2TU"
+    form = client.get(f"/tasks/{custom.id}/edit").get_data(as_text=True)
+    assert '<option selected value="custom">' in form and 'value="FREQ=MONTHLY;BYDAY=2TU"' in form
+    # A form without the field (an older page) leaves the rule alone.
+    client.post(f"/tasks/{custom.id}/edit", data=new_task_form(
+        title="Patch Tuesday!", due_date=f"{YEAR}-01-12", version=str(custom.version)))
+    db.session.refresh(custom)
+    assert (custom.title, custom.recurrence) == ("Patch Tuesday!", "FREQ=MONTHLY;BYDAY=2TU")
+
+
+@pytest.mark.parametrize("fields, message", [
+    ({"recurrence": "FREQ=WEEKLY"}, "A repeating task needs a deadline"),
+    ({"recurrence": "custom", "recurrence_rule": "FREQ=HOURLY", "due_date": "2099-01-01"}, "at most daily"),
+    ({"recurrence": "every day", "due_date": "2099-01-01"}, "Not a valid choice"),
+])
+def test_the_task_form_shows_why_a_rule_is_refused(client, crew, fields, message):
+    login(client, crew["owner"])
+    refused = client.post(f"/teams/{crew['team_id']}/tasks/new",
+                          data=new_task_form(title="Refused", **fields))
+    assert refused.status_code == 422 and message in refused.get_data(as_text=True)
+    assert db.session.scalar(select(func.count()).select_from(Task)) == 0
+
+
+def test_the_history_says_when_the_rule_changed(crew):
+    task = make_task(crew["owner_m"], "Backups", due_at=at(LISBON, YEAR, 3, 2, 17))
+    tasks.update_task(crew["owner_m"], task, {"recurrence": "FREQ=WEEKLY"})
+    entry = db.session.scalar(select(Activity).where(Activity.field == "recurrence"))
+    assert Describer().sentence(entry, str) == "changed the repeat rule from none to FREQ=WEEKLY"

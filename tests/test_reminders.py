@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select
 
-from tests.factories import add_to_team, make_task, make_user
+from tests.factories import add_to_team, login, make_task, make_user
 from tracker import notifications, reminders, tasks
 from tracker.errors import Invalid
 from tracker.extensions import db
@@ -235,3 +235,40 @@ def test_two_hosts_scanning_at_once_send_each_reminder_once(database, crew, tmp_
     # The overdue tasks are also past saving (at risk), once per deadline.
     assert sent == {"due_soon": 30, "overdue": 12, "at_risk": 12}
     assert [sum(int(t[i]) for t in told) for i in (0, 1, 2)] == [30, 12, 12]  # between them, each once
+
+
+# The settings page ----------------------------------------------------------------------------------
+
+
+def reminder_rows(*rows: tuple[str, str, str]) -> dict[str, str]:
+    """The reminders form as a browser sends it: five rows, the unused ones empty."""
+    data = {}
+    for n in range(reminders.LEAD_TIMES_MAX):
+        amount, unit, counted = rows[n] if n < len(rows) else ("", "hours", "calendar")
+        data.update({f"rows-{n}-amount": amount, f"rows-{n}-unit": unit, f"rows-{n}-counted": counted})
+    return data
+
+
+def test_the_reminders_page_shows_and_saves_the_lead_times(client, crew):
+    login(client, crew["member"])
+    page = client.get("/settings/reminders").get_data(as_text=True)
+    assert 'name="rows-0-amount" step="1" type="number" value="24"' in page
+    saved = client.post("/settings/reminders", data=reminder_rows(("3", "days", "calendar"),
+                                                                  ("2", "hours", "working")))
+    assert saved.status_code == 302
+    assert reminders.lead_times(crew["member"]) == [LeadTime(2, "hours", True), LeadTime(3, "days", False)]
+    page = client.get("/settings/reminders").get_data(as_text=True)
+    assert 'name="rows-1-amount" step="1" type="number" value="3"' in page
+    assert '<option selected value="working">working time</option>' in page
+
+
+@pytest.mark.parametrize("rows, message", [
+    ((), "Choose from 1 to 5 lead times"),
+    ((("31", "days", "calendar"),), "Choose from 1 hour to 30 days"),
+    ((("soon", "days", "calendar"),), "Not a valid integer value"),
+])
+def test_the_reminders_page_refuses_what_it_cannot_keep(client, crew, rows, message):
+    login(client, crew["member"])
+    refused = client.post("/settings/reminders", data=reminder_rows(*rows))
+    assert refused.status_code == 422 and message in refused.get_data(as_text=True)
+    assert reminders.lead_times(crew["member"]) == [LeadTime(24)]

@@ -213,6 +213,7 @@ FIELD_LABELS = {
     "labels": "labels",
     "blocked_by": "blocked by",
     "feature_id": "feature",
+    "recurrence": "repeat rule",
 }
 
 

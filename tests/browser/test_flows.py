@@ -45,8 +45,15 @@ def test_register_build_a_team_plan_tasks_filter_and_save_the_filter(live_server
     page.get_by_label("Team name").fill("Payments")
     page.get_by_role("button", name="Create team").click()
     expect(page.get_by_role("heading", name="Members")).to_be_visible()
-    page.get_by_label("Email of a registered user").fill(colleague_email)
-    page.get_by_role("button", name="Add member").click()
+    page.get_by_label("Email address").fill(colleague_email)
+    page.get_by_role("button", name="Send invitation").click()
+    link = page.get_by_label(re.compile("The invitation link")).input_value()
+    invited = new_context().new_page()  # Rui, who got the link by email
+    log_in(invited, colleague_email)
+    invited.goto(link)
+    invited.get_by_role("button", name="Accept and join Payments").click()
+    expect(invited.get_by_text("Welcome to Payments: you joined as member.")).to_be_visible()
+    page.reload()
     expect(page.get_by_role("cell", name="Rui Colleague", exact=True)).to_be_visible()
 
     today = lisbon_today()
