@@ -262,7 +262,8 @@ def settings(team_id: int):
     if not posted:
         return page()
     with submitted(form, page):
-        definition_of_done.set_definition_of_done(member, form.categories.data)
+        # No box ticked sends no field at all (WTForms then gives None): the same as an empty choice.
+        definition_of_done.set_definition_of_done(member, form.categories.data or [])
     flash("Definition of done saved; new features require these categories.", "success")
     return redirect(url_for("features.settings", team_id=team_id))
 
