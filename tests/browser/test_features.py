@@ -8,7 +8,7 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import select
 
-from tests.factories import add_to_team, make_task, make_team, make_user, membership
+from tests.factories import make_pair_and_outsider, make_task, membership
 from tracker import features, tasks
 from tracker.extensions import db
 from tracker.models import Task, User
@@ -18,12 +18,10 @@ from .conftest import COLOUR_RULES, assert_accessible, log_in
 
 @pytest.fixture(scope="module")
 def team(live_server):
-    """Olga owns a team; Mia is a member. A feature lacks everything but its server code."""
+    """Olga owns a team; Mia is a member. One feature lacks everything but its server code."""
     with live_server.data():
-        olga = make_user("Olga", timezone="Europe/Lisbon")
-        mia = make_user("Mia", timezone="Asia/Tokyo")
-        owner = make_team(olga, "Payments")
-        add_to_team(owner, mia)
+        people = make_pair_and_outsider()
+        olga, mia, owner = people["owner"], people["mate"], people["o"]
         refunds = features.create_feature(owner, {"title": "Refunds endpoint",
                                                   "target_date": date.today() + timedelta(days=30)})
         make_task(owner, "Refund endpoint", category="server-code", feature_id=refunds.id,
