@@ -280,7 +280,7 @@ def gunicorn(env: dict[str, str], directory: Path, workers: int = 3, name: str =
         wait_until(answers, f"gunicorn ({name}); log:\n{server.log_text()[-2000:]}", 60, process)
         yield server
     finally:
-        process.terminate()
+        process.send_signal(signal.SIGQUIT)  # gunicorn's quick shutdown: nothing here needs a graceful one
         try:
             process.wait(timeout=15)
         except subprocess.TimeoutExpired:
