@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from tests.factories import add_to_team, make_task, make_team, make_user
-from tracker import checklists, comments, features, saved_filters, tasks, timelog
+from tracker import checklists, comments, features, invitations, saved_filters, tasks, timelog
 from tracker.tasks import parse_task_filter
 
 from .conftest import COLOUR_RULES, PHONE, assert_accessible, assert_no_horizontal_overflow, log_in
@@ -49,10 +49,11 @@ def world(live_server):
                                                   + timedelta(days=20)})
         tasks.update_task(owner, made[0], {"feature_id": feature.id})
         checklists.add_items(owner, made[0], [("Explain the plan", True), ("Check the index size", False)])
+        _, token = invitations.invite(owner, "newcomer@example.com", "manager")  # pending: listed and linked
         return {
             "olga": olga.email, "mia": mia.email, "team_id": owner.team_id, "member_id": member.user_id,
             "task_id": made[0].id, "filter_id": saved.id, "entry_id": entry.id, "user_id": mia.id,
-            "comment_id": comment.id, "feature_id": feature.id,
+            "comment_id": comment.id, "feature_id": feature.id, "token": token,
         }
 
 
@@ -61,7 +62,7 @@ def page_urls(app, world) -> list[str]:
     with a parameter this function does not know fails here, so that it gets checked too."""
     values = {"team_id": world["team_id"], "task_id": world["task_id"], "filter_id": world["filter_id"],
               "entry_id": world["entry_id"], "user_id": world["user_id"],
-              "comment_id": world["comment_id"], "feature_id": world["feature_id"]}
+              "comment_id": world["comment_id"], "feature_id": world["feature_id"], "token": world["token"]}
     urls = []
     for rule in app.url_map.iter_rules():
         if "GET" not in rule.methods or rule.endpoint in NOT_PAGES or rule.rule.startswith("/api"):
