@@ -178,3 +178,18 @@ def test_an_unknown_or_expired_link_is_a_404(client, crew):
     _, token = invitations.invite(crew["owner_m"], "nia@example.com", now=utcnow() - timedelta(days=8))
     for link in (f"/invitations/{token}", "/invitations/nonsense", "/invitations/" + "x" * 500):
         assert client.get(link).status_code == 404
+
+
+def test_joining_twice_at_the_same_moment_is_refused_not_a_500(crew, monkeypatch):
+    _, token = invitations.invite(crew["owner_m"], "nia@example.com")
+    nia = make_user("Nia", email="nia@example.com")
+    db.session.add(TeamMembership(team_id=crew["team_id"], user_id=nia.id, role="member"))
+    db.session.commit()
+    # The other request's membership lands between our look and our insert: our look sees none.
+    real_scalar = db.session.scalar
+    monkeypatch.setattr(db.session, "scalar", lambda stmt: None if str(stmt).startswith(
+        "SELECT team_memberships") else real_scalar(stmt))
+    with pytest.raises(NotFound):
+        invitations.accept(nia, token)
+    monkeypatch.undo()
+    assert members(crew["team_id"])[str(nia.id)] == "member"
