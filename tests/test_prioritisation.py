@@ -395,3 +395,102 @@ def test_a_start_date_is_the_same_day_for_every_viewer(client, app):
     login(client, lani)
     assert "Sat 05 Dec 2026" in client.get(f"/tasks/{task.id}").get_data(as_text=True)
     assert 'name="start_date" type="date" value="2026-12-05"' in client.get(f"/tasks/{task.id}/edit").get_data(as_text=True)
+
+
+# Bounded pages: each group shows its first cards, a count of all, and a link for more -----------------
+
+
+def section(page: str, marker: str) -> str:
+    """The HTML of the <section> that starts at `marker` (a column, quadrant or bucket)."""
+    start = page.index(marker)
+    return page[start:page.index("</section>", start)]
+
+
+def card_ids(html: str) -> list[int]:
+    return [int(i) for i in re.findall(r'<article class="task-card[^"]*" data-task-id="(\d+)"', html)]
+
+
+def more_link(html: str) -> str | None:
+    found = re.search(r'<p class="show-more"><a href="([^"]+)"', html)
+    return found and found[1].replace("&amp;", "&")
+
+
+def test_a_board_column_shows_its_first_cards_a_count_of_all_and_more_on_request(client, app, monkeypatch):
+    app.config["BOARD_CARDS"] = 2
+    ana = make_user("Ana")
+    team = make_team(ana)
+    todo = [make_task(team, f"Todo {i}", priority="high", due_at=NOW + timedelta(days=i)) for i in range(5)]
+    make_task(team, "Started", status="in_progress")
+    login(client, ana)
+    board = f"/teams/{team.team_id}/board"
+
+    page = client.get(f"{board}?priority=high").get_data(as_text=True)
+    column = section(page, 'data-status="todo"')
+    assert card_ids(column) == [todo[0].id, todo[1].id]  # the earliest deadlines
+    assert '<span class="count">5</span>' in column and "(3 not shown)" in column
+    assert more_link(column) == f"{board}?priority=high&limit_todo=4"  # the filter kept
+    assert more_link(section(page, 'data-status="in_progress"')) is None
+
+    column = section(client.get(more_link(column)).get_data(as_text=True), 'data-status="todo"')
+    assert card_ids(column) == [t.id for t in todo[:4]] and more_link(column).endswith("limit_todo=6")
+    column = section(client.get(more_link(column)).get_data(as_text=True), 'data-status="todo"')
+    assert card_ids(column) == [t.id for t in todo] and "not shown" not in column
+
+    # At the most a column may show, "more" is the task list, which has pages.
+    monkeypatch.setattr(prioritisation, "MOST_CARDS", 3)
+    column = section(client.get(f"{board}?limit_todo=999").get_data(as_text=True), 'data-status="todo"')
+    assert len(card_ids(column)) == 3 and "(2 not shown)" in column
+    assert f'href="/teams/{team.team_id}/tasks?status=todo"' in column
+    for odd in ("-1", "0", "abc", "1" * 30):
+        assert client.get(f"{board}?limit_todo={odd}").status_code == 200, odd
+
+
+def test_the_matrix_and_my_work_show_the_first_tasks_of_each_group(client, app):
+    app.config["BOARD_CARDS"] = 1
+    ana = make_user("Ana")
+    team = make_team(ana)
+    later = [make_task(team, f"Low {i}", priority="low", assignee_id=ana.id) for i in range(3)]
+    login(client, ana)
+    page = client.get(f"/teams/{team.team_id}/eisenhower").get_data(as_text=True)
+    quadrant = section(page, 'class="quadrant quadrant-later"')
+    assert card_ids(quadrant) == [later[0].id] and '<span class="count">3</span>' in quadrant
+    assert more_link(quadrant) == f"/teams/{team.team_id}/eisenhower?limit_later=2"
+
+    page = client.get("/my-work").get_data(as_text=True)
+    bucket = section(page, 'class="bucket bucket-no_due"')
+    assert bucket.count('class="work-item"') == 1 and '<span class="count">3</span>' in bucket
+    assert more_link(bucket) == "/my-work?limit_no_due=2"
+    bucket = section(client.get("/my-work?limit_no_due=3").get_data(as_text=True), 'class="bucket bucket-no_due"')
+    assert bucket.count('class="work-item"') == 3 and more_link(bucket) is None
+
+
+def test_a_calendar_day_shows_its_first_deadlines_and_links_to_the_rest(client, app):
+    ana = make_user("Ana", timezone="Asia/Tokyo")
+    team = make_team(ana)
+    day = datetime(2026, 12, 9, 1, tzinfo=UTC)  # 10:00 on Wed 9 Dec in Tokyo
+    made = [make_task(team, f"Due {i}", due_at=day + timedelta(minutes=i)) for i in range(7)]
+    grid = prioritisation.deadline_calendar(team, 2026, 12, TaskFilter(), ana.timezone)
+    assert [t.id for t in grid.by_day[date(2026, 12, 9)]] == [t.id for t in made[:5]]
+    assert grid.totals[date(2026, 12, 9)] == 7 and grid.hidden(date(2026, 12, 9)) == 2
+    login(client, ana)
+    page = client.get(f"/teams/{team.team_id}/calendar?month=2026-12").get_data(as_text=True)
+    link = re.search(r'<a class="cal-more" href="([^"]+)">2 more</a>', page)[1].replace("&amp;", "&")
+    # Wed 9 Dec in Tokyo is 15:00 UTC on the 8th to 15:00 UTC on the 9th.
+    assert link == (f"/teams/{team.team_id}/tasks?due_before=2026-12-09T15:00:00Z"
+                    "&due_after=2026-12-08T15:00:00Z")
+    assert all(f"Due {i}" in client.get(link).get_data(as_text=True) for i in range(7))
+
+
+def test_the_dashboard_lists_the_first_ten_and_counts_all(client, app):
+    ana = make_user("Ana")
+    team = make_team(ana)
+    now = datetime.now(UTC)
+    for i in range(12):
+        make_task(team, f"Late {i}", due_at=now - timedelta(hours=20 - i), estimate_hours=1, assignee_id=ana.id)
+    data = prioritisation.dashboard(team)
+    assert [t.title for t in data.overdue] == [f"Late {i}" for i in range(10)]
+    assert data.lists.totals == {"overdue": 12, "due_soon": 0, "at_risk": 12}
+    login(client, ana)
+    page = client.get(f"/teams/{team.team_id}/dashboard").get_data(as_text=True)
+    assert '<span class="stat-value">12</span> overdue' in page and "All 12 in the task list" in page
+    assert section(page, 'id="h-overdue"').count("<tr>") == 11  # the header and ten tasks

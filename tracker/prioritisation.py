@@ -3,25 +3,106 @@ and the deadline-risk forecast, each as plain data that the HTML pages and the A
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, replace
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import Integer, and_, case, cast, func, literal, literal_column, or_, select, union_all
 from sqlalchemy.orm import joinedload
 
-from .deadlines import BUCKETS, QUADRANTS, eisenhower_quadrant, local_to_utc, month_grid, work_bucket
+from .deadlines import BUCKETS, QUADRANTS, eisenhower_sql, local_to_utc, month_grid, work_bucket_sql
 from .extensions import db
-from .forecast import working_hours_between
-from .models import Category, Task, TeamMembership, User, utcnow
-from .stored_forecast import StoredTeamForecast, load, open_in_team, schedule_of
-from .tasks import LIST_LOAD, TaskFilter, filtered_tasks, spent_hours, task_ordering
+from .forecast import WorkSchedule, working_hours_between
+from .models import Category, StoredForecast, Task, TeamMembership, TimeEntry, User, UTCDateTime, utcnow
+from .paging import bounds
+from .stored_forecast import StoredTeamForecast, load, schedule_of
+from .tasks import LIST_LOAD, PRIORITY_ORDER, TaskFilter, filtered_tasks, task_ordering
 from .teams import members_of
-from .vocabulary import OPEN_STATUSES, PRIORITY_RANK
+from .vocabulary import OPEN_STATUSES
 
 DONE_COLUMN_DAYS = 14
 BURNUP_WEEKS = 8
 WORKLOAD_HORIZON = timedelta(days=366)
+# Pages show the first few tasks of each board column, matrix quadrant and my-work bucket (the pages'
+# BOARD_CARDS setting, this by default), with a count of all and a link to show more; never all of them.
+BOARD_CARDS = 50
+MOST_CARDS = 200  # the most a group shows when asked for more (as many as one page of a list)
+CALENDAR_PER_DAY = 5
+DASHBOARD_LIST = 10
+
+
+# Bounded groups of tasks ------------------------------------------------------------------------
+
+
+class Groups(dict):
+    """Named lists of tasks (board columns, matrix quadrants, my-work buckets, the dashboard's lists),
+    each the first `limits[name]` in its order; `totals[name]` counts all that belong there."""
+
+    def __init__(self, items: dict[str, list[Task]], totals: Mapping[str, int], limits: Mapping[str, int]):
+        super().__init__(items)
+        self.totals = {name: int(totals.get(name) or 0) for name in items}
+        self.limits = dict(limits)
+
+    def hidden(self, name: str) -> int:
+        """How many tasks of group `name` are not shown."""
+        return self.totals[name] - len(self[name])
+
+    @property
+    def task_ids(self) -> list[int]:
+        return [task.id for items in self.values() for task in items]
+
+
+def group_limits(names, limit: int | Mapping[str, int]) -> dict[str, int]:
+    """How many tasks each group shows: one number for all, or one per name (BOARD_CARDS for the names
+    it lacks); each between 1 and MOST_CARDS."""
+    asked = {name: limit if isinstance(limit, int) else limit.get(name, BOARD_CARDS) for name in names}
+    return {name: bounds(1, n, MOST_CARDS)[1] for name, n in asked.items()}
+
+
+def first_of_groups(base, groups: dict, limits: Mapping[str, int], *load) -> dict[str, list[Task]]:
+    """The first `limits[name]` tasks of each group in one statement (and the eager loads): `groups` maps
+    a name to (its condition on the tasks of `base`, its order). Each group is read in its order with a
+    LIMIT, so an index on that order serves it without reading the rest of the team."""
+    parts = []
+    for index, (name, (condition, order)) in enumerate(groups.items()):
+        ranked = (
+            base.with_only_columns(
+                Task.id.label("id"),
+                literal_column(str(index), Integer).label("grp"),
+                func.row_number().over(order_by=order).label("pos"),
+            )
+            .where(condition)
+            .order_by(*order)
+            .limit(limits[name])
+            .subquery()
+        )
+        parts.append(select(ranked.c.id, ranked.c.grp, ranked.c.pos))
+    chosen = union_all(*parts).subquery()
+    rows = db.session.execute(
+        select(Task, chosen.c.grp)
+        .join(chosen, chosen.c.id == Task.id)
+        .options(*LIST_LOAD, *load)
+        .order_by(chosen.c.grp, chosen.c.pos)
+    )
+    names = list(groups)
+    found: dict[str, list[Task]] = {name: [] for name in names}
+    for task, index in rows:
+        found[names[index]].append(task)
+    return found
+
+
+def counts_by(base, key) -> dict:
+    """How many tasks of `base` there are for each value of `key` (a column or a SQL expression)."""
+    keyed = base.with_only_columns(key.label("key")).subquery()
+    return dict(db.session.execute(select(keyed.c.key, func.count()).group_by(keyed.c.key)).all())
+
+
+def bounded(base, key, orders: dict[str, tuple], limit: int | Mapping[str, int], *load) -> Groups:
+    """The tasks of `base` grouped by the value of `key` (the names of `orders`, each group in its own
+    order): the first few of each, and the count of each, in two statements (and the eager loads)."""
+    limits = group_limits(orders, limit)
+    groups = {name: (key == name, order) for name, order in orders.items()}
+    return Groups(first_of_groups(base, groups, limits, *load), counts_by(base, key), limits)
 
 
 # My work ----------------------------------------------------------------------------------------
@@ -29,72 +110,56 @@ WORKLOAD_HORIZON = timedelta(days=366)
 
 @dataclass
 class MyWork:
-    buckets: dict[str, list[Task]]
+    buckets: Groups
     forecast: StoredTeamForecast
 
     @property
     def total(self) -> int:
-        return sum(len(tasks) for tasks in self.buckets.values())
+        return sum(self.buckets.totals.values())
 
 
-def my_work(user: User, now: datetime | None = None) -> MyWork:
-    """The user's open tasks across all their teams, in deadline buckets of their own time zone."""
+def my_work(user: User, now: datetime | None = None, limit: int | Mapping[str, int] = BOARD_CARDS) -> MyWork:
+    """The user's open tasks across all their teams, in deadline buckets of their own time zone, most
+    important first: the first `limit` of each bucket, and how many each holds."""
     now = now or utcnow()
-    memberships = select(TeamMembership.team_id).where(TeamMembership.user_id == user.id)
-    team_ids = list(db.session.scalars(memberships))
-    tasks = list(
-        db.session.scalars(
-            select(Task)
-            .options(*LIST_LOAD, joinedload(Task.team))
-            .where(
-                Task.team_id.in_(team_ids), Task.assignee_id == user.id,
-                Task.status != "done", Task.deleted_at.is_(None),
-            )
-        ).unique()
-    ) if team_ids else []
-    buckets: dict[str, list[Task]] = {name: [] for name in BUCKETS}
-    for task in tasks:
-        buckets[work_bucket(task.due_at, now, user.timezone)].append(task)
-    for items in buckets.values():
-        items.sort(key=lambda t: (PRIORITY_RANK[t.priority], t.due_at is None, t.due_at or now, t.id))
-    return MyWork(buckets, load([t.id for t in tasks]))
+    their_teams = select(TeamMembership.team_id).where(TeamMembership.user_id == user.id)
+    base = select(Task).where(
+        Task.team_id.in_(their_teams), Task.assignee_id == user.id,
+        Task.status != "done", Task.deleted_at.is_(None),
+    )
+    order = (PRIORITY_ORDER, *task_ordering("due_at"))
+    bucket = work_bucket_sql(Task.due_at, now, user.timezone)
+    buckets = bounded(base, bucket, dict.fromkeys(BUCKETS, order), limit, joinedload(Task.team))
+    return MyWork(buckets, load(buckets.task_ids))
 
 
 # Board and Eisenhower ------------------------------------------------------------------------
 
 
-def open_tasks(
-    member: TeamMembership, f: TaskFilter | None = None, now: datetime | None = None
-) -> list[Task]:
-    """The team's open tasks matching the filter (its status ignored), by deadline."""
-    stmt = filtered_tasks(member.team_id, replace(f or TaskFilter(), status="open"), member.user, now)
-    return list(db.session.scalars(stmt.options(*LIST_LOAD).order_by(*task_ordering("due_at"))).unique())
-
-
-def board(member: TeamMembership, f: TaskFilter, now: datetime | None = None) -> dict[str, list[Task]]:
-    """Columns by status: the open tasks matching the filter, and those done in the last two weeks."""
+def board(
+    member: TeamMembership, f: TaskFilter, now: datetime | None = None, limit: int | Mapping[str, int] = BOARD_CARDS
+) -> Groups:
+    """Columns by status: the open tasks matching the filter by deadline, and those done in the last two
+    weeks, latest first; the first `limit` of each column, and how many each holds."""
     now = now or utcnow()
-    columns: dict[str, list[Task]] = {status: [] for status in (*OPEN_STATUSES, "done")}
-    for task in open_tasks(member, f, now):
-        columns[task.status].append(task)
-    done = filtered_tasks(member.team_id, replace(f, status="done"), member.user, now).where(
-        Task.completed_at >= now - timedelta(days=DONE_COLUMN_DAYS)
+    recent = Task.completed_at >= now - timedelta(days=DONE_COLUMN_DAYS)
+    base = filtered_tasks(member.team_id, replace(f, status=None), member.user, now).where(
+        or_(Task.status != "done", recent)
     )
-    columns["done"] = list(
-        db.session.scalars(done.options(*LIST_LOAD).order_by(Task.completed_at.desc(), Task.id)).unique()
-    )
-    return columns
+    orders = dict.fromkeys(OPEN_STATUSES, tuple(task_ordering("due_at")))
+    orders["done"] = (Task.completed_at.desc(), Task.id)
+    return bounded(base, Task.status, orders, limit)
 
 
-def eisenhower(member: TeamMembership, f: TaskFilter, now: datetime | None = None) -> dict[str, list[Task]]:
+def eisenhower(
+    member: TeamMembership, f: TaskFilter, now: datetime | None = None, limit: int | Mapping[str, int] = BOARD_CARDS
+) -> Groups:
     """Open tasks in quadrants: important = critical/high; urgent = overdue or due within the team's
-    window."""
+    window; by deadline, the first `limit` of each quadrant, and how many each holds."""
     now = now or utcnow()
-    quadrants: dict[str, list[Task]] = {name: [] for name in QUADRANTS}
-    window = member.team.urgency_window_hours
-    for task in open_tasks(member, f, now):
-        quadrants[eisenhower_quadrant(task.priority, task.due_at, now, window)].append(task)
-    return quadrants
+    base = filtered_tasks(member.team_id, replace(f, status="open"), member.user, now)
+    quadrant = eisenhower_sql(Task.priority, Task.due_at, now, member.team.urgency_window_hours)
+    return bounded(base, quadrant, dict.fromkeys(QUADRANTS, tuple(task_ordering("due_at"))), limit)
 
 
 # Calendar ---------------------------------------------------------------------------------------
@@ -106,6 +171,9 @@ class Month:
     month: int
     weeks: list[list[date]]
     by_day: dict[date, list[Task]]
+    # How many deadlines each day holds (by_day shows the first few), and where each day starts and ends.
+    totals: dict[date, int] = field(default_factory=dict)
+    bounds: dict[date, tuple[datetime, datetime]] = field(default_factory=dict)
 
     @property
     def previous(self) -> tuple[int, int]:
@@ -119,18 +187,41 @@ class Month:
     def first(self) -> date:
         return date(self.year, self.month, 1)
 
+    def hidden(self, day: date) -> int:
+        """How many of the day's deadlines are not shown."""
+        return self.totals.get(day, 0) - len(self.by_day.get(day, ()))
 
-def deadline_calendar(member: TeamMembership, year: int, month: int, f: TaskFilter, tz: str) -> Month:
-    """The month grid (whole weeks) with each day's deadlines, days taken in the viewer's zone."""
+    @property
+    def task_ids(self) -> list[int]:
+        return [task.id for tasks in self.by_day.values() for task in tasks]
+
+
+def deadline_calendar(
+    member: TeamMembership, year: int, month: int, f: TaskFilter, tz: str, per_day: int = CALENDAR_PER_DAY
+) -> Month:
+    """The month grid (whole weeks) with each day's first `per_day` deadlines and how many it holds,
+    days taken in the viewer's zone; only the weeks shown are read."""
     weeks = month_grid(year, month)
-    start = local_to_utc(datetime.combine(weeks[0][0], time()), tz)
-    end = local_to_utc(datetime.combine(weeks[-1][-1] + timedelta(days=1), time()), tz)
-    stmt = filtered_tasks(member.team_id, replace(f, due_after=start, due_before=end), member.user)
+    days = [day for week in weeks for day in week]
+    starts = [local_to_utc(datetime.combine(day, time()), tz) for day in (*days, days[-1] + timedelta(days=1))]
+    stmt = filtered_tasks(member.team_id, replace(f, due_after=starts[0], due_before=starts[-1]), member.user)
+    day_of = case(*((Task.due_at < end, index) for index, end in enumerate(starts[1:])))
+    keyed = stmt.with_only_columns(Task.id, Task.due_at, day_of.label("day")).subquery()
+    position = func.row_number().over(partition_by=keyed.c.day, order_by=(keyed.c.due_at, keyed.c.id))
+    ranked = select(keyed.c.id, keyed.c.day, position.label("pos")).subquery()
+    rows = db.session.execute(
+        select(Task, ranked.c.day)
+        .join(ranked, ranked.c.id == Task.id)
+        .where(ranked.c.pos <= per_day)
+        .options(*LIST_LOAD)
+        .order_by(ranked.c.day, ranked.c.pos)
+    )
     by_day: dict[date, list[Task]] = defaultdict(list)
-    zone = ZoneInfo(tz)
-    for task in db.session.scalars(stmt.options(*LIST_LOAD).order_by(*task_ordering("due_at"))).unique():
-        by_day[task.due_at.astimezone(zone).date()].append(task)
-    return Month(year, month, weeks, dict(by_day))
+    for task, index in rows:
+        by_day[days[index]].append(task)
+    totals = db.session.execute(select(keyed.c.day, func.count()).group_by(keyed.c.day)).all()
+    return Month(year, month, weeks, dict(by_day), {days[index]: n for index, n in totals},
+                 {day: (starts[i], starts[i + 1]) for i, day in enumerate(days)})
 
 
 # Manager dashboard ------------------------------------------------------------------------------
@@ -155,93 +246,194 @@ class PersonLoad:
 
 @dataclass
 class Dashboard:
-    overdue: list[Task]
-    due_soon: list[Task]
-    at_risk: list[Task]
+    lists: Groups  # overdue, due_soon and at_risk: the first few of each, and how many each holds
     by_category: list[dict]
     by_assignee: list[PersonLoad]
     burnup: list[dict]
-    forecast: StoredTeamForecast
+    forecast: StoredTeamForecast  # of the tasks in `lists`
+    forecast_as_of: datetime | None  # when the oldest of the team's stored forecasts was computed
+
+    @property
+    def overdue(self) -> list[Task]:
+        return self.lists["overdue"]
+
+    @property
+    def due_soon(self) -> list[Task]:
+        return self.lists["due_soon"]
+
+    @property
+    def at_risk(self) -> list[Task]:
+        return self.lists["at_risk"]
 
 
-def workload(user: User, tasks: list[tuple[datetime | None, float | None]], now: datetime) -> PersonLoad:
-    """Open estimated hours against the person's capacity up to each of their deadlines."""
-    schedule = schedule_of(user)
-    dated = sorted((due, hours) for due, hours in tasks if due is not None and hours is not None)
-    needed = 0.0
+def _tightest(schedule: WorkSchedule, dated, now: datetime) -> tuple[datetime | None, float, float]:
+    """The deadline with the most hours due by then beyond the working hours until then: (that deadline,
+    hours due by it, working hours until it), from (deadline, hours) pairs."""
+    needed = available = 0.0
+    reached = now  # working hours are summed from now up to here, one stretch per deadline
     tight = (None, 0.0, 0.0, -1.0)
-    for due, hours in dated:
+    for due, hours in sorted(dated):
         needed += hours
         # Capacity is counted at most a year ahead: that is planning horizon enough, and walking the
         # working days up to a deadline in 2100 would cost seconds per page.
         horizon = min(due, now + WORKLOAD_HORIZON)
-        available = working_hours_between(schedule, now, horizon) if due > now else 0.0
-        pressure = needed - available
+        if horizon > reached:
+            available += working_hours_between(schedule, reached, horizon)
+            reached = horizon
+        pressure = needed - (available if due > now else 0.0)
         if pressure > tight[3]:
-            tight = (due, needed, available, pressure)
+            tight = (due, needed, available if due > now else 0.0, pressure)
+    return tight[0], tight[1], tight[2]
+
+
+def person_load(user: User, counts: tuple[int, float, int], dated, now: datetime) -> PersonLoad:
+    """A person's load from (open tasks, remaining hours, tasks without estimate) and the (deadline,
+    remaining hours) pairs of their estimated tasks with a deadline."""
+    due, needed, available = _tightest(schedule_of(user), dated, now)
     return PersonLoad(
         user=user,
-        open_tasks=len(tasks),
-        remaining_hours=round(sum(h for _, h in tasks if h is not None), 2),
-        unestimated=sum(1 for _, h in tasks if h is None),
+        open_tasks=counts[0],
+        remaining_hours=round(counts[1], 2),
+        unestimated=counts[2],
         capacity_hours_per_week=user.capacity_hours_per_week,
-        tight_due_at=tight[0],
-        needed_hours=round(tight[1], 2),
-        available_hours=round(tight[2], 2),
+        tight_due_at=due,
+        needed_hours=round(needed, 2),
+        available_hours=round(available, 2),
     )
 
 
-def dashboard(member: TeamMembership, now: datetime | None = None) -> Dashboard:
-    """What a manager watches: overdue, due in 7 days, at risk, load per category and per person."""
-    now = now or utcnow()
-    team_id = member.team_id
-    live = open_tasks(member, TaskFilter(), now)
-    team_forecast = load(open_in_team(team_id))
-    spent = spent_hours([t.id for t in live])
+def workload(user: User, tasks: list[tuple[datetime | None, float | None]], now: datetime) -> PersonLoad:
+    """Open estimated hours against the person's capacity up to each of their deadlines, from the
+    (deadline, remaining hours) of each open task: the reference that the dashboard's sums follow."""
+    hours = [h for _, h in tasks if h is not None]
+    dated = [(due, h) for due, h in tasks if due is not None and h is not None]
+    return person_load(user, (len(tasks), sum(hours), len(tasks) - len(hours)), dated, now)
 
-    overdue = [t for t in live if t.due_at is not None and t.due_at < now]
-    due_soon = [t for t in live if t.due_at is not None and now <= t.due_at < now + timedelta(days=7)]
-    at_risk = [t for t in live if team_forecast.at_risk(t.id)]
 
+def deadline_window(due_at, now: datetime):
+    """The SQL expression of a deadline's window for the dashboard's workload: -1 without a deadline, 0
+    when passed (no working hours before it), then one window per day from now up to the capacity
+    horizon, and one past it. The tightest deadline is looked for at the last deadline of each window,
+    so a person's load costs the same however many tasks they hold."""
+    start = literal(now, UTCDateTime())
+    if db.session.get_bind().dialect.name == "postgresql":
+        days = func.floor(func.extract("epoch", due_at - start) / 86400)
+    else:
+        days = func.julianday(due_at) - func.julianday(start)
+    return case(
+        (due_at.is_(None), -1), (due_at <= now, 0), (due_at >= now + WORKLOAD_HORIZON, WORKLOAD_HORIZON.days + 1),
+        else_=1 + cast(days, Integer),
+    )
+
+
+def _remaining_hours(base):
+    """The SQL expression of a task's remaining hours (estimate less time logged, at least 0; NULL
+    without an estimate) and `base` joined to what it needs."""
+    spent = (
+        select(TimeEntry.task_id, func.sum(TimeEntry.hours).label("hours"))
+        .where(TimeEntry.task_id.in_(base.with_only_columns(Task.id)))
+        .group_by(TimeEntry.task_id)
+        .subquery()
+    )
+    left = Task.estimate_hours - func.coalesce(spent.c.hours, 0.0)
+    remaining = case((Task.estimate_hours.is_(None), None), (left > 0, left), else_=0.0)
+    return remaining, base.outerjoin(spent, spent.c.task_id == Task.id)
+
+
+def workloads(member: TeamMembership, base, now: datetime) -> list[PersonLoad]:
+    """Each member's load over the open tasks of `base`, from one grouped sum per person and deadline
+    window (`deadline_window`; undated tasks in a window of their own)."""
+    remaining, joined = _remaining_hours(base.where(Task.assignee_id.is_not(None)))
+    keyed = joined.with_only_columns(
+        Task.assignee_id, Task.due_at, remaining.label("hours"), deadline_window(Task.due_at, now).label("window")
+    ).subquery()
+    # A window counts at its last deadline with work left (where `workload` settles a tie), else its first.
+    estimated_due = case((keyed.c.hours.is_not(None), keyed.c.due_at))
+    last_due = func.coalesce(func.max(case((keyed.c.hours > 0, keyed.c.due_at))), func.min(estimated_due))
+    unestimated = func.sum(case((keyed.c.hours.is_(None), 1), else_=0))
+    rows = db.session.execute(
+        select(keyed.c.assignee_id, keyed.c.window, func.count(), func.sum(keyed.c.hours), unestimated, last_due)
+        .group_by(keyed.c.assignee_id, keyed.c.window)
+    )
+    counts: dict[int, list] = defaultdict(lambda: [0, 0.0, 0])
+    dated: dict[int, list] = defaultdict(list)
+    for who, index, n, hours, without_estimate, due in rows:
+        counts[who][0] += n
+        counts[who][1] += float(hours or 0)
+        counts[who][2] += without_estimate
+        if index >= 0 and due is not None:
+            dated[who].append((due, float(hours or 0)))
+    return [person_load(m.user, tuple(counts[m.user_id]), dated[m.user_id], now) for m in members_of(member.team)]
+
+
+def by_category(member: TeamMembership, base, now: datetime) -> list[dict]:
+    """Open, overdue, due-soon and at-risk counts per category of the team, in one grouped query."""
+    at_risk = case((StoredForecast.at_risk, 1), else_=0)
+    rows = db.session.execute(
+        base.outerjoin(StoredForecast, StoredForecast.task_id == Task.id).with_only_columns(
+            Task.category_id, func.count(), func.sum(case((Task.due_at < now, 1), else_=0)),
+            func.sum(case((and_(Task.due_at >= now, Task.due_at < now + timedelta(days=7)), 1), else_=0)),
+            func.sum(at_risk),
+        ).group_by(Task.category_id)
+    )
+    counted = {category: (n, overdue or 0, soon or 0, risky or 0) for category, n, overdue, soon, risky in rows}
     categories = db.session.scalars(
-        select(Category).where(Category.team_id == team_id).order_by(Category.position, Category.id)
+        select(Category).where(Category.team_id == member.team_id).order_by(Category.position, Category.id)
     )
-    counts = {c.id: {"slug": c.slug, "name": c.name, "archived": c.archived, "open": 0, "overdue": 0}
-              for c in categories}
-    overdue_ids = {t.id for t in overdue}
-    for t in live:
-        counts[t.category_id]["open"] += 1
-        counts[t.category_id]["overdue"] += t.id in overdue_ids
-    # Archived categories only matter while they still hold open work.
-    by_category = [row for row in counts.values() if row["open"] or not row["archived"]]
+    return [
+        {"slug": c.slug, "name": c.name, "archived": c.archived, "open": n, "overdue": overdue,
+         "due_soon": soon, "at_risk": risky}
+        for c in categories
+        for n, overdue, soon, risky in [counted.get(c.id, (0, 0, 0, 0))]
+        # Archived categories only matter while they still hold open work.
+        if n or not c.archived
+    ]
 
-    per_person: dict[int, list] = defaultdict(list)
-    for t in live:
-        if t.assignee_id is not None:
-            spent_on_it = spent.get(t.id, 0.0)
-            remaining = None if t.estimate_hours is None else max(t.estimate_hours - spent_on_it, 0.0)
-            per_person[t.assignee_id].append((t.due_at, remaining))
-    by_assignee = [workload(m.user, per_person.get(m.user_id, []), now) for m in members_of(member.team)]
 
-    burnup_weeks = burnup(team_id, now)
-    return Dashboard(overdue, due_soon, at_risk, by_category, by_assignee, burnup_weeks, team_forecast)
+def dashboard(member: TeamMembership, now: datetime | None = None, limit: int = DASHBOARD_LIST) -> Dashboard:
+    """What a manager watches: overdue, due in 7 days and at risk (the first `limit` of each, and how many),
+    load per category and per person, and the burn-up; all counted and summed in the database."""
+    now = now or utcnow()
+    base = filtered_tasks(member.team_id, TaskFilter(status="open"), member.user, now)
+    at_risk = select(StoredForecast.task_id).where(
+        StoredForecast.team_id == member.team_id, StoredForecast.at_risk
+    )
+    # Dated lists by (deadline, id), which the (team, deadline) index gives in order without a sort.
+    dated = (Task.due_at, Task.id)
+    groups = {
+        "overdue": (Task.due_at < now, dated),
+        "due_soon": (and_(Task.due_at >= now, Task.due_at < now + timedelta(days=7)), dated),
+        "at_risk": (Task.id.in_(at_risk), tuple(task_ordering("due_at"))),
+    }
+    limits = group_limits(groups, limit)
+    categories = by_category(member, base, now)
+    lists = Groups(first_of_groups(base, groups, limits), {name: sum(row[name] for row in categories) for name in groups}, limits)
+    return Dashboard(
+        lists=lists,
+        by_category=categories,
+        by_assignee=workloads(member, base, now),
+        burnup=burnup(member.team_id, now),
+        forecast=load(lists.task_ids),
+        forecast_as_of=forecast_as_of(member.team_id),
+    )
+
+
+def forecast_as_of(team_id: int) -> datetime | None:
+    """When the oldest of the team's stored forecasts was computed (what pages say about freshness)."""
+    return db.session.scalar(select(func.min(StoredForecast.computed_at)).where(StoredForecast.team_id == team_id))
 
 
 def burnup(team_id: int, now: datetime, weeks: int = BURNUP_WEEKS) -> list[dict]:
-    """Weekly points of total estimate in scope and estimate done, over the last `weeks` weeks."""
-    rows = db.session.execute(
-        select(Task.created_at, Task.completed_at, Task.status, Task.estimate_hours).where(
-            Task.team_id == team_id, Task.deleted_at.is_(None)
-        )
-    ).all()
-    points = []
-    for back in range(weeks, -1, -1):
-        at = now - timedelta(weeks=back)
-        scope = sum(r.estimate_hours or 0 for r in rows if r.created_at <= at)
-        done = sum(
-            r.estimate_hours or 0
-            for r in rows
-            if r.status == "done" and r.completed_at is not None and r.completed_at <= at
-        )
-        points.append({"at": at, "scope_hours": round(scope, 2), "done_hours": round(done, 2)})
-    return points
+    """Weekly points of total estimate in scope and estimate done, over the last `weeks` weeks: one
+    query of sums, a pair per point."""
+    points = [now - timedelta(weeks=back) for back in range(weeks, -1, -1)]
+    estimate = func.coalesce(Task.estimate_hours, 0.0)
+    done = and_(Task.status == "done", Task.completed_at.is_not(None))
+    sums = [func.sum(case((Task.created_at <= at, estimate), else_=0.0)) for at in points] + [
+        func.sum(case((and_(done, Task.completed_at <= at), estimate), else_=0.0)) for at in points
+    ]
+    row = db.session.execute(select(*sums).where(Task.team_id == team_id, Task.deleted_at.is_(None))).one()
+    return [
+        {"at": at, "scope_hours": round(float(row[i] or 0), 2), "done_hours": round(float(row[len(points) + i] or 0), 2)}
+        for i, at in enumerate(points)
+    ]

@@ -59,14 +59,18 @@ if (board) {
     card.querySelectorAll("input[name=version]").forEach((input) => { input.value = version; });
     const select = card.querySelector("select[name=status]");
     if (select) select.value = status;
+    const from = card.closest(".column");
     column.querySelector(".cards-column").prepend(card);
-    updateCounts();
+    if (from !== column) {
+      // A column shows its first cards only; its count is of all of them, so it moves by one.
+      count(from, -1);
+      count(column, +1);
+    }
   }
 
-  function updateCounts() {
-    board.querySelectorAll(".column").forEach((column) => {
-      column.querySelector("h2 .count").textContent = column.querySelectorAll("li[data-task-id]").length;
-    });
+  function count(column, change) {
+    const badge = column?.querySelector("h2 .count");
+    if (badge) badge.textContent = Number(badge.textContent) + change;
   }
 
   function announce(message) {

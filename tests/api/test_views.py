@@ -87,3 +87,40 @@ def test_forecast_projects_each_open_task(api, cast):
     assert items[first.id]["projected_finish_at"].endswith("Z") and items[first.id]["remaining_hours"] == 2
     assert items[unestimated.id]["projected_finish_at"] is None and items[unestimated.id]["at_risk"] is False
     assert_problem(api.get(f"/teams/{cast['other_team_id']}/forecast"), 404)
+
+
+def test_each_view_list_holds_its_first_limit_tasks_and_totals_count_all(api, cast):
+    owner = membership(cast["team_id"], cast["owner"])
+    now = utcnow()
+    late = [make_task(owner, f"Late {i}", priority="low", assignee_id=cast["owner"].id,
+                      due_at=now - timedelta(hours=10 - i), estimate_hours=1) for i in range(3)]
+    make_task(owner, "Someday", priority="low", assignee_id=cast["owner"].id)
+    team = f"/teams/{cast['team_id']}"
+
+    work = api.get("/me/work?limit=2").get_json()
+    assert ids(work["overdue"]) == [late[0].id, late[1].id]  # the earliest deadlines first
+    assert work["totals"] == {"overdue": 3, "today": 0, "this_week": 0, "later": 0, "no_due": 1}
+
+    matrix = api.get(f"{team}/eisenhower?limit=1").get_json()
+    assert ids(matrix["delegate"]) == [late[0].id] and matrix["totals"]["delegate"] == 3
+    assert matrix["totals"]["later"] == 1 and len(matrix["later"]) == 1
+
+    deadlines = api.get(f"{team}/deadlines?limit=2").get_json()
+    assert ids(deadlines["overdue"]) == [late[0].id, late[1].id]
+    assert deadlines["totals"] == {"overdue": 3, "due_soon": 0, "at_risk": 3}
+    assert len(deadlines["at_risk"]) == 2
+
+    assert len(api.get(f"{team}/eisenhower").get_json()["delegate"]) == 3  # 50 by default
+    for path in ("/me/work", f"{team}/eisenhower", f"{team}/deadlines"):
+        for bad in ("0", "201", "many"):
+            assert_problem(api.get(f"{path}?limit={bad}"), 422, "limit")
+
+
+def test_the_forecast_comes_in_pages(api, cast):
+    owner = membership(cast["team_id"], cast["owner"])
+    made = [make_task(owner, f"Task {i}", due_at=utcnow() + timedelta(days=i + 1)) for i in range(3)]
+    first = api.get(f"/teams/{cast['team_id']}/forecast?per_page=2").get_json()
+    assert [i["task_id"] for i in first["items"]] == [made[0].id, made[1].id]
+    assert (first["total"], first["page"], first["per_page"]) == (3, 1, 2)
+    second = api.get(f"/teams/{cast['team_id']}/forecast?per_page=2&page=2").get_json()
+    assert [i["task_id"] for i in second["items"]] == [made[2].id]

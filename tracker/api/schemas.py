@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from ..models import PRIORITIES, ROLES, STATUSES
+from ..prioritisation import BOARD_CARDS, MOST_CARDS
 from ..recurrence import RULE_MAX
 from ..reminders import LEAD_DAYS_MAX, LEAD_TIMES_MAX, UNITS
 from ..serialise import feature_fields, task_fields
@@ -561,7 +562,18 @@ def paged(model: type[BaseModel], items: list, page: int, per_page: int, total: 
 # Prioritisation views ---------------------------------------------------------------------------
 
 
-class ViewQuery(Query):
+class LimitQuery(Query):
+    limit: int = Field(
+        BOARD_CARDS, ge=1, le=MOST_CARDS,
+        description=f"At most this many tasks in each list (default {BOARD_CARDS}, at most {MOST_CARDS}), "
+        "the first in the list's order; `totals` counts all of them.",
+    )
+
+
+Totals = Annotated[dict[str, int], Field(description="How many tasks each list holds, shown or not.")]
+
+
+class ViewQuery(LimitQuery):
     """The task filters that narrow a view (status and sorting are the view's own)."""
 
     category: str | None = Field(None, description="A category slug.")
@@ -580,6 +592,7 @@ class MyWorkOut(Out):
     this_week: list[TaskOut]
     later: list[TaskOut]
     no_due: list[TaskOut]
+    totals: Totals
 
 
 class EisenhowerOut(Out):
@@ -588,6 +601,7 @@ class EisenhowerOut(Out):
     schedule: list[TaskOut] = Field(description="Important, not urgent.")
     delegate: list[TaskOut] = Field(description="Urgent, not important.")
     later: list[TaskOut] = Field(description="Neither.")
+    totals: Totals
 
 
 class CategoryLoadOut(Out):
@@ -596,6 +610,8 @@ class CategoryLoadOut(Out):
     archived: bool
     open: int
     overdue: int
+    due_soon: int = Field(description="Open and due within 7 days.")
+    at_risk: int = Field(description="Open and projected to finish after the deadline.")
 
 
 class PersonLoadOut(Out):
@@ -615,6 +631,7 @@ class DeadlinesOut(Out):
     overdue: list[TaskOut]
     due_soon: list[TaskOut] = Field(description="Due within 7 days.")
     at_risk: list[TaskOut] = Field(description="Projected to finish after the deadline.")
+    totals: Totals
     by_category: list[CategoryLoadOut]
     by_assignee: list[PersonLoadOut]
 
@@ -635,8 +652,7 @@ class ForecastItemOut(Out):
     explanation: str | None
 
 
-class ForecastOut(Out):
-    items: list[ForecastItemOut]
+ForecastOut = page_of(ForecastItemOut, "ForecastOut")
 
 
 # Collaboration ----------------------------------------------------------------------------------

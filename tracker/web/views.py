@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import functools
 import re
+from dataclasses import replace
 from datetime import datetime
 
 from flask import Blueprint, current_app, flash, jsonify, redirect, render_template, request, url_for
@@ -14,7 +15,7 @@ from ..deadlines import BUCKETS, QUADRANTS
 from ..errors import Conflict
 from ..models import OPEN_STATUSES, PRIORITIES, STATUSES
 from .errors import on_invalid
-from .query import list_filter, safe_next, wants_json
+from .query import list_filter, page_number, safe_next, wants_json
 from .templating import viewer_zone
 
 bp = Blueprint("views", __name__)
@@ -28,6 +29,34 @@ def require_login():
 
 def _task_filter():
     return list_filter(tasks.parse_task_filter, tasks.TaskFilter())
+
+
+def _cards() -> int:
+    return current_app.config.get("BOARD_CARDS", prioritisation.BOARD_CARDS)
+
+
+def _limits(names) -> dict[str, int]:
+    """How many tasks each column, quadrant or bucket shows: BOARD_CARDS, or what its ?limit_<name>=
+    asks for (the "show more" links do)."""
+    asked = {name: request.args.get(f"limit_{name}", "") for name in names}
+    return {name: int(raw) if raw.isdecimal() and len(raw) <= 4 else _cards() for name, raw in asked.items()}
+
+
+@bp.app_template_global()
+def more_args(groups, name: str) -> dict[str, int] | None:
+    """The ?limit_… arguments that show more of group `name` and keep the others as they are; None when
+    it already shows as many as it may."""
+    if groups.limits[name] >= prioritisation.MOST_CARDS:
+        return None
+    args = {f"limit_{n}": limit for n, limit in groups.limits.items() if limit != _cards()}
+    args[f"limit_{name}"] = min(groups.limits[name] + _cards(), prioritisation.MOST_CARDS)
+    return args
+
+
+@bp.app_template_global()
+def day_args(task_filter, start: datetime, end: datetime) -> dict[str, str]:
+    """The task list's arguments for one calendar day's deadlines under the page's filter."""
+    return replace(task_filter, due_after=start, due_before=end).to_args()
 
 
 def _team_page(template: str, member, **context):
@@ -45,7 +74,7 @@ def _team_page(template: str, member, **context):
 
 @bp.get("/my-work")
 def my_work():
-    work = prioritisation.my_work(current_user)
+    work = prioritisation.my_work(current_user, limit=_limits(BUCKETS))
     return render_template("views/my_work.html", work=work, buckets=BUCKETS, statuses=STATUSES)
 
 
@@ -75,8 +104,8 @@ def change_status(task_id: int):
 def board(team_id: int):
     member = teams.membership_for(current_user, team_id)
     task_filter, error = _task_filter()
-    columns = prioritisation.board(member, task_filter)
-    forecast = stored_forecast.load(stored_forecast.open_in_team(team_id))
+    columns = prioritisation.board(member, task_filter, limit=_limits((*OPEN_STATUSES, "done")))
+    forecast = stored_forecast.load(columns.task_ids)
     return _team_page("views/board.html", member, columns=columns, task_filter=task_filter,
                       filter_error=error, forecast=forecast, open_statuses=OPEN_STATUSES,
                       saved=saved_filters.saved_filters(member)), 422 if error else 200
@@ -86,10 +115,10 @@ def board(team_id: int):
 def eisenhower(team_id: int):
     member = teams.membership_for(current_user, team_id)
     task_filter, error = _task_filter()
-    quadrants = prioritisation.eisenhower(member, task_filter)
+    quadrants = prioritisation.eisenhower(member, task_filter, limit=_limits(QUADRANTS))
     return _team_page("views/eisenhower.html", member, quadrants=quadrants, quadrant_names=QUADRANTS,
                       task_filter=task_filter, filter_error=error,
-                      forecast=stored_forecast.load(stored_forecast.open_in_team(team_id))), 422 if error else 200
+                      forecast=stored_forecast.load(quadrants.task_ids)), 422 if error else 200
 
 
 @bp.get("/teams/<int:team_id>/calendar")
@@ -103,7 +132,7 @@ def calendar(team_id: int):
         year = today.year
     grid = prioritisation.deadline_calendar(member, year, month, task_filter, current_user.timezone)
     return _team_page("views/calendar.html", member, grid=grid, task_filter=task_filter,
-                      filter_error=error, forecast=stored_forecast.load(stored_forecast.open_in_team(team_id))), 422 if error else 200
+                      filter_error=error, forecast=stored_forecast.load(grid.task_ids)), 422 if error else 200
 
 
 @bp.get("/teams/<int:team_id>/dashboard")
@@ -132,9 +161,11 @@ def dashboard(team_id: int):
 @bp.get("/teams/<int:team_id>/forecast")
 def forecast(team_id: int):
     member = teams.membership_for(current_user, team_id)
-    team_forecast = stored_forecast.load(stored_forecast.open_in_team(team_id))
-    open_tasks = prioritisation.open_tasks(member)
-    return _team_page("views/forecast.html", member, forecast=team_forecast, tasks=open_tasks)
+    page = tasks.list_tasks(member, tasks.TaskFilter(status="open"), page_number(),
+                            per_page=current_app.config["TASKS_PER_PAGE"])
+    return _team_page("views/forecast.html", member, page=page, tasks=page.items,
+                      forecast=stored_forecast.load([t.id for t in page.items]),
+                      forecast_as_of=prioritisation.forecast_as_of(team_id))
 
 
 @bp.post("/teams/<int:team_id>/filters")
