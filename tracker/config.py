@@ -35,6 +35,8 @@ class Config:
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
     TASKS_PER_PAGE = 50
+    # Board columns, matrix quadrants and my-work buckets show this many tasks each (and "show more").
+    BOARD_CARDS = int(os.environ.get("TRACKER_BOARD_CARDS", "50"))
     WTF_CSRF_TIME_LIMIT = None  # a form left open over lunch must still save
     # Rate limits (Flask-Limiter syntax). The default memory storage counts per process; give a
     # Redis URL (redis://host:6379/0, needs the `redis` package) when several app servers share them.
