@@ -16,9 +16,9 @@ from .models import ApiToken, User, utcnow
 # The public prefix that marks a Tracker token (for secret scanners), not a secret.
 TOKEN_PREFIX = "trk_"  # nosec B105
 LABEL_MAX = 80
-# Recording every use would turn each API read into a write; a minute's precision is plenty for
-# "last used" (which tells people whether a token is still in use before they revoke it).
-LAST_USED_PRECISION = timedelta(minutes=1)
+# Recording every use would turn each API read into a write (and a commit); to within five minutes is
+# plenty for "last used", which tells people whether a token is still in use before they revoke it.
+LAST_USED_PRECISION = timedelta(minutes=5)
 
 
 def digest(raw: str) -> str:
