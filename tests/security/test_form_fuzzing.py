@@ -17,7 +17,7 @@ from werkzeug.datastructures import ImmutableMultiDict, MultiDict
 
 from tests.figures import report
 from tests.security.world import HOOK_URL, TODAY, seed_side, sign_in, url_for_rule
-from tests.snapshot import database_digest
+from tests.snapshot import Digest, database_digest
 from tests.support import fresh_database, running_app
 from tracker.vocabulary import PRIORITIES, STATUSES, WEBHOOK_EVENTS
 
@@ -34,11 +34,12 @@ WRITES_WHEN_REFUSED = {"/login": frozenset({"login_failures"})}
 # The boundaries: past 32 and 64 bits, the first and last days Python knows, digits int() reads but the
 # database does not. Every argument a page reads gets each of these; the fuzzing draws from all.
 BOUNDARIES = [
-    "", "0", "-1", "2147483648", "9223372036854775808", "99999999999999999999", "9" * 5000, "1e309", "nan",
-    "0001-01-01", "9999-12-31", "2030-02-30", "24:00", "²", "١٢", "\x00", "x" * 5000, "2030-01-01T00:00",
+    "-1", "2147483648", "9223372036854775808", "99999999999999999999", "1e309", "0001-01-01", "9999-12-31",
+    "١٢", "\x00", "x" * 5000,
 ]
 NASTY = st.sampled_from([
-    *BOUNDARIES, " ", "-1e309", "inf", "0.0000001", "2030-13-01", "23:60", "12:00:00.5", "null", "true",
+    *BOUNDARIES, "", "0", "9" * 5000, "nan", "2030-02-30", "24:00", "²", "2030-01-01T00:00", " ", "-1e309",
+    "inf", "0.0000001", "2030-13-01", "23:60", "12:00:00.5", "null", "true",
     "[]", "{}", "<script>alert(1)</script>", "a\x00b", "../../etc/passwd", "%00", "\u202e", "\ud7ff",
     "\U0001f4a3", "😀" * 300, "#1, #2, 99999999999999999999", "//evil.example", "https://evil.example/",
     "\\\\evil", "javascript:alert(1)", "open", "me", "none",
@@ -119,6 +120,7 @@ class Site:
     forms: list[Form]
     pages: dict[str, tuple[str, ...]]  # path -> the query arguments its view reads
     dirty: bool = False
+    state: Digest | None = None  # the database's digest, while known not to have changed since
 
     def prepare(self) -> None:
         """After a change that went through, put the seeded objects back and sign the owner in again
@@ -126,7 +128,7 @@ class Site:
         if self.dirty:
             self.side.repair()
             sign_in(self.client, self.side.owner)
-            self.dirty = False
+            self.dirty, self.state = False, None
 
 
 def crawl(app, client, anonymous, side) -> tuple[list[Form], dict[str, tuple[str, ...]]]:
@@ -177,7 +179,8 @@ def _figures() -> dict:
 def send(site: Site, browser, method: str, path: str, **request) -> None:
     """One fuzzed request, and the property: no 5xx; a refusal (4xx) wrote nothing."""
     skip = WRITES_WHEN_REFUSED.get(urlsplit(path).path, frozenset())
-    before = database_digest(skip)
+    before = site.state if site.state is not None and not skip else database_digest(skip)
+    site.state = None  # unknown until read again
     try:
         status = browser.open(path, method=method, **request).status_code
     except Exception as exc:  # the app under test propagates its errors: each would be a 500
@@ -185,8 +188,10 @@ def send(site: Site, browser, method: str, path: str, **request) -> None:
     _OUTCOMES[f"{status // 100}xx"] += 1
     assert status < 500, f"{method} {path} answered {status}"
     if 400 <= status < 500:
-        changed = database_digest(skip).changed(before)
+        after = database_digest(skip)
+        changed = after.changed(before)
         assert not changed, f"{method} {path} was refused with {status} but changed {changed}"
+        site.state = None if skip else after
     elif method == "POST" and any(word in path for word in USES_UP):
         site.dirty = True
 
