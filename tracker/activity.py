@@ -28,6 +28,7 @@ from .models import (
 )
 from .paging import Page, bounds
 from .serialise import plain
+from .vocabulary import is_id
 
 # The feed's categories of activity, and the kinds each covers.
 CATEGORIES = {
@@ -167,7 +168,7 @@ class FeedFilter:
 def parse_feed_filter(args) -> FeedFilter:
     errors: dict[str, list[str]] = {}
     person = (args.get("person") or "").strip()
-    if person and not person.isdigit():
+    if person and not (person.isdecimal() and is_id(int(person))):
         errors["person"] = ["Use a user id."]
     kind = (args.get("kind") or "").strip() or None
     if kind and kind not in CATEGORIES:

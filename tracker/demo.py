@@ -10,6 +10,7 @@ from werkzeug.security import generate_password_hash
 from . import stored_forecast
 from .accounts import find_user_by_email
 from .comments import add_comment
+from .errors import NotFound
 from .extensions import db
 from .models import PRIORITIES, Task, TaskLabel, Team, TeamMembership, TimeEntry, User
 from .teams import create_team
@@ -51,7 +52,7 @@ def seed_demo(owner_email: str | None = None, task_count: int = 320, seed: int =
         return team, logins
     owner = find_user_by_email(owner_email) if owner_email else None
     if owner_email and owner is None:  # checked before anything is added, so a typo leaves no trace
-        raise ValueError(f"no user with email {owner_email}")
+        raise NotFound(f"no user with email {owner_email}")
     # Seeded, so the demo is the same every time; nothing secret is drawn from it.
     rng = random.Random(seed)  # nosec B311
     users = _demo_people()

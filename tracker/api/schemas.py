@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from ..models import PRIORITIES, ROLES, STATUSES
+from ..paging import MAX_PAGE
 from ..prioritisation import BOARD_CARDS, MOST_CARDS
 from ..recurrence import RULE_MAX
 from ..reminders import LEAD_DAYS_MAX, LEAD_TIMES_MAX, UNITS
@@ -83,7 +84,7 @@ class ValidationProblem(Problem):
 
 
 class PagingQuery(Query):
-    page: int = Field(1, ge=1, le=100_000, description="Page number, from 1.")
+    page: int = Field(1, ge=1, le=MAX_PAGE, description="Page number, from 1.")
     per_page: int = Field(50, ge=1, le=200, description="Items per page (at most 200).")
 
 
@@ -277,7 +278,8 @@ class InvitationCreate(Body):
 
 
 class InvitationAccept(Body):
-    model_config = ConfigDict(json_schema_extra={"examples": [{"token": "Jx3…"}]})
+    # An example, not a secret.
+    model_config = ConfigDict(json_schema_extra={"examples": [{"token": "Jx3…"}]})  # nosec B105
 
     token: str = Field(max_length=100, description="The last part of the invitation's accept_url.")
 
