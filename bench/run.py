@@ -439,6 +439,11 @@ def share(part, whole, scale: float = 1.0):
     return None if part is None or not whole else scale * part / whole
 
 
+def growth_of(small: dict, large: dict):
+    """How many times longer a single request takes on the large team than on the small one."""
+    return share(large.get("single_ms"), small.get("single_ms"))
+
+
 def kilobytes(v: dict):
     return share(v.get("bytes"), 1024)
 
@@ -473,7 +478,7 @@ def growth(small: dict, large: dict) -> list[str]:
     for name, v in large["views"].items():
         s = small["views"].get(name, {})
         lines.append(f"| {name} | {number(s.get('single_ms'), 1)} | {number(v.get('single_ms'), 1)} | "
-                     f"{number(share(v.get('single_ms'), s.get('single_ms')), 2)}× | "
+                     f"{number(growth_of(s, v), 2)}× | "
                      f"{number(s.get('queries'))} → {number(v.get('queries'))} | "
                      f"{number(kilobytes(s), 1)} → {number(kilobytes(v), 1)} |")
     return lines
