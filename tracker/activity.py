@@ -28,6 +28,7 @@ from .models import (
 )
 from .paging import Page, bounds
 from .serialise import plain
+from .teams import has_role
 from .vocabulary import is_id
 
 # The feed's categories of activity, and the kinds each covers.
@@ -182,6 +183,8 @@ def team_feed(member: TeamMembership, f: FeedFilter, page: int = 1, per_page: in
     """One page of the team's activity, newest first: tasks, actors and task categories loaded."""
     page, per_page = bounds(page, per_page)
     stmt = select(Activity).join(Task, Task.id == Activity.task_id).where(Activity.team_id == member.team_id)
+    if not has_role(member, "manager"):  # who cannot open the trash does not read about what is in it
+        stmt = stmt.where(Task.deleted_at.is_(None))
     if f.person:
         stmt = stmt.where(Activity.actor_id == f.person)
     if f.category:

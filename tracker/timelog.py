@@ -92,11 +92,13 @@ def week_of(day: date) -> date:
 
 
 def week_entries(user: User, monday: date) -> list[TimeEntry]:
-    """The user's entries from Monday to Sunday of one week, on live tasks, with task and team loaded."""
+    """The user's entries from Monday to Sunday of one week, on live tasks of the teams they are still
+    in (someone who left a team no longer sees its tasks), with task and team loaded."""
     return list(
         db.session.scalars(
             select(TimeEntry)
             .join(Task, Task.id == TimeEntry.task_id)
+            .join(TeamMembership, (TeamMembership.team_id == Task.team_id) & (TeamMembership.user_id == user.id))
             .options(joinedload(TimeEntry.task).joinedload(Task.team))
             .where(
                 TimeEntry.user_id == user.id,
