@@ -9,7 +9,7 @@ from datetime import datetime, time, timedelta
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from limits import parse as parse_limit
-from sqlalchemy import case, func, literal, select, update
+from sqlalchemy import case, delete, func, literal, select, update
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -167,6 +167,18 @@ def _count_failure(key: str, now: datetime) -> None:
             db.session.rollback()
             db.session.execute(counted)
     db.session.commit()
+
+
+def forget_old_failures(now: datetime | None = None) -> int:
+    """Delete failed-login counts whose period is over and that lock nothing; returns how many."""
+    now = now or utcnow()
+    _limit, period = failure_limit()
+    over = (LoginFailure.first_failed_at <= now - period) & (
+        LoginFailure.locked_until.is_(None) | (LoginFailure.locked_until <= now)
+    )
+    forgotten = db.session.execute(delete(LoginFailure).where(over))
+    db.session.commit()
+    return forgotten.rowcount
 
 
 def change_password(user: User, current: str, new: str) -> int:

@@ -8,7 +8,7 @@ from flask import Flask
 from flask.cli import AppGroup
 from sqlalchemy import select
 
-from . import accounts, backup, demo, mail, outbox, reminders, stored_forecast, tokens
+from . import accounts, backup, demo, mail, outbox, reminders, sessions, stored_forecast, tokens
 from .errors import DomainError, Invalid, NotFound
 from .extensions import db
 from .models import User
@@ -123,6 +123,14 @@ def refresh_forecast() -> None:
     """Recompute every open task's stored deadline-risk forecast for the present moment (changes update
     it at once; this moves "now" forward). Idempotent: run it from cron every 10 minutes or so."""
     click.echo(f"Forecast {stored_forecast.refresh_all()} open task(s).")
+
+
+@commands.command("purge-sessions")
+def purge_sessions() -> None:
+    """Delete idle sign-in sessions and failed-login counts whose period is over. Idempotent: run it
+    from cron daily."""
+    ended, forgotten = sessions.end_idle_sessions(), accounts.forget_old_failures()
+    click.echo(f"Ended {ended} idle session(s); forgot {forgotten} failed-login count(s).")
 
 
 @commands.command("backup")

@@ -44,6 +44,14 @@ def start_session(user: User, *, user_agent: str = "", ip: str = "") -> str:
     return token
 
 
+def end_idle_sessions(now: datetime | None = None) -> int:
+    """Delete every session unused for SESSION_IDLE_DAYS (they open nothing already); returns how many."""
+    now = now or utcnow()
+    ended = db.session.execute(delete(LoginSession).where(LoginSession.last_seen_at < now - idle_limit()))
+    db.session.commit()
+    return ended.rowcount
+
+
 def user_for_session(token: str | None, now: datetime | None = None) -> User | None:
     """The user of a live session, or None for a missing, unknown, ended or idle one (an idle one is
     deleted). Notes the use, at most every TOUCH_PRECISION."""

@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from tests.factories import PASSWORD, make_user
-from tracker import sessions
+from tracker import accounts, sessions
 from tracker.extensions import db
-from tracker.models import LoginSession, utcnow
+from tracker.models import LoginFailure, LoginSession, utcnow
 
 FIREFOX = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
 IPHONE = ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 "
@@ -160,3 +160,26 @@ def test_changing_the_password_ends_every_other_session_and_renews_this_one(app)
 )
 def test_devices_are_named_from_the_user_agent(user_agent, device):
     assert sessions.device_name(user_agent) == device
+
+
+def test_the_purge_command_ends_idle_sessions_and_forgets_spent_failure_counts(app):
+    user = make_user("Ida")
+    sessions.start_session(user, user_agent="test")
+    sessions.start_session(user, user_agent="test")
+    stale = db.session.scalars(select(LoginSession)).first()
+    stale.last_seen_at = utcnow() - timedelta(days=30)
+    long_ago = utcnow() - timedelta(days=1)
+    db.session.add_all([
+        LoginFailure(email_digest="a" * 64, failures=3, first_failed_at=long_ago),
+        LoginFailure(email_digest="b" * 64, failures=10, first_failed_at=long_ago,
+                     locked_until=utcnow() + timedelta(minutes=5)),
+        LoginFailure(email_digest="c" * 64, failures=1, first_failed_at=utcnow()),
+    ])
+    db.session.commit()
+    result = app.test_cli_runner().invoke(args=["purge-sessions"])
+    assert result.exit_code == 0, result.output
+    assert "Ended 1 idle session(s); forgot 1 failed-login count(s)." in result.output
+    assert db.session.scalar(select(func.count()).select_from(LoginSession)) == 1
+    left = set(db.session.scalars(select(LoginFailure.email_digest)))
+    assert left == {"b" * 64, "c" * 64}  # still locked, and still counting
+    assert accounts.forget_old_failures() == 0  # idempotent
