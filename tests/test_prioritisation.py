@@ -536,3 +536,42 @@ def test_the_dashboard_lists_the_first_ten_and_counts_all(client, app):
     page = client.get(f"/teams/{team.team_id}/dashboard").get_data(as_text=True)
     assert '<span class="stat-value">12</span> overdue' in page and "All 12 in the task list" in page
     assert section(page, 'id="h-overdue"').count("<tr>") == 11  # the header and ten tasks
+
+
+def test_the_dashboards_sums_give_what_workload_gives_over_each_task(app, monkeypatch):
+    monkeypatch.setattr(stored_forecast, "clock", lambda: NOW)
+    ana = make_user("Ana", timezone="Europe/Lisbon")
+    team = make_team(ana)
+    # (deadline, estimate, hours logged): overdue ones, one a day this week, one past the one-year horizon,
+    # an undated one and one without estimate.
+    specs = [(NOW - timedelta(days=3), 5, 1), (NOW - timedelta(hours=2), 3, 4), (NOW + timedelta(hours=5), 4, 0),
+             (NOW + timedelta(days=1, hours=5), 10, 2.5), (NOW + timedelta(days=2), 6, 0),
+             (NOW + timedelta(days=500), 100, 0), (None, 7, 1), (NOW + timedelta(days=3), None, 0)]
+    for i, (due, estimate, logged) in enumerate(specs):
+        task = make_task(team, f"Task {i}", assignee_id=ana.id, due_at=due, estimate_hours=estimate)
+        if logged:
+            db.session.add(TimeEntry(task_id=task.id, user_id=ana.id, hours=logged, spent_on=NOW.date()))
+    db.session.commit()
+    stored_forecast.refresh_all()
+    remaining = [(due, None if estimate is None else max(estimate - logged, 0)) for due, estimate, logged in specs]
+    expected = prioritisation.workload(ana, remaining, NOW)
+    assert (expected.open_tasks, expected.remaining_hours, expected.unestimated) == (8, 127.5, 1)
+    loads = {p.user.id: p for p in prioritisation.dashboard(team, NOW).by_assignee}
+    assert loads[ana.id] == expected
+
+
+def test_the_burn_up_adds_up_each_week(app):
+    ana = make_user("Ana")
+    team = make_team(ana)
+    week = timedelta(weeks=1)
+    # created (weeks ago), estimate, done (weeks ago, or None)
+    for created, estimate, done in [(20, 8, 10), (5, 4, 2), (3, 2, None), (0.5, 1, 0.2), (4, None, 1)]:
+        task = make_task(team, f"{created}", estimate_hours=estimate)
+        task.created_at = NOW - created * week
+        if done is not None:
+            task.status, task.completed_at = "done", NOW - done * week
+    db.session.commit()
+    points = prioritisation.burnup(team.team_id, NOW)
+    assert [p["at"] for p in points] == [NOW - back * week for back in range(8, -1, -1)]
+    assert [(p["scope_hours"], p["done_hours"]) for p in points] == [
+        (8, 8), (8, 8), (8, 8), (12, 8), (12, 8), (14, 8), (14, 12), (14, 12), (15, 13)]

@@ -13,7 +13,7 @@ from sqlalchemy.orm import joinedload
 from .deadlines import BUCKETS, QUADRANTS, eisenhower_sql, local_to_utc, month_grid, work_bucket_sql
 from .extensions import db
 from .forecast import WorkSchedule, working_hours_between
-from .models import Category, StoredForecast, Task, TeamMembership, TimeEntry, User, UTCDateTime, utcnow
+from .models import Category, StoredForecast, Task, TeamMembership, User, UTCDateTime, utcnow
 from .paging import bounds
 from .stored_forecast import StoredTeamForecast, load, schedule_of
 from .tasks import LIST_LOAD, PRIORITY_ORDER, TaskFilter, filtered_tasks, task_ordering
@@ -328,16 +328,13 @@ def deadline_window(due_at, now: datetime):
 
 def _remaining_hours(base):
     """The SQL expression of a task's remaining hours (estimate less time logged, at least 0; NULL
-    without an estimate) and `base` joined to what it needs."""
-    spent = (
-        select(TimeEntry.task_id, func.sum(TimeEntry.hours).label("hours"))
-        .where(TimeEntry.task_id.in_(base.with_only_columns(Task.id)))
-        .group_by(TimeEntry.task_id)
-        .subquery()
+    without an estimate), read from the stored forecast, which keeps it for every open assigned task
+    (time logging refreshes it); and `base` joined to that table. A task whose row is missing yet counts
+    its whole estimate."""
+    remaining = case(
+        (Task.estimate_hours.is_(None), None), else_=func.coalesce(StoredForecast.remaining_hours, Task.estimate_hours)
     )
-    left = Task.estimate_hours - func.coalesce(spent.c.hours, 0.0)
-    remaining = case((Task.estimate_hours.is_(None), None), (left > 0, left), else_=0.0)
-    return remaining, base.outerjoin(spent, spent.c.task_id == Task.id)
+    return remaining, base.outerjoin(StoredForecast, StoredForecast.task_id == Task.id)
 
 
 def workloads(member: TeamMembership, base, now: datetime) -> list[PersonLoad]:
@@ -424,16 +421,25 @@ def forecast_as_of(team_id: int) -> datetime | None:
 
 
 def burnup(team_id: int, now: datetime, weeks: int = BURNUP_WEEKS) -> list[dict]:
-    """Weekly points of total estimate in scope and estimate done, over the last `weeks` weeks: one
-    query of sums, a pair per point."""
+    """Weekly points of total estimate in scope and estimate done, over the last `weeks` weeks: the
+    estimates summed in one query by the week each task came in and the week it was done, then added up
+    point by point."""
     points = [now - timedelta(weeks=back) for back in range(weeks, -1, -1)]
-    estimate = func.coalesce(Task.estimate_hours, 0.0)
-    done = and_(Task.status == "done", Task.completed_at.is_not(None))
-    sums = [func.sum(case((Task.created_at <= at, estimate), else_=0.0)) for at in points] + [
-        func.sum(case((and_(done, Task.completed_at <= at), estimate), else_=0.0)) for at in points
-    ]
-    row = db.session.execute(select(*sums).where(Task.team_id == team_id, Task.deleted_at.is_(None))).one()
-    return [
-        {"at": at, "scope_hours": round(float(row[i] or 0), 2), "done_hours": round(float(row[len(points) + i] or 0), 2)}
-        for i, at in enumerate(points)
-    ]
+
+    def week_of(column):  # the first point at or after `column` (the last plus one after them all)
+        return case(*((column <= at, i) for i, at in enumerate(points)), else_=len(points))
+
+    keyed = select(
+        week_of(Task.created_at).label("created"),
+        case((Task.status == "done", week_of(Task.completed_at))).label("done"),
+        func.coalesce(Task.estimate_hours, 0.0).label("hours"),
+    ).where(Task.team_id == team_id, Task.deleted_at.is_(None)).subquery()
+    scope, done = [0.0] * len(points), [0.0] * len(points)
+    for created, finished, hours in db.session.execute(
+        select(keyed.c.created, keyed.c.done, func.sum(keyed.c.hours)).group_by(keyed.c.created, keyed.c.done)
+    ):
+        for i in range(created, len(points)):
+            scope[i] += hours
+        for i in range(len(points) if finished is None else finished, len(points)):
+            done[i] += hours
+    return [{"at": at, "scope_hours": round(scope[i], 2), "done_hours": round(done[i], 2)} for i, at in enumerate(points)]
