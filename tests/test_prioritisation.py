@@ -8,7 +8,6 @@ import pytest
 from sqlalchemy import event, insert, select
 
 from tests.factories import add_to_team, login, make_task, make_team, make_user
-from tests.support import recorded_statements
 from tracker import prioritisation, stored_forecast, tokens
 from tracker.extensions import db
 from tracker.models import (
@@ -276,21 +275,22 @@ def _bulk_tasks(member, n: int, assignees: list[int]) -> list[int]:
          "status": statuses[i % 5], "priority": ["critical", "high", "medium", "low"][i % 4],
          "due_at": now + timedelta(hours=(i % 90) - 30) if i % 7 else None, "estimate_hours": (i % 5) or None,
          "assignee_id": assignees[i % len(assignees)], "reporter_id": member.user_id,
-         "created_at": now - timedelta(days=i % 50), "updated_at": now, "completed_at": now if i % 5 == 4 else None}
+         "created_at": now - timedelta(days=i % 50), "updated_at": now,
+         "completed_at": now if i % 5 == 4 else None}
         for i in range(n)
     ]
     ids = list(db.session.scalars(insert(Task).returning(Task.id, sort_by_parameter_order=True), rows))
     db.session.execute(insert(TimeEntry), [
-        {"task_id": t, "user_id": member.user_id, "hours": 1, "spent_on": now.date(), "note": "", "created_at": now}
-        for t in ids[::3]])
+        {"task_id": t, "user_id": member.user_id, "hours": 1, "spent_on": now.date(), "note": "",
+         "created_at": now} for t in ids[::3]])
     db.session.execute(insert(task_blockers), [
         {"task_id": ids[i], "blocker_id": ids[i - 1]} for i in range(3, n, 3)])
     db.session.execute(insert(TaskLabel), [{"task_id": t, "name": f"l{t % 4}"} for t in ids[::2]])
     db.session.execute(insert(ChecklistItem), [
         {"task_id": t, "text": "Check", "done": bool(t % 2), "position": 0} for t in ids[2::4]])
     db.session.execute(insert(Comment), [
-        {"task_id": t, "author_id": member.user_id, "body": "Noted", "body_html": "<p>Noted</p>", "created_at": now}
-        for t in ids[::3]])
+        {"task_id": t, "author_id": member.user_id, "body": "Noted", "body_html": "<p>Noted</p>",
+         "created_at": now} for t in ids[::3]])
     db.session.commit()
     stored_forecast.refresh_all()
     return ids
@@ -298,11 +298,13 @@ def _bulk_tasks(member, n: int, assignees: list[int]) -> list[int]:
 
 # Every page and API list that shows tasks; {t}: the team, {task}: an open task with blockers, time logged,
 # labels, a checklist and comments.
-PAGES = ["/my-work", "/teams/{t}/board", "/teams/{t}/eisenhower", "/teams/{t}/calendar", "/teams/{t}/dashboard",
-         "/teams/{t}/forecast", "/teams/{t}/tasks", "/teams/{t}/tasks?status=open&sort=-priority", "/my-time"]
-API_LISTS = ["/api/v1/teams/{t}/tasks", "/api/v1/teams/{t}/tasks?status=open&sort=priority", "/api/v1/me/work",
-             "/api/v1/teams/{t}/eisenhower", "/api/v1/teams/{t}/deadlines", "/api/v1/teams/{t}/forecast",
-             "/api/v1/tasks/{task}", "/api/v1/tasks/{task}/comments", "/api/v1/tasks/{task}/time-entries"]
+PAGES = ["/my-work", "/teams/{t}/board", "/teams/{t}/eisenhower", "/teams/{t}/calendar",
+         "/teams/{t}/dashboard", "/teams/{t}/forecast", "/teams/{t}/tasks",
+         "/teams/{t}/tasks?status=open&sort=-priority", "/my-time"]
+API_LISTS = ["/api/v1/teams/{t}/tasks", "/api/v1/teams/{t}/tasks?status=open&sort=priority",
+             "/api/v1/me/work", "/api/v1/teams/{t}/eisenhower", "/api/v1/teams/{t}/deadlines",
+             "/api/v1/teams/{t}/forecast", "/api/v1/tasks/{task}", "/api/v1/tasks/{task}/comments",
+             "/api/v1/tasks/{task}/time-entries"]
 
 
 def _statements(client, url: str, headers: dict) -> list[tuple[str, int]]:
@@ -337,7 +339,8 @@ def test_every_view_makes_the_same_number_of_queries_for_10_and_1000_tasks(app, 
     for size, n in (("small", 10), ("big", 1000)):
         member = db.session.scalar(select(TeamMembership).where(
             TeamMembership.team_id == team_ids[size], TeamMembership.user_id == people[0]))
-        task = _bulk_tasks(member, n, people)[6]  # open, blocked, with time logged, labels, a checklist, comments
+        # Task 6 is open, blocked, with time logged, labels, a checklist and comments.
+        task = _bulk_tasks(member, n, people)[6]
         if size == "big":  # my work and my time then see the big team's tasks only
             db.session.execute(Task.__table__.delete().where(Task.team_id == team_ids["small"]))
             db.session.commit()
@@ -502,7 +505,8 @@ def test_the_matrix_and_my_work_show_the_first_tasks_of_each_group(client, app):
     bucket = section(page, 'class="bucket bucket-no_due"')
     assert bucket.count('class="work-item"') == 1 and '<span class="count">3</span>' in bucket
     assert more_link(bucket) == "/my-work?limit_no_due=2"
-    bucket = section(client.get("/my-work?limit_no_due=3").get_data(as_text=True), 'class="bucket bucket-no_due"')
+    page = client.get("/my-work?limit_no_due=3").get_data(as_text=True)
+    bucket = section(page, 'class="bucket bucket-no_due"')
     assert bucket.count('class="work-item"') == 3 and more_link(bucket) is None
 
 
@@ -528,7 +532,8 @@ def test_the_dashboard_lists_the_first_ten_and_counts_all(client, app):
     team = make_team(ana)
     now = datetime.now(UTC)
     for i in range(12):
-        make_task(team, f"Late {i}", due_at=now - timedelta(hours=20 - i), estimate_hours=1, assignee_id=ana.id)
+        make_task(team, f"Late {i}", due_at=now - timedelta(hours=20 - i), estimate_hours=1,
+                  assignee_id=ana.id)
     data = prioritisation.dashboard(team)
     assert [t.title for t in data.overdue] == [f"Late {i}" for i in range(10)]
     assert data.lists.totals == {"overdue": 12, "due_soon": 0, "at_risk": 12}
@@ -544,16 +549,18 @@ def test_the_dashboards_sums_give_what_workload_gives_over_each_task(app, monkey
     team = make_team(ana)
     # (deadline, estimate, hours logged): overdue ones, one a day this week, one past the one-year horizon,
     # an undated one and one without estimate.
-    specs = [(NOW - timedelta(days=3), 5, 1), (NOW - timedelta(hours=2), 3, 4), (NOW + timedelta(hours=5), 4, 0),
-             (NOW + timedelta(days=1, hours=5), 10, 2.5), (NOW + timedelta(days=2), 6, 0),
-             (NOW + timedelta(days=500), 100, 0), (None, 7, 1), (NOW + timedelta(days=3), None, 0)]
+    specs = [(NOW - timedelta(days=3), 5, 1), (NOW - timedelta(hours=2), 3, 4),
+             (NOW + timedelta(hours=5), 4, 0), (NOW + timedelta(days=1, hours=5), 10, 2.5),
+             (NOW + timedelta(days=2), 6, 0), (NOW + timedelta(days=500), 100, 0), (None, 7, 1),
+             (NOW + timedelta(days=3), None, 0)]
     for i, (due, estimate, logged) in enumerate(specs):
         task = make_task(team, f"Task {i}", assignee_id=ana.id, due_at=due, estimate_hours=estimate)
         if logged:
             db.session.add(TimeEntry(task_id=task.id, user_id=ana.id, hours=logged, spent_on=NOW.date()))
     db.session.commit()
     stored_forecast.refresh_all()
-    remaining = [(due, None if estimate is None else max(estimate - logged, 0)) for due, estimate, logged in specs]
+    remaining = [(due, None if estimate is None else max(estimate - logged, 0))
+                 for due, estimate, logged in specs]
     expected = prioritisation.workload(ana, remaining, NOW)
     assert (expected.open_tasks, expected.remaining_hours, expected.unestimated) == (8, 127.5, 1)
     loads = {p.user.id: p for p in prioritisation.dashboard(team, NOW).by_assignee}

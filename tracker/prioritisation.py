@@ -29,6 +29,8 @@ BOARD_CARDS = 50
 MOST_CARDS = 200  # the most a group shows when asked for more (as many as one page of a list)
 CALENDAR_PER_DAY = 5
 DASHBOARD_LIST = 10
+# How many tasks groups show: one number for every group, or one per group name.
+Limit = int | Mapping[str, int]
 
 
 # Bounded groups of tasks ------------------------------------------------------------------------
@@ -52,7 +54,7 @@ class Groups(dict):
         return [task.id for items in self.values() for task in items]
 
 
-def group_limits(names, limit: int | Mapping[str, int]) -> dict[str, int]:
+def group_limits(names, limit: Limit) -> dict[str, int]:
     """How many tasks each group shows: one number for all, or one per name (BOARD_CARDS for the names
     it lacks); each between 1 and MOST_CARDS."""
     asked = {name: limit if isinstance(limit, int) else limit.get(name, BOARD_CARDS) for name in names}
@@ -97,7 +99,7 @@ def counts_by(base, key) -> dict:
     return dict(db.session.execute(select(keyed.c.key, func.count()).group_by(keyed.c.key)).all())
 
 
-def bounded(base, key, orders: dict[str, tuple], limit: int | Mapping[str, int], *load) -> Groups:
+def bounded(base, key, orders: dict[str, tuple], limit: Limit, *load) -> Groups:
     """The tasks of `base` grouped by the value of `key` (the names of `orders`, each group in its own
     order): the first few of each, and the count of each, in two statements (and the eager loads)."""
     limits = group_limits(orders, limit)
@@ -118,7 +120,7 @@ class MyWork:
         return sum(self.buckets.totals.values())
 
 
-def my_work(user: User, now: datetime | None = None, limit: int | Mapping[str, int] = BOARD_CARDS) -> MyWork:
+def my_work(user: User, now: datetime | None = None, limit: Limit = BOARD_CARDS) -> MyWork:
     """The user's open tasks across all their teams, in deadline buckets of their own time zone, most
     important first: the first `limit` of each bucket, and how many each holds."""
     now = now or utcnow()
@@ -137,7 +139,7 @@ def my_work(user: User, now: datetime | None = None, limit: int | Mapping[str, i
 
 
 def board(
-    member: TeamMembership, f: TaskFilter, now: datetime | None = None, limit: int | Mapping[str, int] = BOARD_CARDS
+    member: TeamMembership, f: TaskFilter, now: datetime | None = None, limit: Limit = BOARD_CARDS
 ) -> Groups:
     """Columns by status: the open tasks matching the filter by deadline, and those done in the last two
     weeks, latest first; the first `limit` of each column, and how many each holds."""
@@ -152,7 +154,7 @@ def board(
 
 
 def eisenhower(
-    member: TeamMembership, f: TaskFilter, now: datetime | None = None, limit: int | Mapping[str, int] = BOARD_CARDS
+    member: TeamMembership, f: TaskFilter, now: datetime | None = None, limit: Limit = BOARD_CARDS
 ) -> Groups:
     """Open tasks in quadrants: important = critical/high; urgent = overdue or due within the team's
     window; by deadline, the first `limit` of each quadrant, and how many each holds."""
@@ -203,7 +205,8 @@ def deadline_calendar(
     days taken in the viewer's zone; only the weeks shown are read."""
     weeks = month_grid(year, month)
     days = [day for week in weeks for day in week]
-    starts = [local_to_utc(datetime.combine(day, time()), tz) for day in (*days, days[-1] + timedelta(days=1))]
+    midnights = (*days, days[-1] + timedelta(days=1))
+    starts = [local_to_utc(datetime.combine(day, time()), tz) for day in midnights]
     stmt = filtered_tasks(member.team_id, replace(f, due_after=starts[0], due_before=starts[-1]), member.user)
     day_of = case(*((Task.due_at < end, index) for index, end in enumerate(starts[1:])))
     keyed = stmt.with_only_columns(Task.id, Task.due_at, day_of.label("day")).subquery()
@@ -321,7 +324,9 @@ def deadline_window(due_at, now: datetime):
     else:
         days = func.julianday(due_at) - func.julianday(start)
     return case(
-        (due_at.is_(None), -1), (due_at <= now, 0), (due_at >= now + WORKLOAD_HORIZON, WORKLOAD_HORIZON.days + 1),
+        (due_at.is_(None), -1),
+        (due_at <= now, 0),
+        (due_at >= now + WORKLOAD_HORIZON, WORKLOAD_HORIZON.days + 1),
         else_=1 + cast(days, Integer),
     )
 
@@ -331,9 +336,8 @@ def _remaining_hours(base):
     without an estimate), read from the stored forecast, which keeps it for every open assigned task
     (time logging refreshes it); and `base` joined to that table. A task whose row is missing yet counts
     its whole estimate."""
-    remaining = case(
-        (Task.estimate_hours.is_(None), None), else_=func.coalesce(StoredForecast.remaining_hours, Task.estimate_hours)
-    )
+    stored = func.coalesce(StoredForecast.remaining_hours, Task.estimate_hours)
+    remaining = case((Task.estimate_hours.is_(None), None), else_=stored)
     return remaining, base.outerjoin(StoredForecast, StoredForecast.task_id == Task.id)
 
 
@@ -341,16 +345,17 @@ def workloads(member: TeamMembership, base, now: datetime) -> list[PersonLoad]:
     """Each member's load over the open tasks of `base`, from one grouped sum per person and deadline
     window (`deadline_window`; undated tasks in a window of their own)."""
     remaining, joined = _remaining_hours(base.where(Task.assignee_id.is_not(None)))
+    window = deadline_window(Task.due_at, now)
     keyed = joined.with_only_columns(
-        Task.assignee_id, Task.due_at, remaining.label("hours"), deadline_window(Task.due_at, now).label("window")
+        Task.assignee_id, Task.due_at, remaining.label("hours"), window.label("window")
     ).subquery()
     # A window counts at its last deadline with work left (where `workload` settles a tie), else its first.
     estimated_due = case((keyed.c.hours.is_not(None), keyed.c.due_at))
     last_due = func.coalesce(func.max(case((keyed.c.hours > 0, keyed.c.due_at))), func.min(estimated_due))
     unestimated = func.sum(case((keyed.c.hours.is_(None), 1), else_=0))
+    sums = (func.count(), func.sum(keyed.c.hours), unestimated, last_due)
     rows = db.session.execute(
-        select(keyed.c.assignee_id, keyed.c.window, func.count(), func.sum(keyed.c.hours), unestimated, last_due)
-        .group_by(keyed.c.assignee_id, keyed.c.window)
+        select(keyed.c.assignee_id, keyed.c.window, *sums).group_by(keyed.c.assignee_id, keyed.c.window)
     )
     counts: dict[int, list] = defaultdict(lambda: [0, 0.0, 0])
     dated: dict[int, list] = defaultdict(list)
@@ -360,7 +365,9 @@ def workloads(member: TeamMembership, base, now: datetime) -> list[PersonLoad]:
         counts[who][2] += without_estimate
         if index >= 0 and due is not None:
             dated[who].append((due, float(hours or 0)))
-    return [person_load(m.user, tuple(counts[m.user_id]), dated[m.user_id], now) for m in members_of(member.team)]
+    return [
+        person_load(m.user, tuple(counts[m.user_id]), dated[m.user_id], now) for m in members_of(member.team)
+    ]
 
 
 def by_category(member: TeamMembership, base, now: datetime) -> list[dict]:
@@ -373,7 +380,7 @@ def by_category(member: TeamMembership, base, now: datetime) -> list[dict]:
             func.sum(at_risk),
         ).group_by(Task.category_id)
     )
-    counted = {category: (n, overdue or 0, soon or 0, risky or 0) for category, n, overdue, soon, risky in rows}
+    counted = {row[0]: (row[1], *(n or 0 for n in row[2:])) for row in rows}
     categories = db.session.scalars(
         select(Category).where(Category.team_id == member.team_id).order_by(Category.position, Category.id)
     )
@@ -404,7 +411,8 @@ def dashboard(member: TeamMembership, now: datetime | None = None, limit: int = 
     }
     limits = group_limits(groups, limit)
     categories = by_category(member, base, now)
-    lists = Groups(first_of_groups(base, groups, limits), {name: sum(row[name] for row in categories) for name in groups}, limits)
+    totals = {name: sum(row[name] for row in categories) for name in groups}
+    lists = Groups(first_of_groups(base, groups, limits), totals, limits)
     return Dashboard(
         lists=lists,
         by_category=categories,
@@ -417,7 +425,8 @@ def dashboard(member: TeamMembership, now: datetime | None = None, limit: int = 
 
 def forecast_as_of(team_id: int) -> datetime | None:
     """When the oldest of the team's stored forecasts was computed (what pages say about freshness)."""
-    return db.session.scalar(select(func.min(StoredForecast.computed_at)).where(StoredForecast.team_id == team_id))
+    oldest = select(func.min(StoredForecast.computed_at)).where(StoredForecast.team_id == team_id)
+    return db.session.scalar(oldest)
 
 
 def burnup(team_id: int, now: datetime, weeks: int = BURNUP_WEEKS) -> list[dict]:
@@ -442,4 +451,7 @@ def burnup(team_id: int, now: datetime, weeks: int = BURNUP_WEEKS) -> list[dict]
             scope[i] += hours
         for i in range(len(points) if finished is None else finished, len(points)):
             done[i] += hours
-    return [{"at": at, "scope_hours": round(scope[i], 2), "done_hours": round(done[i], 2)} for i, at in enumerate(points)]
+    return [
+        {"at": at, "scope_hours": round(in_scope, 2), "done_hours": round(finished, 2)}
+        for at, in_scope, finished in zip(points, scope, done, strict=True)
+    ]

@@ -33,7 +33,12 @@ def _task_lists(groups: prioritisation.Groups) -> dict:
 
 
 @operation(
-    "GET", "/me/work", summary="Your open tasks by deadline", tag="Views", response=MyWorkOut, query=LimitQuery
+    "GET",
+    "/me/work",
+    summary="Your open tasks by deadline",
+    tag="Views",
+    response=MyWorkOut,
+    query=LimitQuery,
 )
 def my_work(query: LimitQuery):
     """The caller's open tasks across all their teams, in buckets `overdue, today, this_week, later,
