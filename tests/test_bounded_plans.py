@@ -1,0 +1,70 @@
+"""The bounded pages read each group's first tasks in the order of an index (EXPLAIN QUERY PLAN on SQLite):
+a board column, a matrix quadrant and the dashboard's dated lists never sort the team to find their first
+cards; only the few rows chosen are sorted into their groups at the end."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import event
+
+from tests.factories import make_task
+from tracker import prioritisation
+from tracker.extensions import db
+from tracker.models import utcnow
+from tracker.tasks import TaskFilter
+
+
+def plan_of_first_cards(run) -> list[str]:
+    """The plan of the statement that reads the groups' first tasks while `run()` builds a page."""
+    seen = []
+
+    def record(_conn, _cursor, statement, parameters, *_):
+        if "UNION ALL" in statement:
+            seen.append((statement, parameters))
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        run()
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    (statement, parameters), = seen
+    explained = db.session.connection().exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters)
+    return [row[-1] for row in explained]
+
+
+@pytest.fixture
+def busy(crew):
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("the plans checked here are SQLite's (PostgreSQL's planner weighs its statistics)")
+    now = utcnow()
+    for i in range(40):
+        make_task(crew["owner_m"], f"Task {i}", priority=("critical", "low")[i % 2],
+                  status=("todo", "in_progress")[i % 2], due_at=now + timedelta(hours=i - 20) if i % 5 else None)
+    return crew
+
+
+def sorts(plan: list[str]) -> int:
+    return sum("TEMP B-TREE FOR ORDER BY" in line for line in plan)
+
+
+def test_board_columns_read_their_first_cards_from_the_deadline_index(busy):
+    member = busy["owner_m"]
+    plan = plan_of_first_cards(lambda: prioritisation.board(member, TaskFilter(), limit=5))
+    assert sum("ix_tasks_live_by_deadline" in line for line in plan) == 4, plan  # the four open columns
+    # The "done" column sorts what was finished in two weeks; the last sort puts the chosen few in place.
+    assert sorts(plan) == 2, plan
+
+
+def test_matrix_quadrants_read_their_first_cards_from_the_deadline_index(busy):
+    member = busy["owner_m"]
+    plan = plan_of_first_cards(lambda: prioritisation.eisenhower(member, TaskFilter(), limit=5))
+    assert sum("ix_tasks_live_by_deadline" in line for line in plan) == 4, plan
+    assert sorts(plan) == 1, plan
+
+
+def test_the_dashboards_dated_lists_read_the_deadline_index(busy):
+    member = busy["owner_m"]
+    plan = plan_of_first_cards(lambda: prioritisation.dashboard(member))
+    assert sum("ix_tasks_team_due" in line for line in plan) == 2, plan  # overdue, due within a week
+    assert sorts(plan) == 1, plan
