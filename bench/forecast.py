@@ -38,7 +38,8 @@ def workload(tasks: int, people: int, seed: int = 7):
 
 
 def main() -> None:
-    sizes = [(int(sys.argv[1]), int(sys.argv[2]))] if len(sys.argv) > 2 else [(500, 5), (2000, 20), (20000, 50)]
+    default = [(500, 5), (2000, 20), (20000, 50)]
+    sizes = [(int(sys.argv[1]), int(sys.argv[2]))] if len(sys.argv) > 2 else default
     for tasks, people in sizes:
         items, schedules, now = workload(tasks, people)
         tracemalloc.start()
