@@ -1,4 +1,4 @@
-"""views that decide: remembered board views, WIP limits, undo
+"""views that decide: in-place edits, bulk actions and undo
 
 Revision ID: 0012
 Revises: 0011
