@@ -212,6 +212,7 @@ FIELD_LABELS = {
     "priority": "priority",
     "due_at": "deadline",
     "start_at": "start",
+    "queue_at": "place in the queue",
     "estimate_hours": "estimate",
     "assignee_id": "assignee",
     "labels": "labels",
@@ -248,7 +249,7 @@ class Describer:
     def value(self, name: str | None, value: Any, fmt_instant) -> str:
         if value is None or value == [] or value == "":
             return "none"
-        if name in ("due_at", "start_at") and isinstance(value, str):
+        if name in ("due_at", "start_at", "queue_at") and isinstance(value, str):
             return fmt_instant(datetime.fromisoformat(value.replace("Z", "+00:00")))
         if name == "assignee_id":
             return self.users.get(value, f"user {value}")

@@ -205,6 +205,7 @@ class ForecastTask:
 
 
 @dataclass(frozen=True)
+    queue_at: datetime | None = None  # a manager's place in the queue, in place of the deadline
 class TaskForecast:
     """The forecast for one task. Hours are working hours of the assignee, rounded to 2 decimals.
 
@@ -303,8 +304,10 @@ def _timelines(
 
 
 def _queue_key(task: ForecastTask) -> tuple:
-    """The order an assignee works their tasks: earliest deadline, priority, id; undated last."""
-    return (task.due_at is None, task.due_at or _NEVER, PRIORITY_RANK[task.priority], task.id)
+    """The order an assignee works their tasks: earliest deadline (or the place a manager gave it in the
+    queue), priority, id; undated last."""
+    at = task.queue_at or task.due_at
+    return (at is None, at or _NEVER, PRIORITY_RANK[task.priority], task.id)
 
 
 def _links_closing_cycles(links: Mapping[int, list[int]]) -> set[tuple[int, int]]:

@@ -200,6 +200,12 @@ class Task(db.Model):
     reporter_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The day a deadline was given as (a date alone: 23:59:59 where the assignee works), so that it follows
+    # a reassignment to another zone; None when it was given as an instant.
+    due_date: Mapped[date | None] = mapped_column(Date)
+    # A manager's place for the task in its assignee's queue ("start it before #120"): the forecast orders
+    # the queue by this instead of the deadline. None: by the deadline.
+    queue_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)

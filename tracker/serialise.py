@@ -32,6 +32,7 @@ def task_fields(task: Task, spent_hours: float = 0.0) -> dict[str, Any]:
         "priority": task.priority,
         "due_at": task.due_at,
         "start_at": task.start_at,
+        "queue_at": task.queue_at,
         "estimate_hours": task.estimate_hours,
         "spent_hours": spent_hours,
         "assignee_id": task.assignee_id,

@@ -30,7 +30,9 @@ log = logging.getLogger(__name__)
 
 _PENDING = "tracker.forecast_pending"
 # Fields whose change moves a forecast: the queue's order and length, and the links between queues.
-MOVING_FIELDS = frozenset({"status", "due_at", "priority", "estimate_hours", "assignee_id", "blocked_by"})
+MOVING_FIELDS = frozenset(
+    {"status", "due_at", "queue_at", "priority", "estimate_hours", "assignee_id", "blocked_by"}
+)
 _BATCH = 2000
 
 
@@ -132,7 +134,8 @@ def _scope(group: set[int], task_ids: set[int]):
 def _inputs(session: Session, scope) -> tuple[list, dict[int, WorkSchedule]]:
     """The open tasks in `scope` (a condition on Task) as the forecast sees them, and their assignees'
     working schedules, in four queries whatever their number."""
-    columns = (Task.id, Task.team_id, Task.assignee_id, Task.due_at, Task.priority, Task.estimate_hours)
+    columns = (Task.id, Task.team_id, Task.assignee_id, Task.due_at, Task.priority, Task.estimate_hours,
+               Task.queue_at)
     rows = session.execute(select(*columns).where(_OPEN, scope)).all()
     in_scope = select(Task.id).where(_OPEN, scope)
     spent = dict(
@@ -155,7 +158,7 @@ def _inputs(session: Session, scope) -> tuple[list, dict[int, WorkSchedule]]:
         ForecastTask(
             id=r.id, assignee_id=r.assignee_id, due_at=r.due_at, priority=r.priority,
             estimate_hours=r.estimate_hours, spent_hours=round(float(spent.get(r.id) or 0), 2),
-            blocked_by=tuple(blockers.get(r.id, ())),
+            blocked_by=tuple(blockers.get(r.id, ())), queue_at=r.queue_at,
         )
         for r in rows
     ]

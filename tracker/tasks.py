@@ -573,8 +573,20 @@ FIELD_CHECKS = {
     "feature_id": _check_feature,
     "due_at": _instant("due_at", end_of_date=True),
     "start_at": _instant("start_at", end_of_date=False),
+    "queue_at": _instant("queue_at", end_of_date=False),
     "recurrence": _check_recurrence,
 }
+
+
+def _date_only_deadline(c: _Checking, data: Mapping[str, Any]) -> None:
+    """Remember the day of a deadline given as a date alone; and when only the assignee changes, move such
+    a deadline to the end of that day in the new assignee's zone (it means "by the end of the day where
+    the assignee works")."""
+    if "due_at" in data:
+        given = data["due_at"]
+        c.clean["due_date"] = given if isinstance(given, date) and not isinstance(given, datetime) else None
+    elif "assignee_id" in c.clean and c.task is not None and c.task.due_date is not None:
+        c.clean["due_at"] = end_of_day(c.task.due_date, _date_zone(c))
 
 
 def _validated(member: TeamMembership, task: Task | None, data: Mapping[str, Any]) -> dict[str, Any]:
@@ -591,6 +603,7 @@ def _validated(member: TeamMembership, task: Task | None, data: Mapping[str, Any
     _check_repeats(c, data)
     if c.errors:
         raise Invalid(c.errors)
+    _date_only_deadline(c, data)
     return c.clean
 
 
@@ -644,6 +657,7 @@ def snapshot(task: Task) -> dict[str, Any]:
         "priority": task.priority,
         "due_at": task.due_at,
         "start_at": task.start_at,
+        "queue_at": task.queue_at,
         "estimate_hours": task.estimate_hours,
         "assignee_id": task.assignee_id,
         "labels": task.label_names,

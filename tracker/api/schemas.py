@@ -311,6 +311,10 @@ class TaskOut(_Described):
     priority: Priority
     due_at: Instant | None
     start_at: Instant | None
+    queue_at: Instant | None = Field(
+        None, description="Where a manager placed the task in its assignee's queue: the forecast orders the "
+        "queue by this instead of the deadline (the `reorder` proposals set it). Null: by the deadline."
+    )
     estimate_hours: float | None
     spent_hours: float = Field(description="Sum of the logged time entries.")
     assignee_id: int | None
@@ -345,6 +349,7 @@ class _TaskFields(Body):
     priority: Priority | None = None
     due_at: Deadline = None
     start_at: Deadline = None
+    queue_at: Instant | None = Field(None, description="A place in the assignee's queue (see the task's).")
     estimate_hours: float | None = Field(None, ge=0, le=ESTIMATE_MAX, description="Hours.")
     assignee_id: Id | None = Field(None, description="A member of the team, or null.")
     labels: list[Annotated[str, Field(max_length=LABEL_MAX)]] | None = Field(

@@ -101,7 +101,9 @@ def _shown_rule(form: TaskForm, rule: str | None) -> None:
 def _shown_dates(task) -> tuple:
     """Deadline date and time (to the minute) and start date, as the form shows them to the viewer."""
     due_date = due_time = start_date = None
-    if task.due_at:
+    if task.due_date:  # a date alone stays one, so that it follows a new assignee's zone when saved
+        due_date = task.due_date
+    elif task.due_at:
         local = task.due_at.astimezone(viewer_zone())
         due_date, due_time = local.date(), local.time().replace(second=0, microsecond=0)
     if task.start_at:
