@@ -174,6 +174,26 @@ def working_hours_between(schedule: WorkSchedule, start: datetime, end: datetime
     return _WorkingTime(schedule, min(start, end)).between(start, end) / _HOUR
 
 
+def subtract_working_hours(schedule: WorkSchedule, end: datetime, hours: float) -> datetime:
+    """The UTC instant ``hours`` of working time before ``end``: when work of that length must start to
+    be finished by ``end``. Falling between two working days it gives the end of the earlier one (Friday
+    17:00, not Monday 09:00); 0 hours gives the last working instant at or before ``end``.
+
+    Inverse of add_working_hours: ``working_hours_between(s, subtract_working_hours(s, t, h), t) == h``.
+    """
+    require_aware(end, "end")
+    work = _work(hours)
+    # Look back far enough for `work` plus a week; twice as far while that held too little working time
+    # (a zone's DST gap can swallow windows).
+    span = timedelta(weeks=math.ceil(_hours(work) / schedule.hours_per_week) + 1)
+    while True:
+        clock = _WorkingTime(schedule, end - span)
+        position = clock.position(end) - work
+        if position > _ZERO:
+            return clock.instant(position)
+        span *= 2
+
+
 @dataclass(frozen=True)
 class ForecastTask:
     """An open (not done) task as the forecast sees it."""
@@ -185,6 +205,7 @@ class ForecastTask:
     estimate_hours: float | None
     spent_hours: float = 0.0
     blocked_by: tuple[int, ...] = ()  # ids of tasks that must be finished first
+    queue_at: datetime | None = None  # a manager's place in the queue, in place of the deadline
 
     def __post_init__(self) -> None:
         if self.priority not in PRIORITY_RANK:
@@ -205,7 +226,6 @@ class ForecastTask:
 
 
 @dataclass(frozen=True)
-    queue_at: datetime | None = None  # a manager's place in the queue, in place of the deadline
 class TaskForecast:
     """The forecast for one task. Hours are working hours of the assignee, rounded to 2 decimals.
 
