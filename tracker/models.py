@@ -723,3 +723,23 @@ class Invitation(db.Model):
 
     team: Mapped[Team] = relationship()
     invited_by: Mapped[User | None] = relationship(foreign_keys=[invited_by_id])
+
+
+class UndoRecord(db.Model):
+    """What one action (a task marked done, moved to the trash, a bulk change) replaced, so that the person
+    who did it can take it back for a few seconds (tracker/undo.py); a bulk change's per-task results too."""
+
+    __tablename__ = "undo_records"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # done, trash, bulk
+    label: Mapped[str] = mapped_column(String(300))
+    # [{"task_id", "version" (after the action), "before": {field: value} or "trashed": true}]
+    changes: Mapped[list] = mapped_column(JSON, default=list)
+    # A bulk change's outcome per task: [{"task_id", "outcome", "detail"}]
+    results: Mapped[list] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
