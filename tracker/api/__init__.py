@@ -24,6 +24,7 @@ from . import (  # noqa: F401  (each module adds its operations to the blueprint
     docs,
     features,
     me,
+    plan,
     spec,
     teams,
     time_entries,
