@@ -75,6 +75,20 @@ class Config:
     # in the committing thread ("inline", the default under TESTING) or only by `flask deliver` ("cron").
     DELIVERY = os.environ.get("TRACKER_DELIVERY", "")
 
+    # Single sign-on through OpenID Connect (tracker/oidc.py); off while OIDC_ISSUER is empty. The
+    # provider's settings come from ISSUER/.well-known/openid-configuration. Accounts are linked by a
+    # verified email; OIDC_ALLOW_SIGNUP creates missing ones; OIDC_AUTO_JOIN_TEAM (a team's slug) adds
+    # people signing in for the first time to that team with OIDC_AUTO_JOIN_ROLE.
+    OIDC_ISSUER = os.environ.get("OIDC_ISSUER", "")
+    OIDC_CLIENT_ID = os.environ.get("OIDC_CLIENT_ID", "")
+    OIDC_CLIENT_SECRET = os.environ.get("OIDC_CLIENT_SECRET", "")
+    OIDC_SCOPES = os.environ.get("OIDC_SCOPES", "openid email profile")
+    OIDC_BUTTON_LABEL = os.environ.get("OIDC_BUTTON_LABEL", "single sign-on")
+    OIDC_ALLOW_SIGNUP = _flag("OIDC_ALLOW_SIGNUP")
+    OIDC_AUTO_JOIN_TEAM = os.environ.get("OIDC_AUTO_JOIN_TEAM", "")
+    OIDC_AUTO_JOIN_ROLE = os.environ.get("OIDC_AUTO_JOIN_ROLE", "member")
+    OIDC_TIMEOUT = float(os.environ.get("OIDC_TIMEOUT", "10"))  # seconds per call to the provider
+
     def __init__(self) -> None:
         self.SECRET_KEY = os.environ.get("SECRET_KEY") or _development_secret()
         self.SESSION_COOKIE_SECURE = self.REMEMBER_COOKIE_SECURE = self.SECURE_COOKIES

@@ -552,6 +552,28 @@ class LoginFailure(db.Model):
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
+class OidcIdentity(db.Model):
+    """A person at an OpenID Connect provider (issuer, subject) linked to an account (tracker/oidc.py).
+    Later sign-ins go by subject, so an email changed at the provider cannot reach another account; one
+    identity per account and provider, so a recycled address at the provider cannot take one over."""
+
+    __tablename__ = "oidc_identities"
+    __table_args__ = (
+        UniqueConstraint("issuer", "subject", name="uq_oidc_identities_issuer_subject"),
+        UniqueConstraint("issuer", "user_id", name="uq_oidc_identities_issuer_user_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    issuer: Mapped[str] = mapped_column(String(255))
+    subject: Mapped[str] = mapped_column(String(255))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    email: Mapped[str] = mapped_column(String(254))  # as the provider last said, for the record
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_login_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    user: Mapped[User] = relationship()
+
+
 class StoredForecast(db.Model):
     """The deadline-risk forecast of one open task, as last computed (tracker/stored_forecast.py keeps
     it fresh after every change that moves it, and a periodic pass moves "now" forward). Pages and the

@@ -76,6 +76,8 @@ ROUTES: dict[str, Route] = {
     "main.set_theme": Route("public", body=form(theme="dark")),
     "auth.login": Route("public", body=form()),
     "auth.register": Route("public", body=form()),
+    "sso.start": Route("public"),  # single sign-on: 404 unless OIDC_ISSUER is set (tests/test_oidc.py)
+    "sso.callback": Route("public"),
     "api_docs.reference": Route("public"),
     "api.get_openapi": Route("public"),
     "calendar.feed": Route("capability"),

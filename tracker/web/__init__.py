@@ -7,14 +7,14 @@ from flask import Flask, abort, request
 from ..urls import IdConverter
 from . import (
     activity, agenda, auth, calendar, checklists, comments, features, invitations, main, notifications,
-    reminders, tasks, teams, timelog, views, webhooks,
+    reminders, sso, tasks, teams, timelog, views, webhooks,
 )
 from .errors import register_error_pages
 from .templating import register_templating
 
 BLUEPRINTS = (
     main, auth, teams, tasks, views, timelog, comments, activity, notifications, calendar, webhooks, features,
-    checklists, invitations, reminders, agenda,
+    checklists, invitations, reminders, agenda, sso,
 )
 CSP = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
