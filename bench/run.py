@@ -220,8 +220,8 @@ def free_port() -> int:
 class Server:
     """gunicorn with 2 sync workers serving bench/wsgi.py (the tracker plus the bare route)."""
 
-    def __init__(self, checkout: Checkout, url: str) -> None:
-        self.checkout, self.url = checkout, url
+    def __init__(self, checkout: Checkout, url: str, workers: int = 2) -> None:
+        self.checkout, self.url, self.worker_count = checkout, url, workers
         self.process: subprocess.Popen | None = None
         self.peak_mb = 0.0
         self.rss_mb = 0.0
@@ -230,7 +230,8 @@ class Server:
         self.port = free_port()
         self.log = open(DATA / "gunicorn.log", "ab")  # noqa: SIM115  (closed in stop)
         self.process = subprocess.Popen(
-            [str(self.checkout.bin / "gunicorn"), "--workers", "2", "--worker-class", "sync",
+            [str(self.checkout.bin / "gunicorn"), "--workers", str(self.worker_count), "--worker-class",
+             "sync",
              "--bind", f"127.0.0.1:{self.port}", "--timeout", "600", "--no-control-socket",
              "--chdir", str(HERE), "wsgi:application"],
             env=self.checkout.env(self.url), stdout=self.log, stderr=self.log, start_new_session=True,
