@@ -159,13 +159,18 @@ def test_templates_are_edited_and_reset_by_managers_only(app, client, crew):
     assert refused.status_code == 422 and "Enter a title" in text_of(refused)
     saved = client.post(f"/teams/{team}/templates/{security.id}",
                         data={key + "title_pattern": "Pen test: {feature}",
-                              key + "description": "- [ ] OWASP"},
+                              key + "description": "- [ ] OWASP", key + "assignee_id": str(crew["member"].id),
+                              key + "estimate_hours": "2.5"},
                         follow_redirects=True)
     assert "The Security template is saved." in text_of(saved) and "the team's own" in text_of(saved)
     feature = features.create_feature(crew["owner_m"], {"title": "Refunds",
                                                         "required_categories": ["security"]})
-    [task] = features.fill_gaps(crew["owner_m"], feature)
+    [task] = features.fill_gaps(crew["owner_m"], feature).created
     assert task.title == "Pen test: Refunds" and [i.text for i in task.checklist] == ["OWASP"]
+    assert (task.assignee_id, task.estimate_hours) == (crew["member"].id, 2.5)
+    bad = client.post(f"/teams/{team}/templates/{security.id}",
+                      data={key + "title_pattern": "x", key + "assignee_id": str(crew["outsider"].id)})
+    assert bad.status_code == 422
     reset = client.post(f"/teams/{team}/templates/{security.id}", data={"action": "reset"},
                         follow_redirects=True)
     assert "The Security template is the built-in one again." in text_of(reset)

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from tests.factories import make_task
 from tests.test_events import listening, names
@@ -18,12 +18,14 @@ from tracker.coverage import (
     CategoryRef,
     TaskRef,
     coverage,
+    GapPlan,
+    GapWork,
     feature_forecast,
-    gap_due_date,
-    working_days_before,
+    plan_gaps,
 )
 from tracker.errors import Conflict, Forbidden, Invalid, NotFound
 from tracker.extensions import db
+from tracker.forecast import WorkSchedule, subtract_working_hours, working_hours_between
 from tracker.models import Category, ChecklistItem, Task, Webhook, WebhookDelivery
 
 SECURITY = CategoryRef("security", "Security", position=6)
@@ -134,16 +136,28 @@ def test_templates_are_built_in_until_a_manager_writes_the_teams_own(crew):
     assert "Rate limiting" in by_slug["security"].description and not by_slug["security"].customised
     assert by_slug["database"].title_for("Refunds") == "Database: Refunds"
     category_id = by_slug["security"].category.id
+    assert (by_slug["security"].assignee_id, by_slug["security"].hours) == (None, 4.0)
     with pytest.raises(Forbidden):
-        definition_of_done.set_template(member_m, category_id, "Mine", "")
-    with pytest.raises(Invalid):
-        definition_of_done.set_template(manager_m, category_id, "   ", "")
-    own = definition_of_done.set_template(manager_m, category_id, "Pen test {feature} {x}", "- [ ] OWASP")
+        definition_of_done.set_template(member_m, category_id, {"title_pattern": "Mine"})
+    for bad in ({"title_pattern": "   "}, {"title_pattern": "x", "assignee_id": crew["outsider"].id},
+                {"title_pattern": "x", "estimate_hours": 0}, {"title_pattern": "x", "estimate_hours": True},
+                {"title_pattern": "x", "estimate_hours": "2"}, {"title_pattern": "x", "owner": 1}):
+        with pytest.raises(Invalid):
+            definition_of_done.set_template(manager_m, category_id, bad)
+    own = definition_of_done.set_template(manager_m, category_id, {
+        "title_pattern": "Pen test {feature} {x}", "description": "- [ ] OWASP",
+        "assignee_id": crew["member"].id, "estimate_hours": 1.5})
     assert own.customised and own.title_for("Refunds") == "Pen test Refunds {x}"
+    assert (own.assignee_id, own.hours) == (crew["member"].id, 1.5)
     reset = definition_of_done.reset_template(manager_m, category_id)
-    assert reset.title_pattern == "Security review: {feature}"
+    assert reset.title_pattern == "Security review: {feature}" and reset.assignee_id is None
     with pytest.raises(NotFound):
-        definition_of_done.set_template(manager_m, 10**6, "x", "")
+        definition_of_done.set_template(manager_m, 10**6, {"title_pattern": "x"})
+
+
+def category_id(crew, slug: str) -> int:
+    return db.session.scalar(select(Category.id).where(Category.team_id == crew["team_id"],
+                                                       Category.slug == slug))
 
 
 def test_feature_fields_are_checked(crew):
@@ -277,33 +291,136 @@ def test_tasks_join_only_their_own_teams_features_and_filter_by_feature(crew, re
 # Filling the gaps --------------------------------------------------------------------------------------
 
 
-def test_working_days_and_gap_deadlines():
-    friday = date(2030, 5, 3)
-    assert working_days_before(friday, 1, {1, 2, 3, 4, 5}) == date(2030, 5, 2)
-    assert working_days_before(date(2030, 5, 6), 1, {1, 2, 3, 4, 5}) == friday  # Monday → Friday
-    assert working_days_before(friday, 5, {1, 2, 3, 4, 5}) == date(2030, 4, 26)
-    assert gap_due_date(friday, 3, {1, 2, 3, 4, 5}, today=date(2030, 5, 2)) == date(2030, 5, 2)
-    assert gap_due_date(friday, 3, {1, 2, 3, 4, 5}, today=date(2030, 5, 9)) == friday
-    assert gap_due_date(None, 3, {1, 2, 3, 4, 5}, today=friday) is None
+BERLIN = WorkSchedule("Europe/Berlin")
+NEW_YORK = WorkSchedule("America/New_York")
+# The end of Friday 10 May 2030 in Berlin (CEST, UTC+2): the feature's target date where its owner works.
+FRIDAY_END = datetime(2030, 5, 10, 21, 59, 59, tzinfo=UTC)
+
+
+def utc(day: int, hour: int, minute: int = 0) -> datetime:
+    return datetime(2030, 5, day, hour, minute, tzinfo=UTC)
+
+
+def in_working_hours(at: datetime, schedule: WorkSchedule) -> bool:
+    local = at.astimezone(ZoneInfo(schedule.timezone))
+    return (local.isoweekday() in schedule.work_days
+            and schedule.work_start <= local.time() <= schedule.work_end)
+
+
+def test_gap_deadlines_are_planned_back_from_the_target_through_working_hours():
+    works = [GapWork(title, "Olga", BERLIN, hours) for title, hours in
+             (("Implement", 16), ("Tests", 8), ("Security review", 4), ("API docs", 3), ("Deploy", 4))]
+    plan = plan_gaps(works, FRIDAY_END, utc(1, 7), "Europe/Berlin")
+    # Worked by hand in Berlin time (UTC+2), each due when the next must start: deploy Fri 17:00 (4 h from
+    # 13:00), docs Fri 13:00 (3 h from 10:00), review Fri 10:00 (4 h: Fri 9-10 and Thu 14-17), tests Thu
+    # 14:00 (8 h: Thu 9-14 and Wed 14-17), the code Wed 14:00.
+    assert plan.due == (utc(8, 12), utc(9, 12), utc(10, 8), utc(10, 11), utc(10, 15))
+    assert not plan.at_risk and plan.reason is None
+
+
+def test_each_gap_deadline_falls_in_its_own_assignees_working_hours_and_zone():
+    works = [GapWork("Tests", "Olga", BERLIN, 8), GapWork("Security review", "Manu", NEW_YORK, 4),
+             GapWork("API docs", "Olga", BERLIN, 3)]
+    plan = plan_gaps(works, FRIDAY_END, utc(1, 7), "Europe/Berlin")
+    # Docs: Fri 17:00 Berlin. The review must be done by 14:00 Berlin = 08:00 in New York, before Manu's
+    # day: Thursday 17:00 there (21:00 UTC). The tests must be done when the review starts, Thu 13:00 New
+    # York = 19:00 Berlin: Thursday 17:00 in Berlin.
+    assert plan.due == (utc(9, 15), utc(9, 21), utc(10, 15))
+    assert all(in_working_hours(d, w.schedule) for d, w in zip(plan.due, works, strict=True))
+
+
+@pytest.mark.parametrize("now", [utc(9, 7), utc(10, 7), utc(10, 13)])
+def test_a_target_too_close_squeezes_the_deadlines_in_order_and_says_so(now):
+    works = [GapWork(t, "Olga", BERLIN, h) for t, h in (("Implement", 16), ("Tests", 8), ("Review", 4))]
+    plan = plan_gaps(works, FRIDAY_END, now, "Europe/Berlin")
+    assert plan.at_risk and "deadlines are squeezed" in plan.reason
+    assert now <= plan.due[0] < plan.due[1] < plan.due[2] <= FRIDAY_END
+    assert all(in_working_hours(d, BERLIN) for d in plan.due)
+
+
+@pytest.mark.parametrize("now", [utc(10, 15), utc(10, 20), utc(14, 7)])
+def test_a_target_without_working_time_left_gives_no_deadlines_and_the_reason(now):
+    plan = plan_gaps([GapWork("Review", "Olga", BERLIN, 4)], FRIDAY_END, now, "Europe/Berlin")
+    assert plan.due == (None,) and plan.at_risk
+    assert plan.reason.startswith("The target date leaves too little working time before Fri 10 May 2030")
+
+
+def test_a_full_queue_puts_the_gap_tasks_at_risk_with_whose_queue():
+    # Manu's open task due before the review keeps him busy until Friday 15:00 in New York (19:00 UTC).
+    queue = ((utc(9, 21), utc(10, 19)), (utc(20, 21), utc(24, 16)))  # the second is due later: not ahead
+    works = [GapWork("Security review", "Manu", NEW_YORK, 4, queue)]
+    plan = plan_gaps(works, FRIDAY_END, utc(1, 7), "Europe/Berlin")
+    assert plan.due == (utc(10, 21),) and plan.at_risk
+    assert plan.reason == ("“Security review” (Manu's queue, behind 1 task due earlier) would finish "
+                           "Mon 13 May 2030 17:00, after its deadline Fri 10 May 2030 23:00.")
+    assert not plan_gaps([GapWork("Security review", "Manu", NEW_YORK, 4, queue[1:])], FRIDAY_END,
+                         utc(1, 7), "Europe/Berlin").at_risk
+
+
+def test_without_a_target_date_gap_tasks_get_no_deadline():
+    assert plan_gaps([GapWork("Review", "Olga", BERLIN, 4)], None, utc(1, 7), "UTC") == GapPlan((None,))
+
+
+def test_working_back_is_the_inverse_of_working_forward():
+    for end, hours in ((utc(10, 15), 4), (utc(13, 7, 30), 11.5), (utc(12, 12), 0.25)):
+        start = subtract_working_hours(BERLIN, end, hours)
+        assert working_hours_between(BERLIN, start, end) == pytest.approx(hours)
+    assert subtract_working_hours(BERLIN, utc(11, 12), 0) == utc(10, 15)  # Saturday: Friday 17:00
+    # 8 h before Monday 09:00 is Friday 09:00, which is no later in working time than Thursday 17:00: the
+    # earlier instant, as a deadline reads best at the end of a day.
+    assert subtract_working_hours(BERLIN, utc(13, 7), 8) == utc(9, 15)
 
 
 def test_one_click_creates_the_missing_tasks_from_the_templates_before_the_target(crew):
-    owner_m = crew["owner_m"]
+    owner_m = crew["owner_m"]  # Olga works in Lisbon (UTC+1 in May), 09:00-17:00
     feature = features.create_feature(owner_m, {"title": "Refunds endpoint", "target_date": date(2030, 5, 3)})
     make_task(owner_m, "Endpoint", category="server-code", feature_id=feature.id)
-    created = features.fill_gaps(crew["member_m"], feature)
-    assert [t.category.slug for t in created] == ["api-docs", "testing", "security"]
+    filled = features.fill_gaps(crew["member_m"], feature, now=utc(1, 8))
+    created = filled.created
+    assert [t.category.slug for t in created] == ["testing", "security", "api-docs"]  # the order of the work
     by_slug = {t.category.slug: t for t in created}
     review = by_slug["security"]
     assert review.title == "Security review: Refunds endpoint" and review.feature_id == feature.id
     assert [i.text for i in review.checklist] == [
         "Authentication", "Authorisation per object", "Input validation", "Secrets", "Rate limiting"]
     assert "- [ ]" not in review.description
-    zone = crew["member"].timezone  # the dates are read where the creator works (nobody is assigned yet)
-    due = {slug: t.due_at.astimezone(ZoneInfo(zone)).date() for slug, t in by_slug.items()}
-    assert due == {"api-docs": date(2030, 5, 2), "security": date(2030, 5, 2), "testing": date(2030, 5, 1)}
+    # Olga owns the feature, so she does the work: docs due Fri 17:00 Lisbon (3 h from 14:00), the review
+    # at 14:00 (4 h from 10:00), the tests at 10:00 (8 h from Thursday 10:00).
+    assert {t.assignee_id for t in created} == {crew["owner"].id}
+    assert [t.estimate_hours for t in created] == [8.0, 4.0, 3.0]
+    assert [t.due_at for t in created] == [utc(3, 9), utc(3, 13), utc(3, 16)]
+    assert not filled.at_risk
     assert features.summary(feature).coverage.missing == []
-    assert features.fill_gaps(crew["member_m"], feature) == []
+    assert features.fill_gaps(crew["member_m"], feature).created == []
+
+
+def test_a_templates_assignee_and_estimate_plan_that_task_through_their_hours(crew):
+    definition_of_done.set_template(crew["manager_m"], category_id(crew, "security"), {
+        "title_pattern": "Review {feature}", "assignee_id": crew["manager"].id, "estimate_hours": 2})
+    feature = features.create_feature(crew["owner_m"], {"title": "Refunds", "target_date": date(2030, 5, 3),
+                                                        "required_categories": ["security", "api-docs"]})
+    review, docs = features.fill_gaps(crew["member_m"], feature, now=utc(1, 8)).created
+    assert (review.title, review.assignee_id, review.estimate_hours) == ("Review Refunds", crew["manager"].id, 2)
+    assert docs.assignee_id == crew["owner"].id
+    # Docs: Fri 17:00 Lisbon, 3 h from 13:00 Lisbon (12:00 UTC) = 08:00 in New York, before Manu's day: the
+    # review is due Thursday 17:00 New York (21:00 UTC).
+    assert (review.due_at, docs.due_at) == (utc(2, 21), utc(3, 16))
+
+
+def test_a_target_date_with_no_time_left_is_refused_and_creates_nothing(crew):
+    feature = features.create_feature(crew["owner_m"], {"title": "Late", "target_date": date(2030, 5, 3)})
+    with pytest.raises(Invalid) as refused:
+        features.fill_gaps(crew["member_m"], feature, now=utc(4, 8))
+    assert "move the target date" in refused.value.errors["target_date"][0]
+    assert db.session.scalar(select(func.count()).select_from(Task)) == 0
+
+
+def test_a_tight_target_creates_the_tasks_at_risk_with_the_reason(crew):
+    feature = features.create_feature(crew["owner_m"], {"title": "Soon", "target_date": date(2030, 5, 3)})
+    filled = features.fill_gaps(crew["member_m"], feature, now=utc(3, 8))  # Friday 09:00 in Lisbon
+    assert filled.at_risk and "squeezed" in filled.reason
+    due = [t.due_at for t in filled.created]
+    assert due == sorted(set(due)) and utc(3, 8) <= due[0] and due[-1] <= utc(3, 16)
 
 
 def test_filling_the_gaps_of_a_shipped_feature_is_refused(crew):

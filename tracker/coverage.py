@@ -11,9 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime
 
+from .forecast import WorkSchedule, add_working_hours, subtract_working_hours, working_hours_between
 from .formatting import local_time
+from .vocabulary import GAP_ORDER
 
 WHEN = "%a %d %b %Y %H:%M"
 DAY = "%a %d %b %Y"
@@ -167,20 +169,85 @@ def feature_forecast(
 # Filling the gaps ---------------------------------------------------------------------------------------
 
 
-def working_days_before(target: date, days: int, work_days: Iterable[int]) -> date:
-    """The day `days` working days (ISO weekdays in `work_days`) before `target`."""
-    work_days = set(work_days) or {1, 2, 3, 4, 5}
-    day = target
-    while days > 0:
-        day -= timedelta(days=1)
-        if day.isoweekday() in work_days:
-            days -= 1
-    return day
+@dataclass(frozen=True)
+class GapWork:
+    """A task to plan for a gap: its title, who will do it (name and working hours), its estimate (> 0),
+    and the deadlines and projected finishes of that person's open tasks (their stored forecasts)."""
+
+    title: str
+    person: str
+    schedule: WorkSchedule
+    hours: float
+    queue: tuple[tuple[datetime, datetime], ...] = ()
 
 
-def gap_due_date(target: date | None, lead_days: int, work_days: Iterable[int], today: date) -> date | None:
-    """When a task that fills a gap falls due: `lead_days` working days before the target date, but not
-    before today (a target too close leaves less room, not a deadline in the past); None without one."""
-    if target is None:
-        return None
-    return max(working_days_before(target, lead_days, work_days), min(today, target))
+@dataclass(frozen=True)
+class GapPlan:
+    due: tuple[datetime | None, ...]  # a deadline per GapWork, in their order, each after the one before
+    at_risk: bool = False
+    reason: str | None = None  # why the deadlines cannot all be met, or why there are none
+
+
+# Below a hundredth of their estimates the deadlines would mean nothing: no deadlines then, and the reason.
+MIN_SQUEEZE = 0.01
+
+
+def gap_rank(slug: str) -> int:
+    """Where a category's task comes in a feature's work (GAP_ORDER; unknown categories after the build)."""
+    return GAP_ORDER.index(slug) if slug in GAP_ORDER else GAP_ORDER.index("testing")
+
+
+def _backwards(works: list[GapWork], end: datetime, scale: float) -> list[tuple[datetime, datetime]]:
+    """(start, due) of each task, the last one due at its person's last working instant by `end` and each
+    earlier one due when the next must start (`scale` × the estimates, to squeeze them into less room)."""
+    planned = []
+    for work in reversed(works):
+        due = subtract_working_hours(work.schedule, end, 0)
+        end = subtract_working_hours(work.schedule, due, max(work.hours * scale, 1 / 60))
+        planned.append((end, due))
+    return planned[::-1]
+
+
+def _first_late(works: list[GapWork], due: list[datetime], now: datetime, tz: str) -> str | None:
+    """Done one after the other, each behind its person's open tasks that are due earlier (the forecast
+    works earliest deadline first): the first task that would finish after its deadline, in words."""
+    ready = now
+    for work, deadline in zip(works, due, strict=True):
+        queued = [finish for queue_due, finish in work.queue if queue_due <= deadline]
+        finish = add_working_hours(work.schedule, max([ready, *queued]), work.hours)
+        if finish > deadline:
+            plural = "s" if len(queued) != 1 else ""
+            behind = f", behind {len(queued)} task{plural} due earlier" if queued else ""
+            return (f"“{work.title}” ({work.person}'s queue{behind}) would finish "
+                    f"{local_time(finish, tz, WHEN)}, after its deadline {local_time(deadline, tz, WHEN)}.")
+        ready = finish
+    return None
+
+
+def plan_gaps(works: list[GapWork], target_end: datetime | None, now: datetime, tz: str) -> GapPlan:
+    """Deadlines for the tasks that fill a feature's gaps (`works`, in the order the work is done), worked
+    back from the end of the target date through each person's working hours, so that each is due when the
+    next must start and the last one at the end of the last working day of the target. A target too close
+    for the estimates squeezes them (every deadline still after now and in order) and says so; a target
+    with no working time left before it gives no deadlines and the reason. Times in words are in `tz`."""
+    if not works or target_end is None:
+        return GapPlan((None,) * len(works))
+    needed = sum(w.hours for w in works)
+    room = round(working_hours_between(works[0].schedule, now, target_end), 1)
+    scale = 1.0
+    planned = _backwards(works, target_end, scale)
+    while planned[0][0] < now and scale >= MIN_SQUEEZE:
+        # Squeeze to the share of the work that the room holds, then by a tenth at a time until it fits.
+        scale = min(scale * 0.9, room / needed)
+        planned = _backwards(works, target_end, scale)
+    if planned[0][0] < now or scale < MIN_SQUEEZE:
+        return GapPlan((None,) * len(works), True,
+                       "The target date leaves too little working time before "
+                       f"{local_time(target_end, tz, WHEN)} "
+                       f"for the {needed:g} h of work the {len(works)} missing tasks need; move the target "
+                       "date, then fill the gaps.")
+    due = [d for _start, d in planned]
+    late = _first_late(works, due, now, tz)
+    squeezed = (f"Too little time before the target date: the {len(works)} tasks need {needed:g} h of work "
+                f"and have about {room:g} h, so their deadlines are squeezed. ") if scale < 1 else ""
+    return GapPlan(tuple(due), bool(squeezed or late), (squeezed + (late or "")).strip() or None)

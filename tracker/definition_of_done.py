@@ -6,8 +6,9 @@ how the task that covers the category for a feature starts (a title pattern, and
 "- [ ] …" lines become the task's checklist): the team's own, else a built-in one."""
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import delete, insert, select
 
@@ -21,7 +22,11 @@ from .vocabulary import (
     DEFAULT_TEMPLATE_TITLE,
     DEFAULT_TEMPLATES,
     DESCRIPTION_MAX,
+    ESTIMATE_MAX,
+    GAP_DEFAULT_ESTIMATE_HOURS,
+    GAP_ESTIMATE_HOURS,
     TITLE_MAX,
+    is_id,
 )
 
 
@@ -89,6 +94,15 @@ class Template:
     title_pattern: str
     description: str
     customised: bool  # the team's own, rather than the built-in one
+    assignee_id: int | None = None  # who does the task (None: the feature's owner)
+    estimate_hours: float | None = None  # None: the built-in estimate of the category
+
+    @property
+    def hours(self) -> float:
+        """The task's estimate: the template's, else the built-in one of its category."""
+        if self.estimate_hours is not None:
+            return self.estimate_hours
+        return GAP_ESTIMATE_HOURS.get(self.category.slug, GAP_DEFAULT_ESTIMATE_HOURS)
 
     def title_for(self, feature_title: str) -> str:
         """The title with {feature} and {category} filled in (no other braces are read, so a title may
@@ -100,7 +114,8 @@ class Template:
 
 def _template(category: Category, stored: CategoryTemplate | None) -> Template:
     if stored is not None:
-        return Template(category, stored.title_pattern, stored.description, True)
+        return Template(category, stored.title_pattern, stored.description, True, stored.assignee_id,
+                        stored.estimate_hours)
     title, description = DEFAULT_TEMPLATES.get(category.slug, (DEFAULT_TEMPLATE_TITLE, ""))
     return Template(category, title, description, False)
 
@@ -125,22 +140,44 @@ def _category(member: TeamMembership, category_id: int) -> Category:
     return category
 
 
-def set_template(member: TeamMembership, category_id: int, title_pattern: str, description: str) -> Template:
-    """Store the team's template for a category."""
-    require_role(member, "manager", "edit the task templates")
-    category = _category(member, category_id)
-    title_pattern = " ".join((title_pattern or "").split())
-    errors: dict[str, list[str]] = {}
+TEMPLATE_FIELDS = ("title_pattern", "description", "assignee_id", "estimate_hours")
+
+
+def _check_template(member: TeamMembership, data: Mapping[str, Any]) -> dict[str, Any]:
+    unknown = sorted(set(data) - set(TEMPLATE_FIELDS))
+    errors: dict[str, list[str]] = {name: ["This field cannot be set."] for name in unknown}
+    title_pattern = " ".join(str(data.get("title_pattern") or "").split())
+    description = str(data.get("description") or "")
+    assignee_id, estimate = data.get("assignee_id"), data.get("estimate_hours")
     if not title_pattern:
         errors["title_pattern"] = ["Enter a title; {feature} stands for the feature's title."]
     elif len(title_pattern) > TITLE_MAX:
         errors["title_pattern"] = [f"Use at most {TITLE_MAX} characters."]
-    if len(description or "") > DESCRIPTION_MAX:
+    if len(description) > DESCRIPTION_MAX:
         errors["description"] = [f"Use at most {DESCRIPTION_MAX} characters."]
+    if assignee_id is not None and not (is_id(assignee_id) and db.session.scalar(
+            select(TeamMembership.id).where(TeamMembership.team_id == member.team_id,
+                                            TeamMembership.user_id == assignee_id))):
+        errors["assignee_id"] = ["Choose a member of this team, or nobody (the feature's owner)."]
+    if estimate is not None and (isinstance(estimate, bool) or not isinstance(estimate, (int, float))
+                                 or not 0 < estimate <= ESTIMATE_MAX):
+        errors["estimate_hours"] = [f"Give hours above 0 and at most {ESTIMATE_MAX}, or nothing."]
     if errors:
         raise Invalid(errors)
+    return {"title_pattern": title_pattern, "description": description, "assignee_id": assignee_id,
+            "estimate_hours": float(estimate) if estimate is not None else None}
+
+
+def set_template(member: TeamMembership, category_id: int, data: Mapping[str, Any]) -> Template:
+    """Store the team's template for a category: `title_pattern` (required), `description`, and who does
+    the task (`assignee_id`, a member; none: the feature's owner) in how long (`estimate_hours`)."""
+    require_role(member, "manager", "edit the task templates")
+    category = _category(member, category_id)
+    clean = _check_template(member, data)
     stored = db.session.get(CategoryTemplate, category.id) or CategoryTemplate(category_id=category.id)
-    stored.title_pattern, stored.description, stored.updated_at = title_pattern, description or "", utcnow()
+    for name, value in clean.items():
+        setattr(stored, name, value)
+    stored.updated_at = utcnow()
     db.session.add(stored)
     db.session.commit()
     return _template(category, stored)

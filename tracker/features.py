@@ -10,7 +10,6 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import joinedload, selectinload
@@ -23,25 +22,27 @@ from .coverage import (
     CategoryRef,
     Coverage,
     FeatureForecast,
+    GapWork,
     TaskRef,
     coverage,
     feature_forecast,
-    gap_due_date,
+    gap_rank,
+    plan_gaps,
 )
 from .deadlines import end_of_day
-from .definition_of_done import categories_named, definition_of_done, templates_of
+from .definition_of_done import Template, categories_named, definition_of_done, templates_of
 from .errors import Conflict, Invalid, NotFound
 from .extensions import db
 from .models import Category, Feature, StoredForecast, Task, TeamMembership, User, utcnow
+from .stored_forecast import clock, schedule_of
 from .tasks import create_task
 from .teams import require_role
 from .text import render_markdown
 from .timelog import FIRST_DAY, LAST_DAY
+from .two_factor import check_team_requirement
 from .vocabulary import (
     DESCRIPTION_MAX,
     FEATURE_STATES,
-    GAP_DEFAULT_LEAD_DAYS,
-    GAP_LEAD_DAYS,
     OPEN_FEATURE_STATES,
     SHIP_REASON_MAX,
     TITLE_MAX,
@@ -65,6 +66,7 @@ def get_feature(user: User, feature_id: int) -> tuple[Feature, TeamMembership]:
     ).first()
     if row is None:
         raise NotFound("No such feature.")
+    check_team_requirement(user, row[1])
     return row[0], row[1]
 
 
@@ -354,28 +356,69 @@ def delete_feature(member: TeamMembership, feature: Feature) -> None:
 # Filling the gaps -----------------------------------------------------------------------------------------
 
 
-def fill_gaps(member: TeamMembership, feature: Feature) -> list[Task]:
+@dataclass(frozen=True)
+class GapFill:
+    """The tasks that filling a feature's gaps created, and whether their deadlines can be met."""
+
+    created: list[Task]
+    at_risk: bool = False
+    reason: str | None = None
+
+
+def _doers(member: TeamMembership, feature: Feature, templates: list[Template]) -> list[User]:
+    """Who does each template's task: the template's assignee, else the feature's owner, else whoever
+    fills the gaps (someone who left the team is passed over)."""
+    team = set(db.session.scalars(
+        select(TeamMembership.user_id).where(TeamMembership.team_id == member.team_id)))
+    wanted = {t.assignee_id for t in templates} | {feature.owner_id}
+    users = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(wanted & team)))}
+    fallback = users.get(feature.owner_id, member.user)
+    return [users.get(t.assignee_id, fallback) for t in templates]
+
+
+def _queues(people: Iterable[User]) -> dict[int, tuple[tuple[datetime, datetime], ...]]:
+    """Each person's open dated tasks as (deadline, projected finish), from the stored forecast."""
+    rows = db.session.execute(
+        select(Task.assignee_id, Task.due_at, StoredForecast.projected_finish_at)
+        .join(StoredForecast, StoredForecast.task_id == Task.id)
+        .where(Task.assignee_id.in_([p.id for p in people]), Task.deleted_at.is_(None), Task.status != "done",
+               Task.due_at.is_not(None), StoredForecast.projected_finish_at.is_not(None))
+    )
+    queues: dict[int, list] = {p.id: [] for p in people}
+    for person, due, finish in rows:
+        queues[person].append((due, finish))
+    return {person: tuple(queue) for person, queue in queues.items()}
+
+
+def fill_gaps(member: TeamMembership, feature: Feature, now: datetime | None = None) -> GapFill:
     """Create a task for each required category the feature has no task in, from the team's templates,
-    due some working days before the target date (design and code first, review and docs last, a day
-    or more ahead of the release). Returns the new tasks (none when nothing is missing)."""
+    given to the template's assignee or the feature's owner, with deadlines planned before the target date
+    through their working hours and queues (coverage.plan_gaps): design and build first, then tests, the
+    review and the docs, deployment last. A target with too little time left is refused with the reason;
+    a tight one gives squeezed deadlines and says so."""
     if feature.state not in OPEN_FEATURE_STATES:
         raise Invalid({"state": [f"The feature is {feature.state}; reopen it to add work."]})
     missing = set(summary(feature).coverage.missing)
     categories = [c for c in feature.required_categories if c.slug in missing]
-    planner = feature.owner or member.user
-    today = utcnow().astimezone(ZoneInfo(member.user.timezone)).date()
+    templates = sorted(templates_of(member.team_id, categories),
+                       key=lambda t: (gap_rank(t.category.slug), t.category.position, t.category.id))
+    doers = _doers(member, feature, templates)
+    queues = _queues(set(doers))
+    works = [GapWork(t.title_for(feature.title), p.name, schedule_of(p), t.hours, queues[p.id])
+             for t, p in zip(templates, doers, strict=True)]
+    zone = feature.owner.timezone if feature.owner else member.user.timezone
+    plan = plan_gaps(works, target_end(feature), now or clock(), zone)
+    if feature.target_date is not None and None in plan.due:
+        raise Invalid({"target_date": [plan.reason]})
     created = []
-    for template in templates_of(member.team_id, categories):
-        lead = GAP_LEAD_DAYS.get(template.category.slug, GAP_DEFAULT_LEAD_DAYS)
+    for template, person, due in zip(templates, doers, plan.due, strict=True):
         description, items = parse_checklist(template.description)
         task = create_task(member, {
-            "title": template.title_for(feature.title),
-            "category": template.category.slug,
-            "description": description,
-            "feature_id": feature.id,
-            "due_at": gap_due_date(feature.target_date, lead, planner.work_day_numbers, today),
+            "title": template.title_for(feature.title), "category": template.category.slug,
+            "description": description, "feature_id": feature.id, "assignee_id": person.id,
+            "estimate_hours": template.hours, "due_at": due,
         })
         if items:
             add_items(member, task, items)
         created.append(task)
-    return created
+    return GapFill(created, plan.at_risk, plan.reason)

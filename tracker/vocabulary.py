@@ -63,14 +63,16 @@ MIN_PASSWORD_LENGTH = 8
 SHIP_REASON_MAX = 500
 CHECKLIST_ITEM_MAX = 500
 CHECKLIST_ITEMS_PER_TASK = 100
-# Filling a feature's gaps: each created task is due this many working days before the target date, by
-# category, so the work comes in order (design and code first, then tests, then review and docs) and the
-# review and the docs are due a working day before the release, not on the same instant.
-GAP_LEAD_DAYS = {
-    "architecture": 5, "database": 4, "server-code": 3, "integration": 3, "upgrades": 3,
-    "testing": 2, "devops": 2, "security": 1, "api-docs": 1,
+# Filling a feature's gaps: the created tasks fall due in this order of their categories (design and build
+# first, then tests, the security review and the API docs, deployment last before the release; a category
+# not listed comes after the build), each given this estimate unless the team's template says otherwise.
+GAP_ORDER = ("architecture", "database", "server-code", "integration", "upgrades",
+             "testing", "security", "api-docs", "devops")
+GAP_ESTIMATE_HOURS = {
+    "architecture": 6.0, "database": 6.0, "server-code": 16.0, "integration": 8.0, "upgrades": 4.0,
+    "testing": 8.0, "security": 4.0, "api-docs": 3.0, "devops": 4.0,
 }
-GAP_DEFAULT_LEAD_DAYS = 2
+GAP_DEFAULT_ESTIMATE_HOURS = 4.0
 # Deadlines and start dates must fall in this century: year 1 or 9999 overflows when shown in a time
 # zone, and the forecast walks working hours up to the deadline, so a deadline in 9999 costs seconds.
 EARLIEST_DATE = datetime(1999, 12, 31, tzinfo=UTC)  # 2000-01-01 in every zone

@@ -121,13 +121,17 @@ def test_fill_gaps_creates_the_missing_tasks_with_checklists(api, cast):
     team = cast["team_id"]
     feature = create_feature(api, team, target_date="2030-05-03").get_json()
     create_task(api, team, "server-code", feature["id"])
-    created = api.post(f"/features/{feature['id']}/fill-gaps").get_json()["created"]
-    assert [t["category"] for t in created] == ["api-docs", "testing", "security"]
-    security = created[2]
+    filled = api.post(f"/features/{feature['id']}/fill-gaps").get_json()
+    created = filled["created"]
+    assert [t["category"] for t in created] == ["testing", "security", "api-docs"]  # the order of the work
+    security = created[1]
     assert security["title"] == "Security review: Refunds endpoint"
     assert security["feature_id"] == feature["id"]
     assert [i["text"] for i in security["checklist"]][:2] == ["Authentication", "Authorisation per object"]
-    assert {t["due_at"][:10] for t in created} == {"2030-05-02", "2030-05-01"}
+    due = [t["due_at"] for t in created]
+    assert due == sorted(set(due)) and due[-1] < "2030-05-04"  # each after the one before, by the target
+    assert [t["estimate_hours"] for t in created] == [8.0, 4.0, 3.0]
+    assert filled["at_risk"] is False and filled["reason"] is None
     assert api.get(f"/features/{feature['id']}").get_json()["missing"] == []
     assert api.post(f"/features/{feature['id']}/fill-gaps").get_json()["created"] == []
 

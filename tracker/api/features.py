@@ -96,8 +96,12 @@ def delete_feature(feature_id: int):
            tag="Features", response=GapsOut, errors=[422])
 def fill_gaps(feature_id: int):
     """One task per required category that has none, from the team's category templates (title pattern,
-    description, checklist), due some working days before the target date. Nothing missing: an empty
-    list. A shipped or dropped feature: 422."""
+    description, checklist, assignee, estimate; without an assignee the feature's owner does it). Their
+    deadlines are planned back from the end of the target date through the assignees' working hours in
+    the order the work is done (build, tests, security review, API docs, deployment last), each due when
+    the next must start; `at_risk` and `reason` say when they cannot all be met. Nothing missing: an
+    empty list. A shipped or dropped feature, or a target date with no working time left: 422."""
     feature, member = features.get_feature(caller(), feature_id)
-    created = features.fill_gaps(member, feature)
-    return reply(GapsOut(created=[TaskOut.of(task) for task in created]))
+    filled = features.fill_gaps(member, feature)
+    return reply(GapsOut(created=[TaskOut.of(task) for task in filled.created], at_risk=filled.at_risk,
+                         reason=filled.reason))

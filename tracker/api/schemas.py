@@ -510,6 +510,9 @@ ConflictProblem.model_rebuild()  # its `current` may be a FeatureOut, defined af
 
 class GapsOut(Out):
     created: list[TaskOut] = Field(description="The tasks created, one per missing required category.")
+    at_risk: bool = Field(False, description="Whether their deadlines cannot all be met (too little time "
+                          "before the target date, or the assignees' queues are full).")
+    reason: str | None = Field(None, description="Why they are at risk, in words.")
 
 
 class ChecklistItemCreate(Body):

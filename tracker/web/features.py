@@ -179,10 +179,13 @@ def fill_gaps(feature_id: int):
     feature, member = features.get_feature(current_user, feature_id)
     back = url_for("features.show", feature_id=feature.id)
     with on_invalid(lambda: redirect(back)):
-        created = features.fill_gaps(member, feature)
+        filled = features.fill_gaps(member, feature)
+    created = filled.created
     if created:
         flash(f"Created {len(created)} task{'s' if len(created) != 1 else ''}: "
               + ", ".join(f"#{t.id} {t.title}" for t in created) + ".", "success")
+        if filled.at_risk:
+            flash(f"At risk: {filled.reason}", "warning")
     else:
         flash("Nothing is missing: every required category has a task.", "info")
     return redirect(back)
@@ -240,6 +243,13 @@ def _done_form(team_id: int, posted: bool) -> DefinitionOfDoneForm:
     return form
 
 
+def _template_form(member, category_id: int, **given) -> TemplateForm:
+    form = TemplateForm(prefix=f"t{category_id}", **given)
+    people = [(m.user_id, m.user.name) for m in teams.members_of(member.team)]
+    form.assignee_id.choices = choices([("", "The feature's owner")] + people)
+    return form
+
+
 def _settings_page(member, done_form=None, template_forms=None):
     """The definition of done and one form per category template (managers only)."""
     teams.require_role(member, "manager", "change the definition of done")
@@ -247,8 +257,7 @@ def _settings_page(member, done_form=None, template_forms=None):
     templates = definition_of_done.templates_of(member.team_id)
     for t in templates:
         if t.category.id not in forms:
-            forms[t.category.id] = TemplateForm(formdata=None, prefix=f"t{t.category.id}",
-                                                title_pattern=t.title_pattern, description=t.description)
+            forms[t.category.id] = _template_form(member, t.category.id, formdata=None, obj=t)
     return _page("features/settings.html", member, done_form=done_form or _done_form(member.team_id, False),
                  templates=templates, template_forms=forms)
 
@@ -277,9 +286,10 @@ def template(team_id: int, category_id: int):
         reset = definition_of_done.reset_template(member, category_id)
         flash(f"The {reset.category.name} template is the built-in one again.", "success")
         return back
-    form = TemplateForm(prefix=f"t{category_id}")
+    form = _template_form(member, category_id)
     with submitted(form, lambda: _settings_page(member, template_forms={category_id: form})):
-        saved = definition_of_done.set_template(member, category_id, form.title_pattern.data or "",
-                                                form.description.data or "")
+        saved = definition_of_done.set_template(member, category_id, {
+            "title_pattern": form.title_pattern.data or "", "description": form.description.data or "",
+            "assignee_id": form.assignee_id.data, "estimate_hours": form.estimate_hours.data})
     flash(f"The {saved.category.name} template is saved.", "success")
     return back

@@ -173,3 +173,5 @@ class DefinitionOfDoneForm(FlaskForm):
 class TemplateForm(FlaskForm):
     title_pattern = StringField("Task title ({feature} stands for the feature's title)")
     description = TextAreaField("Description; its “- [ ] …” lines become the checklist")
+    assignee_id = SelectField("Done by", coerce=lambda v: int(v) if v not in (None, "", "None") else None)
+    estimate_hours = FloatField("Estimate (hours; empty: the built-in one)", validators=[Optional()])
