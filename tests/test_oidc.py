@@ -1,0 +1,282 @@
+"""Single sign-on end to end, against a real OpenID Connect provider: the `oidc-provider` package (npm,
+pinned in tests/oidc) started on 127.0.0.1 by tests/oidc/provider.mjs, and the app served live. A
+requests.Session is the browser: it follows the redirects and fills in the provider's development login
+and consent forms. One provider process and one app for the module (the provider is slow to start)."""
+from __future__ import annotations
+
+import html
+import json
+import os
+import re
+import shutil
+import subprocess
+import threading
+from contextlib import contextmanager
+from pathlib import Path
+from urllib.parse import parse_qs, urlencode, urljoin, urlsplit, urlunsplit
+
+import pytest
+import requests
+from sqlalchemy import func, select
+from werkzeug.serving import make_server
+
+from tests.factories import add_to_team, make_team, make_user
+from tests.servers import call, wait_until
+from tests.support import fresh_database, free_port, need, running_app
+from tracker.extensions import db
+from tracker.models import LoginSession, OidcIdentity, TeamMembership, User
+
+PROVIDER_DIR = Path(__file__).resolve().parent / "oidc"
+CLIENT_ID, CLIENT_SECRET = "tracker-tests", "tracker-tests-secret"  # nosec B105: a throwaway test client
+# The provider's people: login -> claims. "alice-moved" is Alice (same subject) after her address at
+# the provider changed to Bob's; "mallory" got Bob's old address recycled at the provider.
+ACCOUNTS = {
+    "alice": {"email": "alice@example.org", "email_verified": True, "name": "Alice Liddell"},
+    "alice-moved": {"sub": "alice", "email": "bob@example.org", "email_verified": True, "name": "Alice L."},
+    "bob": {"email": "Bob@Example.org", "email_verified": True, "name": "Bob at the provider"},
+    "mallory": {"email": "bob@example.org", "email_verified": True, "name": "Mallory"},
+    "carol": {"email": "carol@example.org", "email_verified": False, "name": "Carol"},
+    "dave": {"email": "dave@example.org", "email_verified": True, "name": "Dave"},
+    "erin": {"email": "erin@example.org", "email_verified": True, "name": "Erin"},
+    "frank": {"email": "frank@example.org", "email_verified": True, "name": "Frank"},
+}
+
+
+@contextmanager
+def oidc_provider(port: int, redirect_uri: str, directory: Path):
+    node = shutil.which("node")
+    need(node is not None, "Node.js is not installed (apt-get install nodejs npm)")
+    need((PROVIDER_DIR / "node_modules" / "oidc-provider").is_dir(),
+         "the test OpenID Connect provider is not installed (make install runs npm ci in tests/oidc)")
+    env = {**os.environ, "OIDC_CLIENT_ID": CLIENT_ID, "OIDC_CLIENT_SECRET": CLIENT_SECRET,
+           "OIDC_REDIRECT_URI": redirect_uri, "OIDC_ACCOUNTS": json.dumps(ACCOUNTS)}
+    log = directory / "provider.log"
+    with open(log, "wb") as out:
+        process = subprocess.Popen([node, "provider.mjs", str(port)], cwd=PROVIDER_DIR, env=env,
+                                   stdout=out, stderr=subprocess.STDOUT)
+    issuer = f"http://127.0.0.1:{port}"
+
+    def answers() -> bool:
+        try:
+            return call("GET", issuer + "/.well-known/openid-configuration", timeout=5).status == 200
+        except OSError:
+            return False
+
+    try:
+        wait_until(answers, f"oidc-provider; log:\n{log.read_text(errors='replace')[-2000:]}", 30, process)
+        yield issuer
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+class Site:
+    """The app served live beside the provider, its app context pushed for arranging and checking data."""
+
+    def __init__(self, app, url: str, issuer: str) -> None:
+        self.app, self.url, self.issuer = app, url, issuer
+
+    @contextmanager
+    def settings(self, **values):
+        saved = {key: self.app.config[key] for key in values}
+        self.app.config.update(values)
+        try:
+            yield
+        finally:
+            self.app.config.update(saved)
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    directory = tmp_path_factory.mktemp("oidc")
+    app_port = free_port()
+    app_url = f"http://127.0.0.1:{app_port}"
+    with oidc_provider(free_port(), app_url + "/login/sso/callback", directory) as issuer:
+        settings = {"WTF_CSRF_ENABLED": True, "OIDC_ISSUER": issuer, "OIDC_CLIENT_ID": CLIENT_ID,
+                    "OIDC_CLIENT_SECRET": CLIENT_SECRET, "OIDC_BUTTON_LABEL": "Example ID",
+                    "OIDC_ALLOW_SIGNUP": False, "OIDC_AUTO_JOIN_TEAM": "", "BASE_URL": app_url}
+        with fresh_database(directory) as database, running_app(database, **settings) as app:
+            server = make_server("127.0.0.1", app_port, app, threaded=True)
+            thread = threading.Thread(target=server.serve_forever, name="oidc-app", daemon=True)
+            thread.start()
+            try:
+                yield Site(app, app_url, issuer)
+            finally:
+                server.shutdown()
+                thread.join(5)
+
+
+def sign_in(site: Site, login: str, browser: requests.Session | None = None, *, timezone: str = "",
+            stop_at_callback: bool = False, cancel: bool = False):
+    """Click "Sign in with …" and go through the provider as `login` (consenting, or cancelling), following
+    every redirect by hand. Returns the app's last answer, or the callback URL when `stop_at_callback`."""
+    browser = browser or requests.Session()
+    url = site.url + "/login/sso" + (f"?{urlencode({'timezone': timezone})}" if timezone else "")
+    response = browser.get(url, allow_redirects=False)
+    for _step in range(20):
+        if response.is_redirect:
+            url = urljoin(response.url, response.headers["Location"])
+            if stop_at_callback and url.startswith(site.url + "/login/sso/callback"):
+                return url
+            response = browser.get(url, allow_redirects=False)
+        elif response.url.startswith(site.issuer) and response.status_code == 200:
+            response = _answer_the_provider(browser, response, login, cancel)
+        else:
+            return response
+    raise AssertionError(f"no end to the redirects at {response.url}")
+
+
+def _answer_the_provider(browser: requests.Session, page, login: str, cancel: bool):
+    if cancel:
+        abort = re.search(r'href="([^"]+/abort)"', page.text)
+        assert abort, page.text[:2000]
+        return browser.get(urljoin(page.url, html.unescape(abort[1])), allow_redirects=False)
+    action = re.search(r'<form[^>]*action="([^"]+)"', page.text)
+    prompt = re.search(r'name="prompt" value="(\w+)"', page.text)
+    assert action and prompt, f"no login or consent form at {page.url}:\n{page.text[:2000]}"
+    fields = {"prompt": prompt[1]}
+    if prompt[1] == "login":
+        fields |= {"login": login, "password": "any password"}  # the development login takes any
+    return browser.post(urljoin(page.url, html.unescape(action[1])), data=fields, allow_redirects=False)
+
+
+def signed_in_as(site: Site, browser: requests.Session) -> str | None:
+    """Whose settings page this browser opens (None: sent to the login page)."""
+    response = browser.get(site.url + "/settings", allow_redirects=False)
+    if response.status_code != 200:
+        return None
+    return re.search(r'name="profile-name"[^>]*value="([^"]*)"', response.text)[1]
+
+
+def identities_of(user: User) -> list[OidcIdentity]:
+    db.session.expire_all()
+    return list(db.session.scalars(select(OidcIdentity).where(OidcIdentity.user_id == user.id)))
+
+
+def user_by_email(email: str) -> User | None:
+    db.session.expire_all()
+    return db.session.scalar(select(User).where(User.email == email))
+
+
+def bob_builder() -> User:
+    """Bob's password account (several tests need it; the module shares one database)."""
+    return user_by_email("bob@example.org") or make_user("Bob Builder", email="bob@example.org")
+
+
+def test_the_login_page_offers_the_provider_and_the_flow_uses_state_nonce_and_pkce(site):
+    page = requests.get(site.url + "/login")
+    assert page.status_code == 200 and "Sign in with Example ID" in page.text
+    start = requests.get(site.url + "/login/sso", allow_redirects=False)
+    assert start.status_code == 302
+    location = urlsplit(start.headers["Location"])
+    query = parse_qs(location.query)
+    assert f"{location.scheme}://{location.netloc}" == site.issuer
+    assert query["client_id"] == [CLIENT_ID] and query["response_type"] == ["code"]
+    assert query["redirect_uri"] == [site.url + "/login/sso/callback"]
+    assert set(query["scope"][0].split()) == {"openid", "email", "profile"}
+    assert query["code_challenge_method"] == ["S256"] and len(query["code_challenge"][0]) == 43
+    assert len(query["state"][0]) >= 20 and len(query["nonce"][0]) >= 20
+
+
+def test_first_sign_in_creates_the_account_joins_the_team_and_later_ones_go_by_subject(site):
+    with site.app.app_context():
+        team = make_team(make_user("Olga Owner"), "Platform")
+        bob_id, team_id, slug = bob_builder().id, team.team_id, team.team.slug
+    with site.settings(OIDC_ALLOW_SIGNUP=True, OIDC_AUTO_JOIN_TEAM=slug, OIDC_AUTO_JOIN_ROLE="manager"):
+        browser = requests.Session()
+        landed = sign_in(site, "alice", browser, timezone="Europe/Lisbon")
+        assert landed.status_code == 200, landed.text[:2000]
+        assert signed_in_as(site, browser) == "Alice Liddell"
+        alice = user_by_email("alice@example.org")
+        assert alice.timezone == "Europe/Lisbon"
+        [identity] = identities_of(alice)
+        assert (identity.issuer, identity.subject) == (site.issuer, "alice")
+        memberships = select(TeamMembership).where(TeamMembership.user_id == alice.id)
+        assert [(m.team_id, m.role) for m in db.session.scalars(memberships)] == [(team_id, "manager")]
+        sessions = select(func.count()).select_from(LoginSession).where(LoginSession.user_id == alice.id)
+        assert db.session.scalar(sessions) == 1  # the server-side session of a password login
+
+        # Again from another browser: the same account, nothing created, the team joined once.
+        again = requests.Session()
+        assert sign_in(site, "alice", again).status_code == 200
+        assert signed_in_as(site, again) == "Alice Liddell"
+        assert db.session.scalar(select(func.count()).select_from(User).where(
+            User.email == "alice@example.org")) == 1
+        assert len(identities_of(alice)) == 1
+        assert [m.role for m in db.session.scalars(memberships)] == ["manager"]
+
+        # Her address at the provider is now Bob's: the subject still opens her account, not his.
+        moved = requests.Session()
+        assert sign_in(site, "alice-moved", moved).status_code == 200
+        assert signed_in_as(site, moved) == "Alice Liddell"
+        assert "alice" not in {i.subject for i in identities_of(db.session.get(User, bob_id))}
+
+
+def test_an_existing_account_is_linked_by_verified_email_and_keeps_its_role(site):
+    with site.app.app_context():
+        team = make_team(make_user("Ola Owner"), "Linked")
+        bob = bob_builder()
+        add_to_team(team, bob, "member")
+        bob_id, slug = bob.id, team.team.slug
+    with site.settings(OIDC_AUTO_JOIN_TEAM=slug, OIDC_AUTO_JOIN_ROLE="manager"):  # sign-up is off
+        browser = requests.Session()
+        assert sign_in(site, "bob", browser).status_code == 200
+        assert signed_in_as(site, browser) == "Bob Builder"  # his account, his name
+        bob = db.session.get(User, bob_id)
+        [identity] = identities_of(bob)
+        assert identity.subject == "bob" and identity.email == "bob@example.org"
+        roles = select(TeamMembership.role).where(TeamMembership.user_id == bob_id)
+        assert "member" in list(db.session.scalars(roles)) and "manager" not in list(db.session.scalars(roles))
+
+        # Another person at the provider got Bob's address (recycled): the account is Bob's identity's.
+        mallory = requests.Session()
+        refused = sign_in(site, "mallory", mallory)
+        assert refused.status_code == 403 and "linked to another person" in refused.text
+        assert signed_in_as(site, mallory) is None
+        assert len(identities_of(bob)) == 1
+
+
+def test_an_unverified_email_is_refused(site):
+    with site.app.app_context():
+        carol = make_user("Carol", email="carol@example.org")
+        carol_id = carol.id
+    with site.settings(OIDC_ALLOW_SIGNUP=True):
+        browser = requests.Session()
+        refused = sign_in(site, "carol", browser)
+        assert refused.status_code == 403
+        assert "is not verified at the sign-in provider" in html.unescape(refused.text)
+        assert signed_in_as(site, browser) is None
+        assert identities_of(db.session.get(User, carol_id)) == []
+
+
+def test_without_sign_up_a_person_without_an_account_gets_a_clear_refusal(site):
+    browser = requests.Session()
+    refused = sign_in(site, "dave", browser)
+    assert refused.status_code == 403 and "No Tracker account uses dave@example.org" in refused.text
+    assert signed_in_as(site, browser) is None
+    assert user_by_email("dave@example.org") is None
+
+
+def test_a_tampered_state_or_another_browsers_callback_is_refused(site):
+    with site.settings(OIDC_ALLOW_SIGNUP=True):
+        browser = requests.Session()
+        callback = sign_in(site, "erin", browser, stop_at_callback=True)
+        parts = urlsplit(callback)
+        query = parse_qs(parts.query)
+        assert query["code"] and query["state"]
+        forged = {**{k: v[0] for k, v in query.items()}, "state": query["state"][0][::-1]}
+        tampered = browser.get(urlunsplit(parts._replace(query=urlencode(forged))), allow_redirects=False)
+        assert tampered.status_code == 400 and "expired or was started in another browser" in tampered.text
+        elsewhere = requests.get(callback, allow_redirects=False)  # the right state, another browser
+        assert elsewhere.status_code == 400
+        assert signed_in_as(site, browser) is None
+        assert user_by_email("erin@example.org") is None
+
+
+def test_cancelling_at_the_provider_is_a_clear_refusal(site):
+    with site.settings(OIDC_ALLOW_SIGNUP=True):
+        browser = requests.Session()
+        refused = sign_in(site, "frank", browser, cancel=True)
+        assert refused.status_code == 403 and "cancelled or refused at the provider" in refused.text
+        assert signed_in_as(site, browser) is None
+        assert user_by_email("frank@example.org") is None
