@@ -8,7 +8,7 @@ from flask import Flask
 from flask.cli import AppGroup
 from sqlalchemy import select
 
-from . import accounts, backup, demo, mail, outbox, reminders, sessions, stored_forecast, tokens
+from . import accounts, backup, demo, mail, outbox, reminders, sessions, stored_forecast, tokens, transfer
 from .errors import DomainError, Invalid, NotFound
 from .extensions import db
 from .models import User
@@ -150,3 +150,24 @@ def restore_database(path: str) -> None:
     since the backup is lost. Then run `flask db upgrade` if the backup is from an older version."""
     copy = backup.restore(db.engine, path)
     click.echo(f"Restored {copy.path} from {path} (schema {copy.revision}).")
+
+
+@commands.command("export")
+@click.argument("team_slug")
+def export_team(team_slug: str) -> None:
+    """Write the whole team (members, categories, tasks with their checklists, comments, time and history,
+    features, saved filters) as JSON to stdout."""
+    click.echo(transfer.export_json(transfer.get_team_by_slug(team_slug)), nl=False)
+
+
+@commands.command("import")
+@click.argument("file", type=click.File("rb"))
+@click.option("--owner", "owner_email", default=None, help="Make this existing user the new team's owner")
+def import_team(file, owner_email: str | None) -> None:
+    """Restore an export into a new team (people matched by email); prints its slug on the last line."""
+    data = transfer.read_document(file.read(transfer.MAX_IMPORT_BYTES + 1))
+    imported = transfer.import_team(data, transfer.owner_for_cli(data, owner_email))
+    click.echo(f"Imported {imported.tasks} task(s) into “{imported.team.name}” (/teams/{imported.team.id}).")
+    if imported.unmatched:
+        click.echo("No account here for: " + ", ".join(imported.unmatched) + " (their work is kept, unassigned).")
+    click.echo(imported.team.slug)

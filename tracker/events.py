@@ -51,7 +51,9 @@ class Event(NamedSignal):
 
 
 # Tasks: sender is the Task; `actor` is the User who acted.
-task_created = Event("task_created", doc="A task was created. Payload: actor.")
+task_created = Event(
+    "task_created", doc="A task was created. Payload: actor, imported (one of many rows of an import)."
+)
 task_changed = Event(
     "task_changed", doc="A task's fields changed. Payload: actor, changes ({field: (old, new)})."
 )

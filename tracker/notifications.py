@@ -91,8 +91,8 @@ def _label(task: Task) -> str:
     return f"#{task.id} {one_line(task.title, 120)}"
 
 
-def on_task_created(task: Task, *, actor: User, **_) -> None:
-    if task.assignee_id:
+def on_task_created(task: Task, *, actor: User, imported: bool = False, **_) -> None:
+    if task.assignee_id and not imported:  # an import of many rows is not news to each assignee
         summary = f"{actor.name} assigned you {_label(task)}"
         notify([task.assignee_id], "assigned", task=task, actor=actor, summary=summary)
 

@@ -623,8 +623,12 @@ def _assign(task: Task, clean: dict[str, Any], now: datetime) -> None:
             task.completed_at = None
 
 
-def create_task(member: TeamMembership, data: Mapping[str, Any]) -> Task:
-    """A new task in the member's team; `category` and `title` are required."""
+def create_task(
+    member: TeamMembership, data: Mapping[str, Any], *, commit: bool = True, imported: bool = False
+) -> Task:
+    """A new task in the member's team; `category` and `title` are required. `commit=False` leaves the
+    commit to the caller (an import of many rows, all or nothing); `imported` tells the receivers that
+    the task came in with many others (notifications and webhooks stay quiet)."""
     errors = {name: ["This field is required."] for name in ("title", "category") if name not in data}
     if errors:
         raise Invalid(errors)
@@ -642,8 +646,9 @@ def create_task(member: TeamMembership, data: Mapping[str, Any]) -> Task:
     _assign(task, clean, now)
     db.session.add(task)
     db.session.flush()  # the task's id, for whoever receives the event
-    events.task_created.send(task, actor=member.user)
-    db.session.commit()
+    events.task_created.send(task, actor=member.user, imported=imported)
+    if commit:
+        db.session.commit()
     return task
 
 

@@ -251,8 +251,9 @@ def _queue(team_id: int, event: str, actor: User | None, about: Callable[[], dic
 # Receivers of the domain events (connected in tracker/subscribers.py) ----------------------------------
 
 
-def on_task_created(task: Task, *, actor: User, **_) -> None:
-    queue_event(task, "task.created", actor)
+def on_task_created(task: Task, *, actor: User, imported: bool = False, **_) -> None:
+    if not imported:  # a CSV import would call each hook once per row
+        queue_event(task, "task.created", actor)
 
 
 def on_task_changed(task: Task, *, actor: User, changes: dict, **_) -> None:
