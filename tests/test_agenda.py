@@ -5,11 +5,13 @@ from __future__ import annotations
 from datetime import UTC, datetime, time, timedelta
 
 import pytest
+import vobject
+from icalendar import Calendar
 
 from tests.api.conftest import Api, DocumentedResponses, token_for
 from tests.factories import add_to_team, login, make_task, make_team, make_user
 from tests.support import statements_for
-from tracker import agenda, stored_forecast
+from tracker import agenda, feeds, stored_forecast
 from tracker.agenda import Block, clip, parse_days, work_blocks, window
 from tracker.api.spec import openapi_document
 from tracker.errors import Invalid
@@ -248,3 +250,67 @@ def test_a_person_in_another_zone_is_planned_on_their_own_wall_clock(app, monkey
     # Tokyo's Tuesday is over: the plan is Wednesday 09:00-12:00 JST, 00:00-03:00 UTC.
     assert spans(plan) == [(task.id, at(2, 0), at(2, 3))]
     assert plan.end == at(2, 8)
+
+
+# The calendar's week view and the feed ----------------------------------------------------------------
+
+
+def test_the_week_view_shows_deadlines_today_a_legend_and_optionally_my_planned_work(ana_week, client):
+    w = ana_week
+    login(client, w["ana"])
+    url = f"/teams/{w['team_id']}/calendar?view=week&week=2030-01-03"
+    page = client.get(url)
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert "Week of 31 Dec 2029" in html and "week=2029-12-24" in html and "week=2030-01-07" in html
+    assert 'aria-current="page">Week' in html and "Legend" in html
+    # The month of its Monday (December) holds the whole week: all five deadlines, in January.
+    assert html.count('class="cal-task priority-') == 5
+    assert "work on #" not in html and "Show my planned work" in html
+    planned = client.get(url + "&blocks=1").get_data(as_text=True)
+    assert planned.count('class="cal-block"') == 5 and "hide my planned work" in planned
+    assert f"work on #{w['c'].id} Gamma &lt;b&gt;" in planned
+    assert 'name="view" value="week"' in planned and 'name="blocks" value="1"' in planned  # the filter keeps them
+
+
+def test_the_week_marks_today_and_a_bad_week_is_this_week(ana_week, client):
+    login(client, ana_week["ana"])
+    html = client.get(f"/teams/{ana_week['team_id']}/calendar?view=week&week=nonsense").get_data(as_text=True)
+    assert html.count('aria-current="date"') == 1 and '<span class="today-tag">today</span></h3>' in html
+    month = client.get(f"/teams/{ana_week['team_id']}/calendar").get_data(as_text=True)
+    assert 'class=" today" aria-current="date"' in month or 'today" aria-current="date"' in month
+
+
+def test_another_teams_week_is_not_found(ana_week, client, app):
+    stranger = make_user("Stranger")
+    other = make_team(stranger, "Hidden")
+    login(client, ana_week["ana"])
+    assert client.get(f"/teams/{other.team_id}/calendar?view=week&blocks=1").status_code == 404
+
+
+def test_the_feed_carries_the_planned_blocks_on_request(ana_week, client):
+    w = ana_week
+    login(client, w["ana"])
+    urls = feeds.feed_urls(w["ana"])
+    path = urls.user_feed_url.split("://", 1)[-1].split("/", 1)[1]
+    plain = Calendar.from_ical(client.get(f"/{path}").data)
+    assert not [e for e in plain.walk("VEVENT") if str(e["uid"]).startswith("work-")]
+    body = client.get(f"/{path}?blocks=1").data
+    events = [e for e in Calendar.from_ical(body).walk("VEVENT") if str(e["uid"]).startswith("work-")]
+    assert [(e["dtstart"].dt, e["dtend"].dt) for e in events][:3] == [
+        (NOW, at(1, 17)), (at(2, 9), at(2, 11, 30)), (at(2, 11, 30), at(2, 15, 30))]
+    assert str(events[0]["summary"]) == f"Work on #{w['c'].id} Gamma <b>"
+    assert len({str(e["uid"]) for e in events}) == len(events)
+    vobject.readOne(body.decode())  # a second, independent parser accepts it
+
+
+def test_a_team_feed_carries_only_that_teams_blocks(ana_week, app):
+    w = ana_week
+    other = make_team(w["ben"], "Side")
+    add_to_team(other, w["ana"])
+    make_task(other, "Side job", assignee_id=w["ana"].id, estimate_hours=1, due_at=at(1, 10))
+    urls = feeds.feed_urls(w["ana"])
+    secret = urls.team_feed_urls[w["team_id"]].rsplit("/", 1)[1].removesuffix(".ics")
+    events = Calendar.from_ical(feeds.calendar_for(secret, NOW, blocks=True)).walk("VEVENT")
+    titles = {str(e["summary"]) for e in events if str(e["uid"]).startswith("work-")}
+    assert titles and not any("Side job" in t for t in titles)

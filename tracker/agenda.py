@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
@@ -157,31 +157,43 @@ def _mine(user: User):
     return (StoredForecast.assignee_id == user.id) & StoredForecast.team_id.in_(teams)
 
 
-def _load_tasks(ids) -> dict[int, Task]:
+def load_tasks(ids) -> dict[int, Task]:
     found = db.session.scalars(
         select(Task).where(Task.id.in_(ids)).options(joinedload(Task.team), joinedload(Task.category))
     ).unique()
     return {task.id: task for task in found}
 
 
-def plan_for(user: User, days: int = DEFAULT_DAYS, now: datetime | None = None) -> Plan:
-    """The user's planned work blocks over the next `days` working days, in the forecast's order, and
-    their tasks projected to miss the deadline; a fixed number of queries whatever the queue's length."""
-    now = now or stored_forecast.clock()
-    schedule = stored_forecast.schedule_of(user)
-    start, end = window(schedule, now, days)
+def planned(
+    user: User, start: datetime, end: datetime, team_id: int | None = None
+) -> tuple[list[Block], list[StoredForecast], int]:
+    """The user's planned blocks inside [start, end) (of one team, if given), the forecast rows they come
+    from, and how many planned tasks start after `end`; two queries at most."""
+    if end <= start:
+        return [], [], 0
+    scope = _mine(user) if team_id is None else _mine(user) & (StoredForecast.team_id == team_id)
     rows = db.session.scalars(
         select(StoredForecast)
-        .where(_mine(user), StoredForecast.projected_finish_at > start)
+        .where(scope, StoredForecast.projected_finish_at > start)
         .order_by(StoredForecast.projected_finish_at, StoredForecast.task_id)
         .limit(MAX_PLANNED_TASKS)
     ).all()
+    schedule = stored_forecast.schedule_of(user)
     blocks, later = [], 0
     for row in rows:
         inside = clip(work_blocks(row.task_id, schedule, row.projected_finish_at, row.remaining_hours or 0),
                       start, end)
         blocks += inside
         later += not inside
+    return blocks, list(rows), later
+
+
+def plan_for(user: User, days: int = DEFAULT_DAYS, now: datetime | None = None) -> Plan:
+    """The user's planned work blocks over the next `days` working days, in the forecast's order, and
+    their tasks projected to miss the deadline; a fixed number of queries whatever the queue's length."""
+    now = now or stored_forecast.clock()
+    start, end = window(stored_forecast.schedule_of(user), now, days)
+    blocks, rows, later = planned(user, start, end)
     slipping_rows = db.session.scalars(
         select(StoredForecast).where(_mine(user), StoredForecast.at_risk)
         .order_by(StoredForecast.slack_hours.is_(None), StoredForecast.slack_hours, StoredForecast.task_id)
@@ -191,10 +203,39 @@ def plan_for(user: User, days: int = DEFAULT_DAYS, now: datetime | None = None) 
         select(func.count().filter(StoredForecast.at_risk),
                func.count().filter(StoredForecast.reason == "no_estimate")).where(_mine(user))
     ).one()
-    tasks = _load_tasks({b.task_id for b in blocks} | {r.task_id for r in slipping_rows})
+    tasks = load_tasks({b.task_id for b in blocks} | {r.task_id for r in slipping_rows})
     return Plan(
-        timezone=schedule.timezone, start=start, end=end, days=days, blocks=blocks, tasks=tasks,
+        timezone=user.timezone, start=start, end=end, days=days, blocks=blocks, tasks=tasks,
         slipping=[(tasks[r.task_id], r) for r in slipping_rows if r.task_id in tasks],
         slipping_total=counts[0], unestimated=counts[1], later=later,
         forecast={r.task_id: r for r in (*rows, *slipping_rows)},
     )
+
+
+# The calendar's week ------------------------------------------------------------------------------------
+
+
+def week_start(raw: str | None, today: date) -> date:
+    """The Monday of the week that `raw` (an ISO date, any day of it) names; this week's when `raw` is
+    missing or not a date of years 1901-2999 (as the month view treats a bad month)."""
+    try:
+        day = date.fromisoformat(raw or "")
+    except ValueError:
+        day = today
+    if not 1900 < day.year < 3000:
+        day = today
+    return day - timedelta(days=day.weekday())
+
+
+def blocks_by_day(user: User, days: list[date], team_id: int | None = None,
+                  now: datetime | None = None) -> tuple[dict[date, list[Block]], dict[int, Task]]:
+    """The user's planned blocks on these local days (from now on: the past holds no plan), by day,
+    and their tasks."""
+    zone = ZoneInfo(user.timezone)
+    start = local_to_utc(datetime.combine(days[0], time()), zone)
+    end = local_to_utc(datetime.combine(days[-1] + _ONE_DAY, time()), zone)
+    blocks, _rows, _later = planned(user, max(start, now or stored_forecast.clock()), end, team_id)
+    by_day: dict[date, list[Block]] = {}
+    for block in blocks:
+        by_day.setdefault(block.start_at.astimezone(zone).date(), []).append(block)
+    return by_day, load_tasks({b.task_id for b in blocks})

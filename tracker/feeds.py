@@ -12,6 +12,7 @@ from icalendar import Calendar, Event
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from . import agenda, stored_forecast
 from .errors import NotFound
 from .extensions import db
 from .formatting import one_line
@@ -72,9 +73,11 @@ def rotate(user: User) -> FeedUrls:
     return feed_urls(user)
 
 
-def calendar_for(secret: str, now: datetime | None = None) -> bytes:
+def calendar_for(secret: str, now: datetime | None = None, blocks: bool = False) -> bytes:
     """The iCalendar document a secret stands for; NotFound for an unknown (or rotated) secret, and for
-    a team feed whose owner has left the team."""
+    a team feed whose owner has left the team. With `blocks` (the URL's ?blocks=1), also the feed
+    owner's planned work blocks (tracker/agenda.py) over the next working days, in that team for a
+    team feed."""
     feed = (
         db.session.scalar(
             select(CalendarFeed).options(joinedload(CalendarFeed.user)).where(CalendarFeed.secret == secret)
@@ -107,10 +110,13 @@ def calendar_for(secret: str, now: datetime | None = None) -> bytes:
             raise NotFound("No such calendar.")
         query = query.where(Task.team_id == feed.team_id)
         name = f"Tracker: {member.team.name} deadlines"
-    return build_calendar(name, db.session.scalars(query).unique().all(), now or utcnow())
+    document = build_calendar(name, db.session.scalars(query).unique().all(), now or utcnow())
+    if blocks:
+        add_work_blocks(document, feed.user, feed.team_id, now or stored_forecast.clock())
+    return document.to_ical()
 
 
-def build_calendar(name: str, tasks: list[Task], now: datetime) -> bytes:
+def build_calendar(name: str, tasks: list[Task], now: datetime) -> Calendar:
     """One VEVENT per task at its deadline (a zero-length event at a UTC instant)."""
     calendar = Calendar()
     calendar.add("prodid", PRODID)
@@ -118,7 +124,7 @@ def build_calendar(name: str, tasks: list[Task], now: datetime) -> bytes:
     calendar.add("calscale", "GREGORIAN")
     calendar.add("method", "PUBLISH")
     calendar.add("x-wr-calname", name)
-    host = absolute_url("").split("://", 1)[-1].split("/")[0] or "tracker"
+    host = _host()
     for task in tasks:
         url = absolute_url(f"/tasks/{task.id}")
         event = Event()
@@ -142,4 +148,30 @@ def build_calendar(name: str, tasks: list[Task], now: datetime) -> bytes:
         event.add("last-modified", task.updated_at)
         event.add("sequence", task.version)
         calendar.add_component(event)
-    return calendar.to_ical()
+    return calendar
+
+
+def _host() -> str:
+    return absolute_url("").split("://", 1)[-1].split("/")[0] or "tracker"
+
+
+def add_work_blocks(calendar: Calendar, user: User, team_id: int | None, now: datetime) -> None:
+    """One VEVENT per planned work block of `user` (of one team, if given) from now to the end of the
+    last working day agenda.MAX_DAYS ahead, busy time in the feed owner's calendar."""
+    start, end = agenda.window(stored_forecast.schedule_of(user), now, agenda.MAX_DAYS)
+    blocks, _rows, _later = agenda.planned(user, start, end, team_id)
+    tasks = agenda.load_tasks({b.task_id for b in blocks})
+    for block in blocks:
+        task, url = tasks[block.task_id], absolute_url(f"/tasks/{block.task_id}")
+        event = Event()
+        event.add("uid", f"work-{task.id}-{block.start_at:%Y%m%dT%H%M%SZ}@{_host()}")
+        event.add("dtstamp", now)
+        event.add("dtstart", block.start_at)
+        event.add("dtend", block.end_at)
+        event.add("summary", f"Work on #{task.id} {one_line(task.title, 300)}")
+        event.add("description", f"Planned from the forecast: {block.hours} h of #{task.id} "
+                                 f"({task.team.name}).\n{url}")
+        event.add("url", url)
+        event.add("categories", ["Planned work"])
+        event.add("transp", "OPAQUE")
+        calendar.add_component(event)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, flash, redirect, render_template, url_for
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from .. import feeds
@@ -12,7 +12,7 @@ bp = Blueprint("calendar", __name__)
 
 @bp.get("/calendar/<secret>.ics")
 def feed(secret: str):
-    body = feeds.calendar_for(secret)
+    body = feeds.calendar_for(secret, blocks=request.args.get("blocks") == "1")
     response = Response(body, mimetype="text/calendar")
     response.headers["Content-Disposition"] = 'inline; filename="tracker.ics"'
     response.headers["Cache-Control"] = "private, max-age=300"

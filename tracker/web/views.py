@@ -14,6 +14,7 @@ from ..charts import bar_chart, line_chart
 from ..deadlines import BUCKETS, QUADRANTS
 from ..errors import Conflict
 from ..models import OPEN_STATUSES, PRIORITIES, STATUSES
+from . import agenda as agenda_views
 from .errors import on_invalid
 from .query import list_filter, page_number, safe_next, wants_json
 from .templating import viewer_zone
@@ -126,13 +127,16 @@ def calendar(team_id: int):
     member = teams.membership_for(current_user, team_id)
     task_filter, error = _task_filter()
     today = datetime.now(viewer_zone()).date()
-    match = re.fullmatch(r"(\d{4})-(\d{2})", request.args.get("month", ""))
-    year, month = (int(match[1]), int(match[2])) if match and 1 <= int(match[2]) <= 12 else (today.year, today.month)
-    if not 1900 < year < 3000:
-        year = today.year
-    grid = prioritisation.deadline_calendar(member, year, month, task_filter, current_user.timezone)
-    return _team_page("views/calendar.html", member, grid=grid, task_filter=task_filter,
-                      filter_error=error, forecast=stored_forecast.load(grid.task_ids)), 422 if error else 200
+    if request.args.get("view") == "week":  # the week view (tracker/web/agenda.py), with planned work
+        context = agenda_views.week_view(member, task_filter, today)
+    else:
+        match = re.fullmatch(r"(\d{4})-(\d{2})", request.args.get("month", ""))
+        year, month = (int(match[1]), int(match[2])) if match and 1 <= int(match[2]) <= 12 else (today.year, today.month)
+        if not 1900 < year < 3000:
+            year = today.year
+        context = {"grid": prioritisation.deadline_calendar(member, year, month, task_filter, current_user.timezone)}
+    return _team_page("views/calendar.html", member, task_filter=task_filter, filter_error=error, today=today,
+                      forecast=stored_forecast.load(context["grid"].task_ids), **context), 422 if error else 200
 
 
 @bp.get("/teams/<int:team_id>/dashboard")
