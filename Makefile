@@ -17,7 +17,14 @@ $(STAMP): requirements.txt
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP)
 
-install: $(STAMP)
+# The OpenID Connect provider that tests/test_oidc.py starts (npm's oidc-provider, pinned in tests/oidc),
+# installed where Node.js and npm are; without them those tests are skipped.
+OIDC_PROVIDER := tests/oidc/node_modules/.package-lock.json
+$(OIDC_PROVIDER): tests/oidc/package.json tests/oidc/package-lock.json
+	cd tests/oidc && npm ci --no-audit --no-fund
+	touch $@
+
+install: $(STAMP) $(if $(shell command -v npm 2>/dev/null),$(OIDC_PROVIDER))
 
 db: install
 	$(BIN)/flask db upgrade

@@ -7,9 +7,8 @@ Create Date: 2026-11-30 03:30:00.000000
 Single sign-on (#14): a person at a provider, (issuer, subject), linked to one account; one identity per
 account and provider.
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0011'
@@ -28,7 +27,8 @@ def upgrade():
         sa.Column('email', sa.String(length=254), nullable=False),
         sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
         sa.Column('last_login_at', sa.DateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_oidc_identities_user_id_users'), ondelete='CASCADE'),
+        sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_oidc_identities_user_id_users'),
+                                ondelete='CASCADE'),
         sa.PrimaryKeyConstraint('id', name=op.f('pk_oidc_identities')),
         sa.UniqueConstraint('issuer', 'subject', name='uq_oidc_identities_issuer_subject'),
         sa.UniqueConstraint('issuer', 'user_id', name='uq_oidc_identities_issuer_user_id'),
