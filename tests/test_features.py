@@ -13,7 +13,8 @@ from sqlalchemy import func, select
 from tests.factories import make_task
 from tests.test_events import listening, names
 from tracker import checklists, definition_of_done, features, stored_forecast, tasks, teams, webhooks
-from tracker.activity import feature_activity
+from tracker.activity import Describer, feature_activity
+from tracker.activity import task_activity as tasks_activity
 from tracker.coverage import (
     CategoryRef,
     TaskRef,
@@ -511,3 +512,58 @@ def test_checklist_input_is_checked_and_other_teams_items_are_not_found(crew, re
     assert checklists.get_item(crew["member"], item.id)[0] == item
     parsed = checklists.parse_checklist("Intro\n- [ ] One\n* [x] Two\nOutro")
     assert parsed == ("Intro\nOutro", [("One", False), ("Two", True)])
+
+
+def test_each_checklist_change_is_a_change_of_its_task_with_history_and_a_webhook(crew, refunds):
+    _feature, _code, review = refunds
+    member_m = crew["member_m"]
+    db.session.add(Webhook(team_id=crew["team_id"], url="https://93.184.216.34/hook", secret="s" * 32,
+                           events="task.updated"))
+    db.session.commit()
+    version = review.version
+    with listening() as seen:
+        auth = checklists.add_item(member_m, review, "Auth")
+        secrets = checklists.add_item(member_m, review, "Secrets")
+        checklists.update_item(member_m, auth, {"done": True})
+        checklists.update_item(member_m, secrets, {"text": "Secrets in the vault", "position": 0})
+        checklists.update_item(member_m, auth, {"done": True})  # no change: no event, no version
+        promoted = checklists.promote_item(member_m, db.session.get(ChecklistItem, secrets.id))
+        checklists.delete_item(member_m, db.session.get(ChecklistItem, auth.id))
+    changed = [payload["changes"]["checklist"] for name, sender, payload in seen
+               if name == "task_changed" and sender.id == review.id]
+    assert changed == [
+        (None, [{"text": "Auth", "done": False, "position": 0}]),
+        (None, [{"text": "Secrets", "done": False, "position": 1}]),
+        ({"text": "Auth", "done": False, "position": 0}, {"text": "Auth", "done": True, "position": 0}),
+        ({"text": "Secrets", "done": False, "position": 1},
+         {"text": "Secrets in the vault", "done": False, "position": 0}),
+        ({"text": "Secrets in the vault", "done": False, "position": 0},
+         {"promoted_to": promoted.id, "text": "Secrets in the vault"}),
+        ({"text": "Auth", "done": True, "position": 0}, None),
+    ]
+    assert db.session.get(Task, review.id).version == version + 6
+    entries = [e for e in tasks_activity(review) if e.field == "checklist"]
+    describer = Describer.for_entries(entries, crew["team_id"])
+    assert [describer.sentence(e, str) for e in entries] == [
+        "added “Auth” to the checklist", "added “Secrets” to the checklist", "ticked “Auth” on the checklist",
+        "reworded “Secrets” as “Secrets in the vault”; moved “Secrets in the vault” to place 1 on the checklist",
+        f"made “Secrets in the vault” of the checklist a task of its own, #{promoted.id}",
+        "removed “Auth” from the checklist"]
+    sent = [json.loads(d.body) for d in db.session.scalars(select(WebhookDelivery).order_by(WebhookDelivery.id))
+            if d.event == "task.updated"]
+    assert len(sent) == 6 and sent[2]["changes"]["checklist"]["new"]["done"] is True
+
+
+def test_a_stale_version_refuses_a_checklist_change_and_writes_nothing(crew, refunds):
+    _feature, _code, review = refunds
+    item = checklists.add_item(crew["member_m"], review, "Auth", expected_version=review.version)
+    stale = review.version - 1
+    for change in (lambda: checklists.add_item(crew["member_m"], review, "More", expected_version=stale),
+                   lambda: checklists.update_item(crew["member_m"], item, {"done": True}, stale),
+                   lambda: checklists.delete_item(crew["member_m"], item, stale),
+                   lambda: checklists.promote_item(crew["member_m"], item, stale)):
+        with pytest.raises(Conflict):
+            change()
+    db.session.expire_all()
+    assert [(i.text, i.done) for i in db.session.get(Task, review.id).checklist] == [("Auth", False)]
+    assert db.session.scalar(select(func.count()).select_from(Task)) == 2  # nothing promoted

@@ -274,6 +274,8 @@ class Describer:
             label = FIELD_LABELS.get(entry.field, entry.field)
             if entry.field == "description":
                 return "edited the description"
+            if entry.field == "checklist":
+                return checklist_sentence(entry.old_value, entry.new_value)
             old, new = (
                 self.value(entry.field, entry.old_value, fmt_instant),
                 self.value(entry.field, entry.new_value, fmt_instant),
@@ -294,6 +296,27 @@ class Describer:
             verb = "logged" if kind == "time_logged" else "deleted an entry of"
             return f"{verb} {data['hours']:g} h on {data['spent_on']}"
         return kind
+
+
+def checklist_sentence(old: Any, new: Any) -> str:
+    """A checklist change (see tracker/checklists.py for its shape) in words."""
+    if old is None:
+        items = new if isinstance(new, list) else []
+        if len(items) == 1:
+            return f"added “{items[0]['text']}” to the checklist"
+        return f"added {len(items)} items to the checklist"
+    if new is None:
+        return f"removed “{old['text']}” from the checklist"
+    if "promoted_to" in new:
+        return f"made “{old['text']}” of the checklist a task of its own, #{new['promoted_to']}"
+    parts = []
+    if old["done"] != new["done"]:
+        parts.append(f"{'ticked' if new['done'] else 'unticked'} “{new['text']}”")
+    if old["text"] != new["text"]:
+        parts.append(f"reworded “{old['text']}” as “{new['text']}”")
+    if old["position"] != new["position"]:
+        parts.append(f"moved “{new['text']}” to place {new['position'] + 1}")
+    return "; ".join(parts) + " on the checklist"
 
 
 # Feature history: receivers of the feature events, and reading -------------------------------------------

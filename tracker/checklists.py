@@ -1,5 +1,10 @@
 """Checklists on tasks: ordered items, each done or not, that any member of the task's team adds, ticks,
-edits, moves and deletes; an item that grows into real work is promoted to a task of its own."""
+edits, moves and deletes; an item that grows into real work is promoted to a task of its own.
+
+A checklist is part of its task: every change is a change of the task (its version goes up, a stale
+`expected_version` is a Conflict), announced as task_changed with the change under "checklist" as
+(old, new): (None, [added items]), (item, item changed), (item, None) for a deletion, and
+(item, {"promoted_to": task id}) for a promotion; history and webhooks follow from the event."""
 from __future__ import annotations
 
 import re
@@ -7,10 +12,12 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.orm.exc import StaleDataError
 
-from .errors import Invalid, NotFound
+from . import events
+from .errors import Conflict, Invalid, NotFound
 from .extensions import db
-from .models import ChecklistItem, Task, TeamMembership, User
+from .models import ChecklistItem, Task, TeamMembership, User, utcnow
 from .tasks import create_task, get_on_task
 from .vocabulary import CHECKLIST_ITEM_MAX, CHECKLIST_ITEMS_PER_TASK, TITLE_MAX
 
@@ -44,14 +51,35 @@ def _check_text(value: Any) -> str:
     return text
 
 
-def _live(member: TeamMembership, task: Task) -> None:
+def _live(member: TeamMembership, task: Task, expected_version: int | None = None) -> None:
     if task.team_id != member.team_id or task.deleted_at is not None:
         raise NotFound("No such task.")
+    if expected_version is not None and expected_version != task.version:
+        raise Conflict(task)
 
 
-def add_items(member: TeamMembership, task: Task, items: Iterable[tuple[str, bool]]) -> list[ChecklistItem]:
+def _state(item: ChecklistItem) -> dict[str, Any]:
+    return {"text": item.text, "done": item.done, "position": item.position}
+
+
+def _announce(member: TeamMembership, task: Task, old: Any, new: Any) -> None:
+    """Commit a checklist change as a change of its task: a new version, history and webhooks."""
+    task.updated_at = utcnow()  # the task's row is written, so its version goes up
+    try:
+        events.task_changed.send(task, actor=member.user, changes={"checklist": (old, new)})
+        db.session.commit()
+    except StaleDataError:
+        # The task changed between our read and our write: theirs stands, ours is reported back.
+        db.session.rollback()
+        db.session.refresh(task)
+        raise Conflict(task) from None
+
+
+def add_items(
+    member: TeamMembership, task: Task, items: Iterable[tuple[str, bool]], expected_version: int | None = None
+) -> list[ChecklistItem]:
     """Append items (text, done) to the task's checklist, after the ones it has."""
-    _live(member, task)
+    _live(member, task, expected_version)
     items = [(_check_text(text), bool(done)) for text, done in items]
     count, last = db.session.execute(
         select(func.count(), func.coalesce(func.max(ChecklistItem.position), -1)).where(
@@ -66,12 +94,15 @@ def add_items(member: TeamMembership, task: Task, items: Iterable[tuple[str, boo
         for i, (text, done) in enumerate(items)
     ]
     db.session.add_all(added)
-    db.session.commit()
+    db.session.flush()
+    _announce(member, task, None, [_state(item) for item in added])
     return added
 
 
-def add_item(member: TeamMembership, task: Task, text: Any) -> ChecklistItem:
-    return add_items(member, task, [(text, False)])[0]
+def add_item(
+    member: TeamMembership, task: Task, text: Any, expected_version: int | None = None
+) -> ChecklistItem:
+    return add_items(member, task, [(text, False)], expected_version)[0]
 
 
 def _siblings(task_id: int) -> list[ChecklistItem]:
@@ -94,35 +125,50 @@ def _move(item: ChecklistItem, position: Any) -> None:
         each.position = index
 
 
-def update_item(member: TeamMembership, item: ChecklistItem, data: Mapping[str, Any]) -> ChecklistItem:
+def update_item(
+    member: TeamMembership, item: ChecklistItem, data: Mapping[str, Any], expected_version: int | None = None
+) -> ChecklistItem:
     """Change an item's `text`, `done` and/or `position` (0 = first)."""
+    _live(member, item.task, expected_version)
     unknown = sorted(set(data) - {"text", "done", "position"})
     if unknown:
         raise Invalid({name: ["This field cannot be set."] for name in unknown})
     if "done" in data and not isinstance(data["done"], bool):
         raise Invalid({"done": ["Use true or false."]})
     text = _check_text(data["text"]) if "text" in data else item.text
+    before = _state(item)
     if "position" in data:
         _move(item, data["position"])
     item.text = text
     item.done = data.get("done", item.done)
-    db.session.commit()
+    if _state(item) == before:
+        db.session.rollback()  # nothing changed: no new version, no history
+        return item
+    _announce(member, item.task, before, _state(item))
     return item
 
 
-def delete_item(member: TeamMembership, item: ChecklistItem) -> None:
-    task_id = item.task_id
+def _remove(item: ChecklistItem) -> dict[str, Any]:
+    """Take the item off its checklist and close the gap; what it was."""
+    was, task_id = _state(item), item.task_id
     db.session.delete(item)
     db.session.flush()
     for index, each in enumerate(_siblings(task_id)):
         each.position = index
-    db.session.commit()
+    return was
 
 
-def promote_item(member: TeamMembership, item: ChecklistItem) -> Task:
+def delete_item(member: TeamMembership, item: ChecklistItem, expected_version: int | None = None) -> None:
+    task = item.task
+    _live(member, task, expected_version)
+    _announce(member, task, _remove(item), None)
+
+
+def promote_item(member: TeamMembership, item: ChecklistItem, expected_version: int | None = None) -> Task:
     """Make the item a task of its own, in the same category and feature as its task, and take it off the
     checklist (the work now lives in the new task)."""
     task = item.task
+    _live(member, task, expected_version)
     data = {
         "title": item.text[:TITLE_MAX],
         "category": task.category.slug,
@@ -133,5 +179,5 @@ def promote_item(member: TeamMembership, item: ChecklistItem) -> Task:
         raise Invalid({"category": [f"The category “{task.category.name}” is archived; create the task "
                                     "yourself in another category."]})
     promoted = create_task(member, data)
-    delete_item(member, item)
+    _announce(member, task, _remove(item), {"promoted_to": promoted.id, "text": promoted.title})
     return promoted

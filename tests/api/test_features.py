@@ -195,6 +195,31 @@ def test_checklist_items_through_the_api(api, cast, task):
     assert [i["text"] for i in api.get(f"/tasks/{task['id']}").get_json()["checklist"]] == ["C first"]
 
 
+def test_checklist_changes_are_versioned_changes_of_the_task(api, cast, task):
+    path = f"/tasks/{task['id']}/checklist"
+    added = api.post(path, json={"text": "Auth", "version": task["version"]})
+    assert added.status_code == 201 and added.headers["ETag"] == f'"{task["version"] + 1}"'
+    item = added.get_json()
+    stale = task["version"]
+    conflict = assert_problem(api.post(path, json={"text": "More", "version": stale}), 409)
+    assert conflict["current"]["version"] == stale + 1
+    assert_problem(api.patch(f"/checklist-items/{item['id']}", json={"done": True, "version": stale}), 409)
+    for method, url in (("patch", f"/checklist-items/{item['id']}"), ("delete", f"/checklist-items/{item['id']}"),
+                        ("post", f"/checklist-items/{item['id']}/promote"), ("post", path)):
+        body = {"done": True} if method == "patch" else {"text": "More"} if url == path else None
+        refused = getattr(api, method)(url, json=body, headers={"If-Match": f'"{stale}"'})
+        assert_problem(refused, 412)
+    ticked = api.patch(f"/checklist-items/{item['id']}", json={"done": True, "version": stale + 1},
+                       headers={"If-Match": f'"{stale + 1}"'})
+    assert ticked.status_code == 200 and ticked.headers["ETag"] == f'"{stale + 2}"'
+    shown = api.get(f"/tasks/{task['id']}").get_json()
+    assert shown["version"] == stale + 2 and [(i["text"], i["done"]) for i in shown["checklist"]] == [
+        ("Auth", True)]
+    history = api.get(f"/tasks/{task['id']}/activity").get_json()
+    entries = history["items"] if isinstance(history, dict) else history
+    assert [e["field"] for e in entries if e["kind"] == "changed"] == ["checklist", "checklist"]
+
+
 def test_checklist_input_and_other_teams_items(api, cast, task):
     path = f"/tasks/{task['id']}/checklist"
     assert_problem(api.post(path, json={"text": ""}), 422, "text")

@@ -515,18 +515,25 @@ class GapsOut(Out):
     reason: str | None = Field(None, description="Why they are at risk, in words.")
 
 
+_TASK_VERSION = ("The task's version you last read (a checklist change is a change of its task); if the "
+                 "task has moved on you get 409 with `current`.")
+
+
 class ChecklistItemCreate(Body):
-    model_config = ConfigDict(json_schema_extra={"examples": [{"text": "Rate limiting"}]})
+    model_config = ConfigDict(json_schema_extra={"examples": [{"text": "Rate limiting"},
+                                                              {"text": "Secrets", "version": 3}]})
 
     text: str = Field(min_length=1, max_length=CHECKLIST_ITEM_MAX)
+    version: Id | None = Field(None, description=_TASK_VERSION)
 
 
 class ChecklistItemPatch(Body):
-    model_config = ConfigDict(json_schema_extra={"examples": [{"done": True}, {"position": 0}]})
+    model_config = ConfigDict(json_schema_extra={"examples": [{"done": True}, {"position": 0, "version": 4}]})
 
     text: str | None = Field(None, min_length=1, max_length=CHECKLIST_ITEM_MAX)
     done: bool | None = None
     position: int | None = Field(None, ge=0, le=CHECKLIST_ITEMS_PER_TASK, description="0 = first.")
+    version: Id | None = Field(None, description=_TASK_VERSION)
 
 
 # Time entries -----------------------------------------------------------------------------------

@@ -26,7 +26,7 @@ def _task_reply(task: Task, status: int = 200, **headers: str):
     return reply(task_out(task), status, {"ETag": etag(task.version), **headers})
 
 
-def _check_if_match(task: Task) -> None:
+def check_if_match(task: Task) -> None:
     if if_match_fails(task.version):
         raise ProblemResponse(
             412,
@@ -94,7 +94,7 @@ def patch_task(task_id: int, body: TaskPatch):
     """A partial update: only the fields sent change. Guard it with `If-Match` (412 when stale) or with
     the `version` you read (409 with the `current` task when stale); nothing is overwritten silently."""
     task, member = tasks.get_task(caller(), task_id)
-    _check_if_match(task)
+    check_if_match(task)
     data = body.model_dump(exclude_unset=True)
     version = data.pop("version", None)
     tasks.update_task(member, task, data, expected_version=version)
@@ -114,7 +114,7 @@ def patch_task(task_id: int, body: TaskPatch):
 def delete_task(task_id: int):
     """Any member deletes; the task goes to the team's trash, from which a manager can restore it."""
     task, member = tasks.get_task(caller(), task_id)
-    _check_if_match(task)
+    check_if_match(task)
     tasks.move_to_trash(member, task)
     return reply(None, 204)
 

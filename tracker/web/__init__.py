@@ -9,12 +9,14 @@ from . import (
     activity, agenda, auth, calendar, checklists, comments, features, invitations, main, notifications,
     reminders, sso, tasks, teams, timelog, views, webhooks,
 )
+from . import inline
 from .errors import register_error_pages
 from .templating import register_templating
 
 BLUEPRINTS = (
     main, auth, teams, tasks, views, timelog, comments, activity, notifications, calendar, webhooks, features,
     checklists, invitations, reminders, agenda, sso,
+    inline,
 )
 CSP = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
