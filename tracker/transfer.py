@@ -227,7 +227,7 @@ def _export_refs(rows: _TeamRows) -> _Refs:
     people |= {c.author_id for cs in rows.comments.values() for c in cs}
     people |= {a.actor_id for a_s in (*rows.activity.values(), *rows.feature_activity.values()) for a in a_s}
     people |= {f.owner_id for f in rows.features} | {s.user_id for s in rows.filters}
-    people |= {w.user_id for ws in rows.watchers.values() for w in ws}
+    people |= {w.user_id for ws in rows.watchers.values() for w in ws} | {t.assignee_id for t in rows.templates}
     people.discard(None)
     refs.users = dict(db.session.execute(select(User.id, User.email).where(User.id.in_(people))).all())
     return refs
@@ -300,8 +300,9 @@ def export_team(team: Team) -> dict[str, Any]:
         "categories": [{"slug": c.slug, "name": c.name, "position": c.position, "archived": c.archived}
                        for c in rows.categories],
         "definition_of_done": rows.done,
-        "templates": [{"category": t.category.slug, "title_pattern": t.title_pattern,
-                       "description": t.description, "updated_at": _when(t.updated_at)} for t in rows.templates],
+        "templates": [{"category": t.category.slug, "title_pattern": t.title_pattern, "description": t.description,
+                       "assignee": refs.users.get(t.assignee_id), "estimate_hours": t.estimate_hours,
+                       "updated_at": _when(t.updated_at)} for t in rows.templates],
         "features": [_feature_document(f, rows, refs) for f in rows.features],
         "tasks": [_task_document(t, rows, refs, comment_keys) for t in rows.tasks],
         "saved_filters": [{"user": refs.users.get(s.user_id), "name": s.name, "view": s.view,
@@ -393,6 +394,8 @@ class TemplateIn(_Shape):
     category: Slug
     title_pattern: _text(200, min_length=1)
     description: _text(DESCRIPTION_MAX) = ""
+    assignee: Email | None = None
+    estimate_hours: Annotated[float, Field(gt=0, le=ESTIMATE_MAX, allow_inf_nan=False)] | None = None
     updated_at: Instant | None = None
 
 
@@ -666,7 +669,7 @@ def _emails(d: TeamDocument) -> set[str]:
         found |= {t.assignee, t.reporter, t.deleted_by, *t.watchers}
         found |= {c.author for c in t.comments} | {e.user for e in t.time_entries}
         found |= {a.actor for a in t.activity}
-    found |= {a.actor for f in d.features for a in f.activity}
+    found |= {a.actor for f in d.features for a in f.activity} | {t.assignee for t in d.templates}
     found.discard(None)
     return found
 
@@ -711,14 +714,15 @@ def _free_slug(base: str) -> str:
     return slug
 
 
-def _team_settings(d: TeamDocument, team: Team) -> dict[str, int]:
+def _team_settings(d: TeamDocument, team: Team, people: dict[str, int]) -> dict[str, int]:
     categories = {c.slug: c.id for c in team.categories}
     if d.definition_of_done:
         db.session.execute(insert(definition_of_done),
                            [{"team_id": team.id, "category_id": categories[s]} for s in d.definition_of_done])
     for t in d.templates:
         db.session.add(CategoryTemplate(category_id=categories[t.category], title_pattern=t.title_pattern,
-                                        description=t.description, **_at("updated_at", t.updated_at)))
+                                        description=t.description, assignee_id=people.get(t.assignee),
+                                        estimate_hours=t.estimate_hours, **_at("updated_at", t.updated_at)))
     return categories
 
 
@@ -823,7 +827,7 @@ def import_team(data: Mapping[str, Any], owner: User, *, known_to: User | None =
     # Import-side names: email -> user id, key -> new id (filled in as rows get their ids).
     refs = _Refs(users=dict(people))
     team = _new_team(document, owner, people)
-    categories = _team_settings(document, team)
+    categories = _team_settings(document, team, people)
     _features(document, team, refs, categories)
     made = _tasks(document, team, refs, categories)
     _task_talk(document, made, refs, owner, team)

@@ -214,6 +214,17 @@ ROUTES: dict[str, Route] = {
     "api.create_webhook": Route("team", "manager", form(url=HOOK_URL, events=["task.created"])),
     "api.get_webhook": Route("team", "manager"),
     "api.delete_webhook": Route("team", "manager"),
+    # Data in and out: a team's export and CSV import are a manager's; anyone may restore an export into a
+    # new team of their own (an empty body is refused: 422).
+    "transfer.index": Route("team", "manager"),
+    "transfer.export_json": Route("team", "manager"),
+    "transfer.export_csv": Route("team", "manager"),
+    "transfer.import_csv": Route("team", "manager", form(csv="title\nMatrix row\n", **{"mapping-title": "title"},
+                                                         default_category="database", estimate_unit="hours")),
+    "transfer.import_team": Route("account", body=form()),
+    "api.export_team": Route("team", "manager"),
+    "api.import_team": Route("account", body=form()),
+    "api.import_csv": Route("team", "manager", form(csv="title\nMatrix row\n")),
 }
 # Objects of the owner's account, and the team objects a team URL can carry: the cross-team cases.
 CHILD_ARGUMENTS = {"category_id", "filter_id", "webhook_id", "user_id", "invitation_id"}

@@ -28,6 +28,7 @@ from . import (  # noqa: F401  (each module adds its operations to the blueprint
     spec,
     teams,
     time_entries,
+    transfer,
     views,
 )
 from .core import ProblemResponse, bp, problem

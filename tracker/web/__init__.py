@@ -10,6 +10,7 @@ from . import (
     reminders, sso, tasks, teams, timelog, views, webhooks,
 )
 from . import inline
+from . import transfer
 from .errors import register_error_pages
 from .templating import register_templating
 
@@ -17,6 +18,7 @@ BLUEPRINTS = (
     main, auth, teams, tasks, views, timelog, comments, activity, notifications, calendar, webhooks, features,
     checklists, invitations, reminders, agenda, sso,
     inline,
+    transfer,
 )
 CSP = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
