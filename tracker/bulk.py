@@ -92,6 +92,14 @@ def _apply_one(member: TeamMembership, task: Task, changes: Mapping[str, Any] | 
     return RowResult(task.id, "applied", before=before, version=task.version)
 
 
+def applied_tasks(member: TeamMembership, results: list[RowResult]) -> list[Task]:
+    """The tasks a change was applied to, as they are now (one query)."""
+    ids = [r.task_id for r in results if r.outcome == "applied"]
+    return list(db.session.scalars(
+        select(Task).options(*tasks.LIST_LOAD).where(Task.id.in_(ids), Task.team_id == member.team_id)
+    ).unique())
+
+
 def counts(results: list[RowResult]) -> dict[str, int]:
     return {name: sum(r.outcome == name for r in results) for name in OUTCOMES}
 

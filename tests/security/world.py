@@ -20,6 +20,7 @@ from tracker import (
     tasks,
     timelog,
     tokens,
+    undo,
 )
 from tracker.extensions import db
 from tracker.models import (
@@ -35,6 +36,7 @@ from tracker.models import (
     Task,
     TeamMembership,
     TimeEntry,
+    UndoRecord,
     User,
     Webhook,
 )
@@ -68,6 +70,7 @@ class Side:
     token_id: int = 0
     secret: str = ""
     session_id: str = ""  # a second signed-in browser of the owner
+    record_id: int = 0  # an undo record of the owner's (undoing it finds the task moved on: no write)
 
     def owner_membership(self) -> TeamMembership:
         return membership(self.team_id, self.owner)
@@ -78,7 +81,8 @@ class Side:
                 "webhook_id": self.webhook_id, "feature_id": self.feature_id, "item_id": self.item_id,
                 "user_id": self.target.id, "token_id": self.token_id, "invitation_id": self.invitation_id,
                 "token": self.invitation_token,
-                "secret": self.secret, "session_id": self.session_id, "filename": "css/app.css"}
+                "secret": self.secret, "session_id": self.session_id, "filename": "css/app.css",
+                "record_id": self.record_id}
 
     def repair(self) -> None:
         """Put back whatever an allowed request used up (a trashed task, a removed member, a revoked
@@ -158,6 +162,10 @@ class Side:
             self.token_id = tokens.create_token(self.owner, "spare")[0].id
         if db.session.get(LoginSession, self.session_id) is None:
             self.session_id = digest(sessions.start_session(self.owner, user_agent="spare"))
+        record = db.session.get(UndoRecord, self.record_id)
+        if record is None or record.used_at is not None:
+            self.record_id = undo.record(self.owner, self.team_id, "done", "The owner's undo", [
+                {"task_id": self.task_id, "version": 0, "before": {"status": "todo"}}]).id
         feeds.feed_urls(self.owner)
         self.secret = db.session.scalar(sa.select(CalendarFeed.secret).where(
             CalendarFeed.user_id == self.owner.id, CalendarFeed.team_id.is_(None)))

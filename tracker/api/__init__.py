@@ -19,6 +19,7 @@ from ..extensions import csrf, db, limiter
 from ..models import Feature
 from ..urls import IdConverter
 from . import (  # noqa: F401  (each module adds its operations to the blueprint)
+    bulk,
     checklists,
     collaboration,
     docs,

@@ -8,7 +8,8 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from .. import features, stored_forecast, tasks, teams, timelog
+from .. import features, stored_forecast, tasks, teams, timelog, undo
+from . import inline
 from ..errors import Conflict, Invalid
 from ..models import PRIORITIES, STATUSES
 from ..recurrence import PRESETS, describe
@@ -133,6 +134,7 @@ def index(team_id: int):
     page = page_number()
     task_filter, error = list_filter(tasks.parse_task_filter, tasks.TaskFilter())
     result = tasks.list_tasks(member, task_filter, page, per_page=current_app.config["TASKS_PER_PAGE"])
+    members = teams.members_of(member.team)
     return render_template(
         "tasks/list.html",
         member=member,
@@ -141,10 +143,13 @@ def index(team_id: int):
         task_filter=task_filter,
         filter_error=error,
         categories=teams.all_categories(team_id),
-        members=teams.members_of(member.team),
+        members=members,
         statuses=STATUSES,
         priorities=PRIORITIES,
         forecast=stored_forecast.load([t.id for t in result.items]),
+        people=[(m.user_id, m.user.name) for m in members],
+        select_all=request.args.get("select") == "all",
+        bulk_results=inline.bulk_results(),
     ), 422 if error else 200
 
 
@@ -185,6 +190,7 @@ def show(task_id: int):
         time_entries=timelog.list_time_entries(task),
         time_form=g.get("time_form"),  # a refused time entry, shown again with its errors
         forecast=stored_forecast.load([task.id]) if task.is_open else None,
+        people=[(m.user_id, m.user.name) for m in teams.members_of(member.team)],
     )
 
 
@@ -286,7 +292,8 @@ def edit(task_id: int):
 def delete(task_id: int):
     task, member = tasks.get_task(current_user, task_id)
     tasks.move_to_trash(member, task)
-    flash(f"Task #{task.id} moved to the trash. A manager can restore it.", "success")
+    inline.offer_undo(undo.record(current_user, task.team_id, "trash", f"#{task.id} moved to the trash.",
+                                  [undo.trashed(task)]))
     return redirect(url_for("tasks.index", team_id=task.team_id, status="open"))
 
 

@@ -1,0 +1,177 @@
+// In-place edits (templates/tasks/_inline.html), bulk selection on the list, and the Undo offer.
+// Every form here works without JavaScript; this module sends the in-place forms with fetch on an explicit
+// choice (Save, Enter, or an option picked with the pointer — never on an arrow key), updates the page in
+// place, keeps the focus where it was and announces the result in a live region.
+document.documentElement.classList.add("js");
+
+const region = (() => {
+  let live = document.querySelector("#inline-status");
+  if (!live) {
+    live = document.createElement("div");
+    live.id = "inline-status";
+    live.className = "toast";
+    live.setAttribute("role", "status");
+    live.setAttribute("aria-live", "polite");
+    document.querySelector("main")?.prepend(live);
+  }
+  return live;
+})();
+
+function announce(message, undo, csrf) {
+  region.replaceChildren();
+  const text = document.createElement("p");
+  text.textContent = message;
+  region.append(text);
+  if (undo) region.append(undoForm(undo, csrf));
+}
+
+function undoForm(undo, csrf) {
+  const form = document.createElement("form");
+  form.method = "post";
+  form.action = undo.action;
+  form.className = "undo-offer";
+  form.dataset.undo = "";
+  form.dataset.expires = new Date(Date.now() + undo.seconds * 1000).toISOString();
+  for (const [name, value] of [["csrf_token", csrf], ["next", location.pathname + location.search]]) {
+    const input = document.createElement("input");
+    input.type = "hidden";
+    input.name = name;
+    input.value = value;
+    form.append(input);
+  }
+  const button = document.createElement("button");
+  button.type = "submit";
+  button.className = "button small";
+  button.textContent = `Undo: ${undo.label}`;
+  form.append(button);
+  expireLater(form);
+  return form;
+}
+
+// Put a task's current values back into every in-place form of it on the page, with its new version.
+function show(task) {
+  document.querySelectorAll(`form[data-inline][data-task-id="${task.id}"]`).forEach((form) => {
+    for (const name of ["status", "priority", "assignee_id", "due_date", "estimate_hours"]) {
+      const control = form.elements[name];
+      if (control && task[name] !== undefined) {
+        control.value = task[name];
+        control.removeAttribute("aria-invalid");
+        form.dataset.saved = control.value;
+      }
+    }
+    form.classList.remove("is-changed");
+  });
+  document.querySelectorAll(
+    `[data-task-id="${task.id}"] input[name=version], input[data-version-of="${task.id}"]`,
+  ).forEach((input) => { input.value = task.version; });
+  document.querySelectorAll(`li[data-task-id="${task.id}"], article[data-task-id="${task.id}"]`)
+    .forEach((card) => { card.dataset.version = task.version; });
+  document.querySelectorAll(`[data-due-of="${task.id}"]`).forEach((due) => { due.textContent = task.due; });
+}
+
+async function send(form) {
+  const control = form.querySelector("select, input:not([type=hidden])");
+  const csrf = form.elements.csrf_token?.value;
+  form.setAttribute("aria-busy", "true");
+  try {
+    const response = await fetch(form.action, {
+      method: "POST",
+      headers: { Accept: "application/json" },
+      body: new FormData(form),
+    });
+    const result = await response.json().catch(() => ({}));
+    if (response.ok) {
+      show(result.task);
+      announce([result.message, result.note].filter(Boolean).join(" "), result.undo, csrf);
+    } else if (response.status === 409 && result.task) {
+      show(result.task); // theirs stands; the control shows it, ready for another choice
+      announce(result.error);
+    } else {
+      control?.setAttribute("aria-invalid", "true"); // what was typed stays, to be corrected
+      announce(result.error || "The change could not be saved; reload the page and try again.");
+    }
+  } catch {
+    announce("The change could not be sent; check the connection and try again.");
+  } finally {
+    form.removeAttribute("aria-busy");
+  }
+}
+
+document.addEventListener("submit", (event) => {
+  const form = event.target.closest("form[data-inline]");
+  if (!form || event.defaultPrevented) return;
+  event.preventDefault();
+  send(form);
+});
+
+// An option picked with the pointer is a choice; arrow keys only move through the options, and Enter
+// (or the Save button) saves what they reached.
+document.addEventListener("pointerdown", (event) => {
+  const select = event.target.closest?.("form[data-inline] select");
+  if (select) select.dataset.pointer = "1";
+});
+document.addEventListener("keydown", (event) => {
+  const select = event.target.closest?.("form[data-inline] select");
+  if (!select) return;
+  delete select.dataset.pointer;
+  if (event.key === "Enter") {
+    event.preventDefault();
+    select.form.requestSubmit();
+  }
+});
+document.addEventListener("change", (event) => {
+  const control = event.target;
+  const form = control.closest?.("form[data-inline]");
+  if (form) {
+    form.classList.toggle("is-changed", control.value !== (form.dataset.saved ?? savedValue(control)));
+    if (control.tagName === "SELECT" && control.dataset.pointer) {
+      delete control.dataset.pointer;
+      form.requestSubmit();
+    }
+  }
+  if (control.matches?.("[data-past-warning]")) pastWarning(control);
+});
+
+function savedValue(control) {
+  if (control.tagName !== "SELECT") return control.defaultValue;
+  return [...control.options].find((option) => option.defaultSelected)?.value ?? "";
+}
+
+// A deadline in the past is allowed (the server adds a note), but said before saving too.
+function pastWarning(input) {
+  const note = document.getElementById(input.getAttribute("aria-describedby"));
+  if (!note) return;
+  note.dataset.hint ??= note.textContent;
+  const today = new Date();
+  const local = `${today.getFullYear()}-${String(today.getMonth() + 1).padStart(2, "0")}-${String(today.getDate()).padStart(2, "0")}`;
+  note.textContent = input.value && input.value < local ? "This date is in the past: the task will show as overdue." : note.dataset.hint;
+}
+
+// The list: select all on this page, and how many are selected.
+const selectAll = document.querySelector("[data-select-all]");
+if (selectAll) {
+  const boxes = () => [...document.querySelectorAll('input[type=checkbox][name=ids][form=bulk]')];
+  const count = document.querySelector("[data-selected-count]");
+  const update = () => {
+    const ticked = boxes().filter((box) => box.checked).length;
+    selectAll.checked = ticked > 0 && ticked === boxes().length;
+    selectAll.indeterminate = ticked > 0 && ticked < boxes().length;
+    if (count) count.textContent = ticked ? `${ticked} selected` : "";
+  };
+  selectAll.hidden = false;
+  selectAll.addEventListener("change", () => {
+    boxes().forEach((box) => { box.checked = selectAll.checked; });
+    update();
+  });
+  document.addEventListener("change", (event) => {
+    if (event.target.matches?.("input[name=ids]")) update();
+  });
+  update();
+}
+
+// An Undo offer goes away when its seconds are over (the server refuses it after that anyway).
+function expireLater(form) {
+  const left = Date.parse(form.dataset.expires) - Date.now();
+  if (Number.isFinite(left)) setTimeout(() => form.remove(), Math.max(left, 0));
+}
+document.querySelectorAll("form[data-undo]").forEach(expireLater);
