@@ -273,6 +273,20 @@ def test_a_tampered_state_or_another_browsers_callback_is_refused(site):
         assert user_by_email("erin@example.org") is None
 
 
+def test_a_flow_older_than_its_time_is_refused_and_only_the_latest_flow_counts(site):
+    with site.settings(OIDC_ALLOW_SIGNUP=True):
+        browser = requests.Session()
+        first = sign_in(site, "erin", browser, stop_at_callback=True)
+        with site.settings(OIDC_FLOW_SECONDS=0):  # ten minutes by default
+            late = browser.get(sign_in(site, "erin", browser, stop_at_callback=True), allow_redirects=False)
+        assert late.status_code == 400 and "This sign-in expired" in late.text
+        # Starting again dropped the first flow: its answer from the provider no longer finishes anything.
+        current = sign_in(site, "erin", browser, stop_at_callback=True)
+        assert browser.get(first, allow_redirects=False).status_code == 400
+        assert browser.get(current, allow_redirects=False).status_code == 302
+        assert signed_in_as(site, browser) == "Erin"
+
+
 def test_cancelling_at_the_provider_is_a_clear_refusal(site):
     with site.settings(OIDC_ALLOW_SIGNUP=True):
         browser = requests.Session()

@@ -88,6 +88,7 @@ class Config:
     OIDC_AUTO_JOIN_TEAM = os.environ.get("OIDC_AUTO_JOIN_TEAM", "")
     OIDC_AUTO_JOIN_ROLE = os.environ.get("OIDC_AUTO_JOIN_ROLE", "member")
     OIDC_TIMEOUT = float(os.environ.get("OIDC_TIMEOUT", "10"))  # seconds per call to the provider
+    OIDC_FLOW_SECONDS = int(os.environ.get("OIDC_FLOW_SECONDS", "600"))  # to sign in at the provider
 
     def __init__(self) -> None:
         self.SECRET_KEY = os.environ.get("SECRET_KEY") or _development_secret()

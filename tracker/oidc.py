@@ -5,12 +5,13 @@ verified email address the first time, or a new account when OIDC_ALLOW_SIGNUP a
 from __future__ import annotations
 
 import secrets
+import time
 
 import requests
 from authlib.common.errors import AuthlibBaseError
 from authlib.integrations.base_client import MismatchingStateError, OAuthError
 from authlib.integrations.flask_client import OAuth
-from flask import Flask, current_app, request
+from flask import Flask, current_app, request, session
 from joserfc.errors import JoseError
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -25,6 +26,9 @@ from .vocabulary import ROLES
 CLIENT = "oidc"
 DISCOVERY = "/.well-known/openid-configuration"
 _EXTENSION = "authlib.integrations.flask_client"  # where Authlib's OAuth keeps itself on the app
+STARTED = "sso_started_at"  # in the browser's session: when its sign-in flow began
+EXPIRED = ("This sign-in expired or was started in another browser or tab, so it cannot be finished here. "
+           "Start again from the login page.")
 
 
 class SignInFailed(DomainError):
@@ -82,7 +86,11 @@ def _client():
 
 def authorize_redirect(redirect_uri: str):
     """The redirect to the provider's sign-in page; state, nonce and PKCE verifier are kept in this
-    browser's session for the callback."""
+    browser's session for the callback, with the time the flow started. One flow per browser: those left
+    unfinished are dropped (each would otherwise stay in the session cookie, which has a size limit)."""
+    for key in [key for key in session if key.startswith(f"_state_{CLIENT}_")]:
+        session.pop(key)
+    session[STARTED] = time.time()
     try:
         return _client().authorize_redirect(redirect_uri)
     except requests.RequestException:
@@ -95,8 +103,7 @@ def _provider_error(error: OAuthError) -> SignInFailed:
         return SignInRefused("The sign-in was cancelled or refused at the provider, so you are not signed "
                              "in. Try again, or log in with your password.")
     if isinstance(error, MismatchingStateError):
-        return SignInFailed("This sign-in expired or was started in another browser or tab, so it cannot be "
-                            "finished here. Start again from the login page.")
+        return SignInFailed(EXPIRED)
     said = ": ".join(str(part)[:200] for part in (error.error, error.description) if part)
     return SignInFailed(f"The sign-in provider did not sign you in ({said or 'no reason given'}). "
                         "Start again from the login page.")
@@ -107,8 +114,12 @@ def claims_from_callback() -> dict:
     state, exchanged the code with the PKCE verifier and verified the ID token (signature, issuer,
     audience, expiry, nonce). Providers that leave the email out of the ID token give it at userinfo."""
     _check_issuer_parameter()
+    started = session.get(STARTED)
+    if not isinstance(started, float) or time.time() - started > current_app.config["OIDC_FLOW_SECONDS"]:
+        raise SignInFailed(EXPIRED)
     try:
         token = _client().authorize_access_token()
+        session.pop(STARTED, None)
         claims = dict(token.get("userinfo") or {})
         if not claims.get("sub"):
             raise SignInFailed("The sign-in provider sent no ID token. Check that the scopes include openid.")
