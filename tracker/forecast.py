@@ -19,6 +19,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from tracker.deadlines import local_to_utc, require_aware
+from tracker.formatting import city
 from tracker.vocabulary import PRIORITIES, PRIORITY_RANK
 
 REASONS = ("ok", "late", "overdue", "no_estimate", "unassigned")
@@ -531,12 +532,28 @@ def _amount(hours: float, unit: str = "h") -> str:
     return f"{number} {unit}" + ("" if number == "1" else "s")
 
 
-def explain(f: TaskForecast, assignee_name: str, schedule: WorkSchedule, due_at: datetime | None) -> str:
+def _stamp(at: datetime, schedule: WorkSchedule, name: str, viewer: str | None) -> str:
+    """`at` on the viewer's clock, labelled with their zone, and the assignee's own time as a note where
+    it differs: "Mon 7 Dec 06:30 (Europe/Lisbon; 22:30 Sun for Fran, Los Angeles)". Without a viewer: on
+    the assignee's clock, labelled with their zone."""
+    if viewer is None or viewer == schedule.timezone:
+        return f"{_when(at, schedule)} ({schedule.timezone})"
+    mine, theirs = at.astimezone(ZoneInfo(viewer)), at.astimezone(ZoneInfo(schedule.timezone))
+    shown = f"{_WEEKDAYS[mine.weekday()]} {mine.day} {_MONTHS[mine.month - 1]} {mine:%H:%M}"
+    if mine.utcoffset() == theirs.utcoffset():
+        return f"{shown} ({viewer})"
+    day = "" if mine.date() == theirs.date() else f" {_WEEKDAYS[theirs.weekday()]}"
+    return f"{shown} ({viewer}; {theirs:%H:%M}{day} for {name}, {city(schedule.timezone)})"
+
+
+def explain(f: TaskForecast, assignee_name: str, schedule: WorkSchedule, due_at: datetime | None,
+            viewer: str | None = None) -> str:
     """A sentence for the risk tooltip, e.g. "needs 14 h, Ana has 9 working hours before
     Fri 17 Jan 17:00 (Europe/Lisbon), after 3 earlier tasks; projected finish Mon 20 Jan 14:00,
-    5 working hours late". Times are on the assignee's wall clock."""
+    5 working hours late". Times are on the assignee's wall clock, or with `viewer` (a zone) on the
+    viewer's, every one labelled, with the assignee's time as a note where it differs."""
     zone = schedule.timezone
-    due = f"{_when(due_at, schedule)} ({zone})" if due_at is not None else None
+    due = _stamp(due_at, schedule, assignee_name, viewer) if due_at is not None else None
 
     if f.reason == "unassigned":
         sentence = "nobody is assigned, so there is no forecast"
@@ -561,7 +578,9 @@ def explain(f: TaskForecast, assignee_name: str, schedule: WorkSchedule, due_at:
     sentence = ", ".join(parts)
 
     finish = f"projected finish {_when(f.projected_finish_at, schedule)}"
-    if due is None:
+    if viewer is not None:
+        finish = f"projected finish {_stamp(f.projected_finish_at, schedule, assignee_name, viewer)}"
+    elif due is None:
         finish += f" ({zone})"
     if f.slack_hours is not None and f.slack_hours < 0:
         finish += f", {_amount(-f.slack_hours, 'working hour')} late"

@@ -262,13 +262,15 @@ class StoredTeamForecast:
         row = self.rows.get(task_id)
         return bool(row and row.at_risk)
 
-    def explain(self, task_id: int) -> str | None:
+    def explain(self, task_id: int, viewer: str | None = None) -> str | None:
+        """Why the task is (not) at risk; times in the `viewer`'s zone when given (pages), each labelled."""
         result = self.result(task_id)
         if result is None:
             return None
         person = self.rows[task_id].assignee_id
         schedule = self.schedules.get(person) or WorkSchedule()
-        return explain(result, self.names.get(person, "the assignee"), schedule, self.due.get(task_id))
+        name = self.names.get(person, "the assignee")
+        return explain(result, name, schedule, self.due.get(task_id), viewer)
 
     @property
     def as_of(self) -> datetime | None:

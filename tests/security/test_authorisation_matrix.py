@@ -170,6 +170,10 @@ ROUTES: dict[str, Route] = {
     "api.deadlines": Route("team"),
     # Features and checklists
     "api.list_features": Route("team"),
+    "api.task_proposals": Route("team"),
+    "rebalance.proposals": Route("team"),
+    "rebalance.apply": Route("team", body=form(kind="move_deadline", due_at="2026-12-24",
+                                               version=task_version)),
     "api.create_feature": Route("team", body=form(title="Matrix feature")),
     "api.get_feature": Route("team"),
     "api.patch_feature": Route("team", body=form(title="Feature")),

@@ -27,6 +27,7 @@ from . import (  # noqa: F401  (each module adds its operations to the blueprint
     me,
     plan,
     spec,
+    rebalance,
     teams,
     time_entries,
     transfer,

@@ -7,7 +7,7 @@ from flask import Flask, abort, request
 from ..urls import IdConverter
 from . import (
     activity, agenda, auth, calendar, checklists, comments, features, invitations, main, notifications,
-    reminders, sso, tasks, teams, timelog, views, webhooks,
+    rebalance, reminders, sso, tasks, teams, timelog, views, webhooks,
 )
 from . import inline
 from . import transfer
@@ -17,7 +17,7 @@ from .templating import register_templating
 BLUEPRINTS = (
     main, auth, teams, tasks, views, timelog, comments, activity, notifications, calendar, webhooks, features,
     checklists, invitations, reminders, agenda, sso,
-    inline,
+    inline, rebalance,
     transfer,
 )
 CSP = (

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from flask import Flask
 from flask_login import current_user
 
-from ..formatting import WHEN, local_time
+from ..formatting import WHEN, deadline_text, lateness, local_time, time_with_note
 from ..models import utcnow
 from ..saved_filters import saved_filters
 from ..teams import teams_of
@@ -24,6 +24,22 @@ def localtime(value: datetime | None, fmt: str = WHEN, tz: str | None = None) ->
     return local_time(value, tz or viewer_zone(), fmt)
 
 
+def deadline(value: datetime | None, with_time: bool = True, late: bool = True) -> str:
+    """A deadline in the viewer's zone, its year when not this year's, and how overdue it is."""
+    return deadline_text(value, utcnow(), viewer_zone(), time=with_time, late=late)
+
+
+def overdue_by(value: datetime) -> str:
+    """ "3 days overdue" """
+    return lateness(value, utcnow())
+
+
+def noted(value: datetime | None, person=None) -> str:
+    """An instant in the viewer's zone, labelled, with `person`'s (a User's) wall clock as a note."""
+    return time_with_note(value, viewer_zone(), person.name if person else None,
+                          person.timezone if person else None)
+
+
 def start_zone(task) -> str:
     """A start date is a day where the assignee works (else where the viewer is): it is shown there."""
     return task.assignee.timezone if task.assignee else viewer_zone().key
@@ -36,6 +52,9 @@ def navigation() -> dict:
 
 def register_templating(app: Flask) -> None:
     app.add_template_filter(localtime, "localtime")
+    app.add_template_filter(deadline, "deadline")
+    app.add_template_filter(noted, "noted")
+    app.add_template_filter(overdue_by, "overdue_by")
     app.add_template_filter(render_markdown, "markdown")
     app.add_template_global(utcnow, "utcnow")
     app.add_template_global(start_zone, "start_zone")
