@@ -1,4 +1,4 @@
-"""The SQL twins of the deadline rules (deadlines.eisenhower_sql, deadlines.work_bucket_sql) put every
+"""The SQL twins of the deadline rules (deadlines.eisenhower_sql, eisenhower_conditions, work_bucket_sql) put every
 task where the pure functions put it: one table of cases each, boundaries included, run through the
 database (SQLite, or PostgreSQL when DATABASE_URL names one)."""
 from __future__ import annotations
@@ -9,7 +9,13 @@ import pytest
 from sqlalchemy import insert, select
 
 from tests.factories import make_team, make_user
-from tracker.deadlines import eisenhower_quadrant, eisenhower_sql, work_bucket, work_bucket_sql
+from tracker.deadlines import (
+    eisenhower_conditions,
+    eisenhower_quadrant,
+    eisenhower_sql,
+    work_bucket,
+    work_bucket_sql,
+)
 from tracker.extensions import db
 from tracker.models import Category, Task
 
@@ -51,6 +57,16 @@ def test_the_sql_quadrant_is_the_pure_quadrant(app, window):
     expected = [eisenhower_quadrant(priority, due, NOW, window) for priority, due in cases]
     assert computed(ids, eisenhower_sql(Task.priority, Task.due_at, NOW, window)) == expected
     assert set(expected) == {"do", "schedule", "delegate", "later"}
+
+
+@pytest.mark.parametrize("window", [72, 1.5, 0])
+def test_each_quadrant_condition_holds_for_exactly_the_pure_quadrants_tasks(app, window):
+    cases = [(priority, due) for priority in ("critical", "high", "medium", "low") for due in DUES]
+    ids = stored(cases)
+    expected = [eisenhower_quadrant(priority, due, NOW, window) for priority, due in cases]
+    for name, condition in eisenhower_conditions(Task.priority, Task.due_at, NOW, window).items():
+        found = set(db.session.scalars(select(Task.id).where(Task.id.in_(ids), condition)))
+        assert found == {i for i, quadrant in zip(ids, expected, strict=True) if quadrant == name}, name
 
 
 def utc(*args):

@@ -2,11 +2,12 @@
 EXPLAIN on PostgreSQL): no sort of the whole team for the default order."""
 from __future__ import annotations
 
-from sqlalchemy import text
+from sqlalchemy import func, select, text
 
 from tests.factories import make_task
 from tracker import tasks
 from tracker.extensions import db
+from tracker.models import Task
 
 
 def plan(stmt) -> str:
@@ -30,4 +31,32 @@ def test_the_default_list_order_is_read_from_the_index(crew):
     )
     found = plan(stmt)
     assert "ix_tasks_live_by_deadline" in found, found
+    assert "TEMP B-TREE" not in found and "Sort" not in found, found
+
+
+def test_counts_read_an_index_alone(crew):
+    """The list's total, the board's per-status counts and a count of open tasks never read the rows."""
+    if db.engine.dialect.name != "sqlite":
+        return  # PostgreSQL's choice of an index-only scan depends on its visibility map and statistics
+    for i in range(30):
+        make_task(crew["owner_m"], f"Task {i}", status=("todo", "done")[i % 2])
+    everything = tasks.filtered_tasks(crew["team_id"], tasks.TaskFilter(), crew["owner"])
+    total = plan(select(func.count()).select_from(everything.subquery()))
+    assert "COVERING INDEX ix_tasks_team_live_status" in total, total
+    per_status = plan(everything.with_only_columns(Task.status, func.count()).group_by(Task.status))
+    assert "COVERING INDEX ix_tasks_team_live_status" in per_status, per_status
+    still_open = tasks.filtered_tasks(crew["team_id"], tasks.TaskFilter(status="open"), crew["owner"])
+    open_total = plan(select(func.count()).select_from(still_open.subquery()))
+    assert "COVERING INDEX ix_tasks_open_by_deadline" in open_total, open_total
+
+
+def test_open_tasks_in_deadline_order_come_from_the_open_tasks_index(crew):
+    for i in range(30):
+        make_task(crew["owner_m"], f"Task {i}", status=("todo", "done")[i % 2])
+    f = tasks.TaskFilter(status="open")
+    stmt = (
+        tasks.filtered_tasks(crew["team_id"], f, crew["owner"]).order_by(*tasks.task_ordering(f.sort)).limit(50)
+    )
+    found = plan(stmt)
+    assert "ix_tasks_open_by_deadline" in found, found
     assert "TEMP B-TREE" not in found and "Sort" not in found, found

@@ -127,19 +127,43 @@ def authenticate(email: str, password: str, now: datetime | None = None) -> User
     is locked after too many failures: guessing stops, and the answer is the same for every address."""
     now = now or utcnow()
     key = tokens.digest(normalise_email(email))
-    record = db.session.get(LoginFailure, key)
-    if record is not None and record.locked_until is not None and record.locked_until > now:
-        raise LoginLocked(math.ceil((record.locked_until - now).total_seconds()))
+    record = _refuse_if_locked(key, now)
     user = find_user_by_email(email)
     if user is None:
         check_password_hash(_DUMMY_HASH, password or "")
     elif check_password_hash(user.password_hash, password or ""):
-        if record is not None:
+        # With two-factor sign-in only the second step clears the count: else knowing the password
+        # would reset it between guesses of the code.
+        if record is not None and user.two_factor_enabled_at is None:
             db.session.delete(record)
             db.session.commit()
         return user
     _count_failure(key, now)
     return None
+
+
+def _refuse_if_locked(key: str, now: datetime) -> LoginFailure | None:
+    record = db.session.get(LoginFailure, key)
+    if record is not None and record.locked_until is not None and record.locked_until > now:
+        raise LoginLocked(math.ceil((record.locked_until - now).total_seconds()))
+    return record
+
+
+def refuse_if_locked(email: str, now: datetime | None = None) -> None:
+    """Raise LoginLocked while the address is locked (see authenticate): a second sign-in step too."""
+    _refuse_if_locked(tokens.digest(normalise_email(email)), now or utcnow())
+
+
+def count_failed_login(email: str, now: datetime | None = None) -> None:
+    """One more failure for the address, as a wrong password counts (a wrong two-factor code does)."""
+    _count_failure(tokens.digest(normalise_email(email)), now or utcnow())
+
+
+def clear_failed_logins(email: str) -> None:
+    """A complete sign-in: the address's failed attempts are forgotten."""
+    key = tokens.digest(normalise_email(email))
+    db.session.execute(delete(LoginFailure).where(LoginFailure.email_digest == key))
+    db.session.commit()
 
 
 def _count_failure(key: str, now: datetime) -> None:

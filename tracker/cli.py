@@ -9,6 +9,7 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 
 from . import accounts, backup, demo, mail, outbox, reminders, sessions, stored_forecast, tokens, transfer
+from . import two_factor
 from .errors import DomainError, Invalid, NotFound
 from .extensions import db
 from .models import User
@@ -75,6 +76,21 @@ def create_token(email: str, label: str) -> None:
     token, raw = tokens.create_token(user, label)
     click.echo(f"Created API token {token.prefix}… for {user.email}. It is shown only this once:")
     click.echo(raw)
+
+
+@commands.command("reset-two-factor")
+@click.argument("email")
+def reset_two_factor(email: str) -> None:
+    """Turn two-factor authentication off for someone who lost their app and their recovery codes (check
+    who is asking first): their recovery codes are deleted and every session of theirs ends."""
+    user = accounts.find_user_by_email(email)
+    if user is None:
+        raise NotFound(f"no account uses {email}")
+    was_on = two_factor.is_enabled(user)
+    ended = two_factor.reset(user)
+    state = "is turned off" if was_on else "was not on (any half-done setup is cleared)"
+    click.echo(f"Two-factor authentication for {user.email} {state}; ended {ended} session(s). "
+               "Their password alone signs them in now.")
 
 
 @commands.command("seed-demo")

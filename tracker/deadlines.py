@@ -13,7 +13,7 @@ import calendar
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, case
+from sqlalchemy import and_, case, literal, tuple_
 
 BUCKETS = ("overdue", "today", "this_week", "later", "no_due")
 QUADRANTS = ("do", "schedule", "delegate", "later")
@@ -125,6 +125,22 @@ def eisenhower_sql(priority, due_at, now: datetime, urgency_window_hours: float)
     return case(
         (and_(important, urgent), "do"), (important, "schedule"), (urgent, "delegate"), else_="later"
     )
+
+
+def eisenhower_conditions(priority, due_at, now: datetime, urgency_window_hours: float) -> dict:
+    """``eisenhower_quadrant`` as one SQL condition per quadrant (a dict in ``QUADRANTS`` order): plain
+    comparisons on ``priority`` and ``due_at`` rather than one CASE, so that an index in deadline order
+    can seek each quadrant's first tasks and count them."""
+    require_aware(now, "now")
+    important = priority.in_(sorted(IMPORTANT_PRIORITIES))
+    unimportant = priority.not_in(sorted(IMPORTANT_PRIORITIES))
+    # (undated, deadline) against (False, the end of the window): the order of the deadline indexes
+    # (undated last), so urgent is a range from their start and not urgent the rest, undated included.
+    position = tuple_(due_at.is_(None), due_at)
+    edge = tuple_(literal(False), literal(now + timedelta(hours=urgency_window_hours), due_at.type))
+    urgent, not_urgent = position <= edge, position > edge
+    return {"do": and_(important, urgent), "schedule": and_(important, not_urgent),
+            "delegate": and_(unimportant, urgent), "later": and_(unimportant, not_urgent)}
 
 
 def work_bucket_sql(due_at, now: datetime, tz: str | tzinfo):

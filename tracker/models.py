@@ -79,6 +79,11 @@ class User(UserMixin, db.Model):
     work_start: Mapped[time] = mapped_column(Time, default=time(9, 0))
     work_end: Mapped[time] = mapped_column(Time, default=time(17, 0))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Two-factor sign-in (tracker/two_factor.py): the TOTP secret (set while enrolling, kept once on),
+    # when it was turned on, and the last time step a code was accepted for, so a code works once.
+    totp_secret: Mapped[str | None] = mapped_column(String(32))
+    two_factor_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    totp_last_step: Mapped[int | None] = mapped_column(Integer)
 
     memberships: Mapped[list[TeamMembership]] = relationship(
         back_populates="user", cascade="all, delete-orphan"
@@ -122,6 +127,8 @@ class Team(db.Model):
     slug: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(120))
     urgency_window_hours: Mapped[int] = mapped_column(Integer, default=72)
+    # Who must sign in with two factors to use the team: "nobody", "managers" or "everyone".
+    two_factor_required: Mapped[str] = mapped_column(String(16), default="nobody", server_default="nobody")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     memberships: Mapped[list[TeamMembership]] = relationship(
@@ -179,6 +186,19 @@ class Task(db.Model):
         Index(
             "ix_tasks_live_by_deadline", "team_id", text("(due_at IS NULL)"), "due_at", "id",
             sqlite_where=text("deleted_at IS NULL"), postgresql_where=text("deleted_at IS NULL"),
+        ),
+        # Counts without reading the rows: live tasks per status (the list's total, the board's columns)
+        # and those done since a day (the board's done column), from the index alone.
+        Index("ix_tasks_team_live_status", "team_id", "deleted_at", "status", "completed_at"),
+        # Open tasks in deadline order, with what board columns and matrix quadrants filter on (so their
+        # first cards and counts come from the index alone; deleted_at too, though always NULL here, else
+        # SQLite does not see it covers the query). SQLite uses a partial index only when the query
+        # repeats its condition literally: tasks.OPEN_TASK is that condition.
+        Index(
+            "ix_tasks_open_by_deadline", "team_id", text("(due_at IS NULL)"), "due_at", "id", "priority",
+            "status", "deleted_at",
+            sqlite_where=text("deleted_at IS NULL AND status != 'done'"),
+            postgresql_where=text("deleted_at IS NULL AND status != 'done'"),
         ),
     )
 
@@ -550,6 +570,19 @@ class LoginFailure(db.Model):
     failures: Mapped[int] = mapped_column(Integer, default=0)
     first_failed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class RecoveryCode(db.Model):
+    """A one-time code that stands in for the authenticator app; only its SHA-256 is stored (the codes
+    are random enough that a plain digest cannot be reversed), and `used_at` spends it."""
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class OidcIdentity(db.Model):

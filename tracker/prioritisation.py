@@ -10,13 +10,20 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import Integer, and_, case, cast, func, literal, literal_column, or_, select, union_all
 from sqlalchemy.orm import joinedload
 
-from .deadlines import BUCKETS, QUADRANTS, eisenhower_sql, local_to_utc, month_grid, work_bucket_sql
+from .deadlines import (
+    BUCKETS,
+    QUADRANTS,
+    eisenhower_conditions,
+    local_to_utc,
+    month_grid,
+    work_bucket_sql,
+)
 from .extensions import db
 from .forecast import WorkSchedule, working_hours_between
 from .models import Category, StoredForecast, Task, TeamMembership, User, UTCDateTime, utcnow
 from .paging import bounds
 from .stored_forecast import StoredTeamForecast, load, schedule_of
-from .tasks import LIST_LOAD, PRIORITY_ORDER, TaskFilter, filtered_tasks, task_ordering
+from .tasks import LIST_LOAD, OPEN_TASK, PRIORITY_ORDER, TaskFilter, filtered_tasks, task_ordering
 from .teams import members_of
 from .vocabulary import OPEN_STATUSES
 
@@ -99,6 +106,13 @@ def counts_by(base, key) -> dict:
     return dict(db.session.execute(select(keyed.c.key, func.count()).group_by(keyed.c.key)).all())
 
 
+def counts_of(base, groups: Mapping[str, object]) -> dict[str, int]:
+    """How many tasks of `base` meet each named condition, in one pass and without a GROUP BY (a sort of
+    every row counted on SQLite)."""
+    sums = [func.coalesce(func.sum(case((condition, 1), else_=0)), 0) for condition in groups.values()]
+    return dict(zip(groups, db.session.execute(base.with_only_columns(*sums)).one(), strict=True))
+
+
 def bounded(base, key, orders: dict[str, tuple], limit: Limit, *load) -> Groups:
     """The tasks of `base` grouped by the value of `key` (the names of `orders`, each group in its own
     order): the first few of each, and the count of each, in two statements (and the eager loads)."""
@@ -126,8 +140,7 @@ def my_work(user: User, now: datetime | None = None, limit: Limit = BOARD_CARDS)
     now = now or utcnow()
     their_teams = select(TeamMembership.team_id).where(TeamMembership.user_id == user.id)
     base = select(Task).where(
-        Task.team_id.in_(their_teams), Task.assignee_id == user.id,
-        Task.status != "done", Task.deleted_at.is_(None),
+        Task.team_id.in_(their_teams), Task.assignee_id == user.id, OPEN_TASK, Task.deleted_at.is_(None),
     )
     order = (PRIORITY_ORDER, *task_ordering("due_at"))
     bucket = work_bucket_sql(Task.due_at, now, user.timezone)
@@ -148,9 +161,13 @@ def board(
     base = filtered_tasks(member.team_id, replace(f, status=None), member.user, now).where(
         or_(Task.status != "done", recent)
     )
-    orders = dict.fromkeys(OPEN_STATUSES, tuple(task_ordering("due_at")))
-    orders["done"] = (Task.completed_at.desc(), Task.id)
-    return bounded(base, Task.status, orders, limit)
+    # Open columns read the open tasks' deadline index (OPEN_TASK); the done column the (status,
+    # completed_at) one. Both counted per status from the index alone.
+    groups = {name: (and_(OPEN_TASK, Task.status == name), tuple(task_ordering("due_at")))
+              for name in OPEN_STATUSES}
+    groups["done"] = (Task.status == "done", (Task.completed_at.desc(), Task.id))
+    limits = group_limits(groups, limit)
+    return Groups(first_of_groups(base, groups, limits), counts_by(base, Task.status), limits)
 
 
 def eisenhower(
@@ -160,8 +177,14 @@ def eisenhower(
     window; by deadline, the first `limit` of each quadrant, and how many each holds."""
     now = now or utcnow()
     base = filtered_tasks(member.team_id, replace(f, status="open"), member.user, now)
-    quadrant = eisenhower_sql(Task.priority, Task.due_at, now, member.team.urgency_window_hours)
-    return bounded(base, quadrant, dict.fromkeys(QUADRANTS, tuple(task_ordering("due_at"))), limit)
+    window = member.team.urgency_window_hours
+    order = tuple(task_ordering("due_at"))
+    # Each quadrant as plain comparisons, so its first cards are a seek in the open tasks' deadline index.
+    groups = {name: (condition, order)
+              for name, condition in eisenhower_conditions(Task.priority, Task.due_at, now, window).items()}
+    limits = group_limits(groups, limit)
+    totals = counts_of(base, {name: condition for name, (condition, _order) in groups.items()})
+    return Groups(first_of_groups(base, groups, limits), totals, limits)
 
 
 # Calendar ---------------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ import unicodedata
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from . import events
+from . import events, two_factor
 from .errors import Forbidden, Invalid, NotFound
 from .extensions import db
 from .models import DEFAULT_CATEGORIES, ROLES, Category, Team, TeamMembership, User
@@ -39,6 +39,7 @@ def membership_for(user: User, team_id: int) -> TeamMembership:
     )
     if membership is None:
         raise NotFound("No such team.")
+    two_factor.check_team_requirement(user, membership)
     return membership
 
 
@@ -105,11 +106,14 @@ def create_team(owner: User, name: str, slug: str | None = None) -> Team:
 
 
 def update_team(
-    actor: TeamMembership, *, name: str | None = None, urgency_window_hours: int | None = None
+    actor: TeamMembership, *, name: str | None = None, urgency_window_hours: int | None = None,
+    two_factor_required: str | None = None,
 ) -> Team:
     require_role(actor, "manager", "change the team's settings")
     errors: dict[str, list[str]] = {}
     _check_team_fields(name, urgency_window_hours, errors)
+    if two_factor_required is not None:
+        _check_two_factor_requirement(actor, two_factor_required, errors)
     if errors:
         raise Invalid(errors)
     team = actor.team
@@ -117,8 +121,19 @@ def update_team(
         team.name = name.strip()
     if urgency_window_hours is not None:
         team.urgency_window_hours = urgency_window_hours
+    if two_factor_required is not None:
+        team.two_factor_required = two_factor_required
     db.session.commit()
     return team
+
+
+def _check_two_factor_requirement(actor: TeamMembership, requirement: str, errors: dict) -> None:
+    """A known requirement, and not one that would shut out the manager who sets it."""
+    if requirement not in two_factor.REQUIREMENTS:
+        errors["two_factor_required"] = [f"Choose one of: {', '.join(two_factor.REQUIREMENTS)}."]
+    elif two_factor.required_for(requirement, actor.role) and not two_factor.is_enabled(actor.user):
+        errors["two_factor_required"] = ["Turn on two-factor authentication for your own account first: "
+                                         "this requirement covers you."]
 
 
 def _owner_count(team_id: int) -> int:

@@ -39,6 +39,7 @@ from .models import (
 from .serialise import comment_json, feature_json, plain, task_json
 from .tasks import spent_hours
 from .teams import require_role
+from .two_factor import check_team_requirement
 
 log = logging.getLogger(__name__)
 
@@ -171,6 +172,7 @@ def find_webhook(user: User, webhook_id: int) -> tuple[Webhook, TeamMembership]:
     ).first()
     if row is None:
         raise NotFound("No such webhook.")
+    check_team_requirement(user, row[1])
     require_role(row[1], "manager", "manage webhooks")
     return row[0], row[1]
 

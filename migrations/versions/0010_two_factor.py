@@ -4,10 +4,11 @@ Revision ID: 0010
 Revises: 0009
 Create Date: 2026-11-30 03:30:00.000000
 
-Reserved for two-factor sign-in (#14); empty until that work lands (migrations stay one linear chain).
+Users get the TOTP secret, when two-factor sign-in was turned on and the last accepted time step; a
+table keeps the digests of their recovery codes; teams say who must use two factors (nobody by default).
 """
-from alembic import op  # noqa: F401
-import sqlalchemy as sa  # noqa: F401
+from alembic import op
+import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
@@ -18,8 +19,35 @@ depends_on = None
 
 
 def upgrade():
-    pass
+    op.create_table(
+        'recovery_codes',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('user_id', sa.Integer(), nullable=False),
+        sa.Column('code_hash', sa.String(length=64), nullable=False),
+        sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+        sa.Column('used_at', sa.DateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_recovery_codes_user_id_users'),
+                                ondelete='CASCADE'),
+        sa.PrimaryKeyConstraint('id', name=op.f('pk_recovery_codes')),
+    )
+    with op.batch_alter_table('recovery_codes', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_recovery_codes_user_id'), ['user_id'], unique=False)
+    with op.batch_alter_table('users', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('totp_secret', sa.String(length=32), nullable=True))
+        batch_op.add_column(sa.Column('two_factor_enabled_at', sa.DateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('totp_last_step', sa.Integer(), nullable=True))
+    with op.batch_alter_table('teams', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('two_factor_required', sa.String(length=16), nullable=False,
+                                      server_default='nobody'))
 
 
 def downgrade():
-    pass
+    with op.batch_alter_table('teams', schema=None) as batch_op:
+        batch_op.drop_column('two_factor_required')
+    with op.batch_alter_table('users', schema=None) as batch_op:
+        batch_op.drop_column('totp_last_step')
+        batch_op.drop_column('two_factor_enabled_at')
+        batch_op.drop_column('totp_secret')
+    with op.batch_alter_table('recovery_codes', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_recovery_codes_user_id'))
+    op.drop_table('recovery_codes')

@@ -1,13 +1,17 @@
-"""performance: indexes and counters for bounded counts
+"""performance: indexes for counts and open-task orders that do not read the team's rows
 
 Revision ID: 0013
 Revises: 0012
 Create Date: 2026-11-30 03:30:00.000000
 
-Reserved for performance (#10); empty until that work lands (migrations stay one linear chain).
+- ix_tasks_team_live_status (team_id, deleted_at, status, completed_at): the list's total, the board's
+  per-column counts and its "done in the last two weeks" column, counted from the index alone.
+- ix_tasks_open_by_deadline: open live tasks in deadline order (undated last) with their priority, a
+  partial index; board columns, matrix quadrants (and their counts) and the dashboard's dated lists read
+  their first cards from it. SQLite uses it only when the query repeats `status != 'done'` literally.
 """
-from alembic import op  # noqa: F401
-import sqlalchemy as sa  # noqa: F401
+from alembic import op
+import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
@@ -16,10 +20,21 @@ down_revision = '0012'
 branch_labels = None
 depends_on = None
 
+OPEN = "deleted_at IS NULL AND status != 'done'"
+
 
 def upgrade():
-    pass
+    op.create_index(
+        'ix_tasks_team_live_status', 'tasks', ['team_id', 'deleted_at', 'status', 'completed_at'], unique=False,
+    )
+    op.create_index(
+        'ix_tasks_open_by_deadline', 'tasks', [
+            'team_id', sa.text('(due_at IS NULL)'), 'due_at', 'id', 'priority', 'status', 'deleted_at',
+        ],
+        unique=False, sqlite_where=sa.text(OPEN), postgresql_where=sa.text(OPEN),
+    )
 
 
 def downgrade():
-    pass
+    op.drop_index('ix_tasks_open_by_deadline', table_name='tasks')
+    op.drop_index('ix_tasks_team_live_status', table_name='tasks')

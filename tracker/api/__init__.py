@@ -17,6 +17,7 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from ..errors import Conflict, DomainError, Invalid
 from ..extensions import csrf, db, limiter
 from ..models import Feature
+from ..two_factor import TwoFactorRequired
 from ..urls import IdConverter
 from . import (  # noqa: F401  (each module adds its operations to the blueprint)
     bulk,
@@ -26,14 +27,14 @@ from . import (  # noqa: F401  (each module adds its operations to the blueprint
     features,
     me,
     plan,
-    spec,
     rebalance,
+    spec,
     teams,
     time_entries,
     transfer,
     views,
 )
-from .core import ProblemResponse, bp, problem
+from .core import ProblemResponse, bp, problem, problem_type
 from .features import feature_json
 from .tasks import task_json
 
@@ -102,6 +103,8 @@ def _domain_error(exc: DomainError):
     if isinstance(exc, Conflict):
         current = exc.current
         extra["current"] = feature_json(current) if isinstance(current, Feature) else task_json(current)
+    if isinstance(exc, TwoFactorRequired):  # a 403 with its own type: the caller can do something about it
+        extra["type"] = problem_type(exc.status, "two-factor-required")
     return problem(exc.status, exc.title, exc.detail, **extra)
 
 

@@ -245,11 +245,13 @@ PROBLEM_TYPES = {
 }
 
 
-def problem_type(status: int) -> str:
-    """A URI for the kind of problem: a section of the API reference, or about:blank."""
-    if status not in PROBLEM_TYPES:
+def problem_type(status: int, name: str | None = None) -> str:
+    """A URI for the kind of problem (`name`, else the status's): a section of the API reference, or
+    about:blank."""
+    name = name or PROBLEM_TYPES.get(status)
+    if name is None:
         return "about:blank"
-    return url_for("api_docs.reference", _external=True) + "#problem-" + PROBLEM_TYPES[status]
+    return url_for("api_docs.reference", _external=True) + "#problem-" + name
 
 
 def problem(

@@ -59,6 +59,10 @@ your settings page or with `flask --app tracker create-token EMAIL`, sent as
   `If-Match` is stale gets 412; a PATCH whose body carries a stale `version` gets 409 with the task as
   it now is in `current`.
 * **Rate limits** are per token; beyond them you get 429 with `Retry-After` (seconds).
+* **Two-factor authentication**: tokens are not a second factor's substitute nor its victim. Turning two
+  factors on or off leaves your tokens working (revoke them in the settings if in doubt). A team that
+  requires two factors of you while your account has them off answers every one of its endpoints with
+  403 and the type `#problem-two-factor-required`, with any of your tokens, until you turn them on.
 """
 
 

@@ -11,6 +11,7 @@ from . import (
 )
 from . import inline
 from . import transfer
+from . import two_factor
 from .errors import register_error_pages
 from .templating import register_templating
 
@@ -19,6 +20,7 @@ BLUEPRINTS = (
     checklists, invitations, reminders, agenda, sso,
     inline, rebalance,
     transfer,
+    two_factor,
 )
 CSP = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "

@@ -1,11 +1,11 @@
 """Registration, login, logout and the user's own settings."""
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required, login_user, logout_user
 
-from .. import accounts, sessions, tokens
+from .. import accounts, sessions, tokens, two_factor
 from ..extensions import limiter
 from .errors import submitted
 from .forms import LoginForm, PasswordForm, ProfileForm, RegisterForm, TokenForm, choices
@@ -16,6 +16,8 @@ def TIMEZONE_CHOICES():
     return choices((tz, tz) for tz in accounts.known_timezones())
 
 bp = Blueprint("auth", __name__)
+# Where the browser keeps, between the password and the code, who is half-way through logging in.
+PENDING_LOGIN = "two_factor_login"
 
 
 @bp.route("/register", methods=["GET", "POST"])
@@ -40,15 +42,22 @@ def _login_failed(response) -> bool:
 def _sign_in(user, remember: bool = False) -> None:
     """Start a server-side session for this browser; its token goes into the session cookie (and the
     remember-me cookie) through User.get_id."""
+    session.pop(PENDING_LOGIN, None)
     sessions.start_session(user, user_agent=request.user_agent.string, ip=request.remote_addr or "")
     login_user(user, remember=remember)
 
 
 # Failed logins are limited per address here (guessing many accounts), and per account in the
 # database by accounts.authenticate (guessing one password from many addresses, on any worker or host).
+# The two-factor step (web/two_factor.py) shares both: a wrong code is a failed login.
+login_attempts = limiter.shared_limit(
+    lambda: current_app.config["LOGIN_RATE_LIMIT_IP"], scope="login", methods=["POST"],
+    key_func=lambda: "login-ip:" + get_remote_address(), deduct_when=_login_failed,
+)
+
+
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT_IP"], methods=["POST"],
-               key_func=lambda: "login-ip:" + get_remote_address(), deduct_when=_login_failed)
+@login_attempts
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("main.index"))
@@ -59,6 +68,9 @@ def login():
         except accounts.LoginLocked as exc:
             form.password.errors = [exc.detail]
             return render_template("auth/login.html", form=form), 429, {"Retry-After": str(exc.retry_after)}
+        if user is not None and two_factor.is_enabled(user):  # not signed in until the code is right
+            session[PENDING_LOGIN] = two_factor.pending_login(user, remember=form.remember.data)
+            return redirect(url_for("two_factor.login", next=request.args.get("next")))
         if user is not None:
             _sign_in(user, remember=form.remember.data)
             return redirect(safe_next(request.args.get("next")))

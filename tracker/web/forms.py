@@ -68,6 +68,17 @@ class LoginForm(FlaskForm):
     remember = BooleanField("Remember me")
 
 
+class TwoFactorCodeForm(FlaskForm):
+    """A code from the authenticator app, or a recovery code (login step, enrolment, new codes)."""
+
+    code = StringField("Code", validators=[DataRequired()])
+
+
+class TwoFactorDisableForm(FlaskForm):
+    password = PasswordField("Your password", validators=[DataRequired()])
+    code = StringField("Code from your app, or a recovery code", validators=[DataRequired()])
+
+
 class PasswordForm(FlaskForm):
     current_password = PasswordField("Current password", validators=[DataRequired()])
     new_password = PasswordField("New password", validators=[DataRequired()])
@@ -92,6 +103,11 @@ class TeamForm(FlaskForm):
 class TeamSettingsForm(FlaskForm):
     name = StringField("Team name", validators=[DataRequired()])
     urgency_window_hours = IntegerField("Urgency window (hours)", validators=[InputRequired()])
+    # Optional: a form without it leaves the requirement as it is.
+    two_factor_required = SelectField(
+        "Two-factor authentication required of", validators=[Optional()],
+        choices=choices([("nobody", "Nobody"), ("managers", "Managers, owners"), ("everyone", "Everyone")]),
+    )
 
 
 class InviteForm(FlaskForm):

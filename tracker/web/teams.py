@@ -141,7 +141,8 @@ def settings(team_id: int):
         return _settings_page(member)
     form = TeamSettingsForm()
     with submitted(form, lambda: _settings_page(member, form=form)):
-        teams.update_team(member, name=form.name.data, urgency_window_hours=form.urgency_window_hours.data)
+        teams.update_team(member, name=form.name.data, urgency_window_hours=form.urgency_window_hours.data,
+                          two_factor_required=form.two_factor_required.data)
     flash("Team settings saved.", "success")
     return redirect(url_for("teams.settings", team_id=team_id))
 
