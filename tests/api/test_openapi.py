@@ -37,6 +37,9 @@ def test_every_endpoint_of_the_contract_is_documented(client):
         ("post", "/tasks/{task_id}/restore"),
         ("get", "/tasks/{task_id}/time-entries"),
         ("post", "/tasks/{task_id}/time-entries"),
+        ("get", "/teams/{team_id}/export"),
+        ("post", "/teams/import"),
+        ("post", "/teams/{team_id}/import"),
         ("get", "/openapi.json"),
     }
     documented = {(method, path) for path, methods in paths.items() for method in methods}
