@@ -20,6 +20,7 @@ import requests
 from sqlalchemy import func, select
 from werkzeug.serving import make_server
 
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
 from tests.factories import add_to_team, make_team, make_user
 from tests.servers import call, wait_until
 from tests.support import free_port, fresh_database, need, running_app
@@ -39,6 +40,7 @@ ACCOUNTS = {
     "dave": {"email": "dave@example.org", "email_verified": True, "name": "Dave"},
     "erin": {"email": "erin@example.org", "email_verified": True, "name": "Erin"},
     "frank": {"email": "frank@example.org", "email_verified": True, "name": "Frank"},
+    "grace": {"email": "grace@example.org", "email_verified": True, "name": "Grace Hopper"},
 }
 
 
@@ -294,3 +296,30 @@ def test_cancelling_at_the_provider_is_a_clear_refusal(site):
         assert refused.status_code == 403 and "cancelled or refused at the provider" in refused.text
         assert signed_in_as(site, browser) is None
         assert user_by_email("frank@example.org") is None
+
+
+def test_in_chromium_the_button_signs_in_with_the_browsers_time_zone(site):
+    """The same flow in a real browser: the page's script, its CSP and the provider's pages together."""
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        need(False, "playwright is not installed (pip install -r requirements.txt)")
+    need(os.access(CHROMIUM, os.X_OK), f"Chromium is not installed at {CHROMIUM} (apt-get install chromium)")
+    errors: list[str] = []
+    with site.settings(OIDC_ALLOW_SIGNUP=True), sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_context(timezone_id="America/Sao_Paulo").new_page()
+            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+            page.goto(site.url + "/login")
+            page.get_by_role("link", name="Sign in with Example ID").click()
+            page.fill("input[name=login]", "grace")
+            page.fill("input[name=password]", "any password")
+            page.click("button[type=submit]")
+            page.click("button[type=submit]")  # consent
+            page.wait_for_url(site.url + "/**")
+            assert "Welcome, Grace Hopper!" in page.content()
+        finally:
+            browser.close()
+    assert user_by_email("grace@example.org").timezone == "America/Sao_Paulo"
+    assert [e for e in errors if "Content Security Policy" in e] == []
