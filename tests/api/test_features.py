@@ -234,3 +234,55 @@ def test_checklist_input_and_other_teams_items(api, cast, task):
     assert_problem(outsider.delete(f"/checklist-items/{item['id']}"), 404)
     assert_problem(outsider.post(f"/checklist-items/{item['id']}/promote"), 404)
     assert [i["text"] for i in api.get(f"/tasks/{task['id']}").get_json()["checklist"]] == ["Keep"]
+
+
+# The definition of done and the templates ------------------------------------------------------------------
+
+
+def test_the_definition_of_done_is_read_by_members_and_set_by_managers(api, cast):
+    team = cast["team_id"]
+    member, manager = api.as_(cast["member_token"]), api.as_(cast["manager_token"])
+    path = f"/teams/{team}/definition-of-done"
+    assert member.get(path).get_json() == {"categories": ["server-code", "api-docs", "testing", "security"]}
+    assert_problem(member.put(path, json={"categories": ["testing"]}), 403)
+    assert_problem(api.as_(cast["outsider_token"]).get(path), 404)
+    assert_problem(api.as_(cast["outsider_token"]).put(path, json={"categories": ["testing"]}), 404)
+    for bad in ({"categories": []}, {"categories": ["nonsense"]}, {"categories": "testing"},
+                {"categories": ["testing"], "extra": 1}, {}):
+        assert_problem(manager.put(path, json=bad), 422)
+    assert member.get(path).get_json()["categories"] == ["server-code", "api-docs", "testing", "security"]
+    saved = manager.put(path, json={"categories": ["security", "database", "server-code"]})
+    assert saved.status_code == 200 and saved.get_json() == {"categories": ["server-code", "database",
+                                                                            "security"]}
+    created = create_feature(member, team).get_json()
+    assert created["required_categories"] == ["server-code", "database", "security"]
+
+
+def test_templates_are_read_by_members_and_set_or_reset_by_managers(api, cast):
+    team = cast["team_id"]
+    member, manager = api.as_(cast["member_token"]), api.as_(cast["manager_token"])
+    items = member.get(f"/teams/{team}/templates").get_json()["items"]
+    security = next(t for t in items if t["category"] == "security")
+    assert security["title_pattern"] == "Security review: {feature}" and security["customised"] is False
+    assert (security["assignee_id"], security["estimate_hours"]) == (None, 4.0)
+    path = f"/teams/{team}/templates/{security['category_id']}"
+    body = {"title_pattern": "Pen test: {feature}", "description": "- [ ] OWASP",
+            "assignee_id": cast["member"].id, "estimate_hours": 2}
+    assert_problem(member.put(path, json=body), 403)
+    assert_problem(member.delete(path), 403)
+    assert_problem(api.as_(cast["outsider_token"]).put(path, json=body), 404)
+    other = api.as_(cast["outsider_token"]).get(f"/teams/{cast['other_team_id']}/templates").get_json()
+    assert_problem(manager.put(f"/teams/{team}/templates/{other['items'][0]['category_id']}", json=body), 404)
+    for bad in ({**body, "title_pattern": ""}, {**body, "assignee_id": cast["outsider"].id},
+                {**body, "estimate_hours": 0}, {**body, "estimate_hours": "2"}, {"description": "x"},
+                {**body, "colour": "red"}):
+        assert_problem(manager.put(path, json=bad), 422)
+    saved = manager.put(path, json=body)
+    assert saved.status_code == 200
+    assert saved.get_json() == {**security, **body, "estimate_hours": 2.0, "customised": True}
+    feature = create_feature(api, team, target_date="2030-05-03", required_categories=["security"]).get_json()
+    [task] = api.post(f"/features/{feature['id']}/fill-gaps").get_json()["created"]
+    assert (task["title"], task["assignee_id"], task["estimate_hours"]) == ("Pen test: Refunds endpoint",
+                                                                          cast["member"].id, 2.0)
+    reset = manager.delete(path)
+    assert reset.status_code == 200 and reset.get_json() == security

@@ -1,14 +1,28 @@
 """Features: the list with coverage and forecast, create, read, change (shipping by the ship rules),
-delete, and one call that creates the tasks a feature is missing."""
+delete, and one call that creates the tasks a feature is missing; the team's definition of done and
+category templates that those start from."""
 
 from __future__ import annotations
 
 from flask import url_for
 
-from .. import features, teams
+from .. import definition_of_done, features, teams
 from ..models import Feature
 from .core import ProblemResponse, caller, etag, if_match_fails, operation, reply
-from .schemas import FeatureCreate, FeatureOut, FeaturePage, FeaturePatch, FeatureQuery, GapsOut, TaskOut
+from .schemas import (
+    DefinitionOfDoneIn,
+    DefinitionOfDoneOut,
+    FeatureCreate,
+    FeatureOut,
+    FeaturePage,
+    FeaturePatch,
+    FeatureQuery,
+    GapsOut,
+    TaskOut,
+    TemplateIn,
+    TemplateList,
+    TemplateOut,
+)
 
 ETAG = {"ETag": 'The feature\'s version in quotes, e.g. "3"; send it back as If-Match.'}
 IF_MATCH = {"If-Match": "The ETag you last read; a stale one gets 412 and changes nothing."}
@@ -105,3 +119,56 @@ def fill_gaps(feature_id: int):
     filled = features.fill_gaps(member, feature)
     return reply(GapsOut(created=[TaskOut.of(task) for task in filled.created], at_risk=filled.at_risk,
                          reason=filled.reason))
+
+
+# The definition of done and the category templates --------------------------------------------------------
+
+
+def _done_reply(categories):
+    return reply(DefinitionOfDoneOut(categories=[c.slug for c in categories]))
+
+
+@operation("GET", "/teams/<id:team_id>/definition-of-done", summary="The team's definition of done",
+           tag="Features", response=DefinitionOfDoneOut)
+def get_definition_of_done(team_id: int):
+    """The categories a new feature requires unless its creator chooses others (until a manager sets
+    them: server-code, testing, api-docs and security)."""
+    teams.membership_for(caller(), team_id)
+    return _done_reply(definition_of_done.definition_of_done(team_id))
+
+
+@operation("PUT", "/teams/<id:team_id>/definition-of-done", summary="Set the team's definition of done",
+           tag="Features", response=DefinitionOfDoneOut, body=DefinitionOfDoneIn, errors=[403])
+def put_definition_of_done(team_id: int, body: DefinitionOfDoneIn):
+    """Managers and owners; features that exist keep their own required categories. An unknown or
+    archived category: 422."""
+    member = teams.membership_for(caller(), team_id)
+    return _done_reply(definition_of_done.set_definition_of_done(member, body.categories))
+
+
+@operation("GET", "/teams/<id:team_id>/templates", summary="The team's task templates", tag="Features",
+           response=TemplateList)
+def list_templates(team_id: int):
+    """One per active category: how the task that fills that category's gap for a feature starts (the
+    team's own, or the built-in one)."""
+    teams.membership_for(caller(), team_id)
+    return reply(TemplateList(items=[TemplateOut.of(t) for t in definition_of_done.templates_of(team_id)]))
+
+
+@operation("PUT", "/teams/<id:team_id>/templates/<id:category_id>", summary="Set a category's task template",
+           tag="Features", response=TemplateOut, body=TemplateIn, errors=[403])
+def put_template(team_id: int, category_id: int, body: TemplateIn):
+    """Managers and owners. The assignee must be a member of the team (422 otherwise); another team's
+    category: 404."""
+    member = teams.membership_for(caller(), team_id)
+    template = definition_of_done.set_template(member, category_id, body.model_dump())
+    return reply(TemplateOut.of(template))
+
+
+@operation("DELETE", "/teams/<id:team_id>/templates/<id:category_id>",
+           summary="Go back to a category's built-in template", tag="Features", response=TemplateOut,
+           errors=[403])
+def reset_template(team_id: int, category_id: int):
+    """Managers and owners; answers with the built-in template now in use."""
+    member = teams.membership_for(caller(), team_id)
+    return reply(TemplateOut.of(definition_of_done.reset_template(member, category_id)))

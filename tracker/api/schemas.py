@@ -515,6 +515,52 @@ class GapsOut(Out):
     reason: str | None = Field(None, description="Why they are at risk, in words.")
 
 
+class DefinitionOfDoneOut(Out):
+    categories: list[str] = Field(description="The category slugs a new feature requires unless its creator "
+                                  "chooses others, in the team's order.")
+
+
+class DefinitionOfDoneIn(Body):
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"categories": ["server-code", "testing", "api-docs", "security", "database"]}]})
+
+    categories: list[Annotated[str, Field(min_length=1, max_length=48)]] = Field(
+        min_length=1, max_length=100, description="Active category slugs of the team, at least one.")
+
+
+class TemplateOut(Out):
+    category_id: int
+    category: str = Field(description="The category's slug.")
+    title_pattern: str = Field(description="{feature} and {category} are filled in.")
+    description: str = Field(description="Markdown; its “- [ ] …” lines become the task's checklist.")
+    assignee_id: int | None = Field(description="Who does the task; null: the feature's owner.")
+    estimate_hours: float = Field(description="The task's estimate (the template's, else the built-in one).")
+    customised: bool = Field(description="The team's own template, rather than the built-in one.")
+
+    @classmethod
+    def of(cls, template) -> TemplateOut:
+        """From a tracker.definition_of_done.Template."""
+        return cls(category_id=template.category.id, category=template.category.slug,
+                   title_pattern=template.title_pattern, description=template.description,
+                   assignee_id=template.assignee_id, estimate_hours=template.hours,
+                   customised=template.customised)
+
+
+class TemplateList(Out):
+    items: list[TemplateOut]
+
+
+class TemplateIn(Body):
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"title_pattern": "Security review: {feature}", "description": "- [ ] Authentication\n- [ ] Secrets",
+         "assignee_id": 3, "estimate_hours": 4}]})
+
+    title_pattern: str = Field(min_length=1, max_length=TITLE_MAX)
+    description: str = Field("", max_length=DESCRIPTION_MAX)
+    assignee_id: Id | None = Field(None, description="A member of the team; null: the feature's owner.")
+    estimate_hours: float | None = Field(None, gt=0, le=ESTIMATE_MAX, description="Null: the built-in one.")
+
+
 _TASK_VERSION = ("The task's version you last read (a checklist change is a change of its task); if the "
                  "task has moved on you get 409 with `current`.")
 
