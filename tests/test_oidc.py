@@ -24,6 +24,7 @@ from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
 from tests.factories import add_to_team, make_team, make_user
 from tests.servers import call, wait_until
 from tests.support import free_port, fresh_database, need, running_app
+from tracker import accounts, oidc
 from tracker.extensions import db
 from tracker.models import LoginSession, OidcIdentity, TeamMembership, User
 
@@ -323,3 +324,62 @@ def test_in_chromium_the_button_signs_in_with_the_browsers_time_zone(site):
             browser.close()
     assert user_by_email("grace@example.org").timezone == "America/Sao_Paulo"
     assert [e for e in errors if "Content Security Policy" in e] == []
+
+
+# The linking rules on their own (no provider): claims as Authlib hands them over after its checks.
+
+ISSUER = "https://sso.example.com/realms/acme"
+
+
+def claims(sub: str, email: str, verified=True, **more) -> dict:
+    return {"iss": ISSUER, "sub": sub, "email": email, "email_verified": verified, **more}
+
+
+@pytest.mark.parametrize("verified, opens", [(True, True), ("true", True), (False, False), ("false", False),
+                                             (None, False), ("yes", False)])
+def test_only_an_email_the_provider_calls_verified_links_an_account(app, verified, opens):
+    ana = make_user("Ana", email="ana@example.org")
+    if opens:
+        assert oidc.account_for(claims("s-ana", "ANA@example.org", verified)) == (ana, False)
+    else:
+        with pytest.raises(oidc.SignInRefused, match="not verified"):
+            oidc.account_for(claims("s-ana", "ana@example.org", verified))
+        assert identities_of(ana) == []
+
+
+@pytest.mark.parametrize("email, message", [("", "did not tell Tracker your email"),
+                                            ("not an address", "not one Tracker can use")])
+def test_a_missing_or_unusable_email_is_refused(app, email, message):
+    app.config["OIDC_ALLOW_SIGNUP"] = True
+    with pytest.raises(oidc.SignInRefused, match=message):
+        oidc.account_for(claims("s-x", email))
+    assert db.session.scalar(select(func.count()).select_from(User)) == 0
+
+
+def test_a_new_account_takes_name_and_zone_from_the_claims_else_the_browser_else_utc(app):
+    app.config["OIDC_ALLOW_SIGNUP"] = True
+    first, _ = oidc.account_for(claims("s1", "p1@example.org", given_name="Pat", family_name="Lee",
+                                       zoneinfo="Asia/Tokyo"), "Europe/Paris")
+    second, _ = oidc.account_for(claims("s2", "p2@example.org", zoneinfo="Mars/Base"), "Europe/Paris")
+    third, created = oidc.account_for(claims("s3", "p3@example.org"), "Not/AZone")
+    assert (first.name, first.timezone) == ("Pat Lee", "Asia/Tokyo")
+    assert (second.name, second.timezone) == ("p2", "Europe/Paris")
+    assert (third.timezone, created) == ("UTC", True)
+    assert not accounts.authenticate("p3@example.org", "")  # no password opens it
+
+
+def test_auto_join_is_skipped_for_an_unknown_team_and_an_unknown_role_means_member(app):
+    owner = make_user("Olga")
+    team = make_team(owner, "Ops")
+    app.config.update(OIDC_ALLOW_SIGNUP=True, OIDC_AUTO_JOIN_TEAM="no-such-team")
+    nobody, _ = oidc.account_for(claims("s1", "q1@example.org"))
+    assert db.session.scalar(select(TeamMembership).where(TeamMembership.user_id == nobody.id)) is None
+    app.config.update(OIDC_AUTO_JOIN_TEAM=team.team.slug, OIDC_AUTO_JOIN_ROLE="admin")
+    joined, _ = oidc.account_for(claims("s2", "q2@example.org"))
+    member = db.session.scalar(select(TeamMembership).where(TeamMembership.user_id == joined.id))
+    assert (member.team_id, member.role) == (team.team_id, "member")
+
+
+def test_an_identity_without_issuer_or_subject_is_refused(app):
+    with pytest.raises(oidc.SignInFailed, match="no issuer or subject"):
+        oidc.account_for({"iss": ISSUER, "sub": "", "email": "a@example.org", "email_verified": True})
