@@ -6,13 +6,13 @@ import re
 from dataclasses import replace
 from datetime import datetime
 
-from flask import Blueprint, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, g, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from .. import prioritisation, saved_filters, stored_forecast, tasks, teams
+from .. import matrix, prioritisation, saved_filters, stored_forecast, tasks, teams
 from ..charts import bar_chart, line_chart
 from ..deadlines import BUCKETS, QUADRANTS
-from ..errors import Conflict
+from ..errors import Conflict, Invalid
 from ..models import OPEN_STATUSES, PRIORITIES, STATUSES
 from . import agenda as agenda_views
 from .errors import on_invalid
@@ -118,8 +118,38 @@ def eisenhower(team_id: int):
     task_filter, error = _task_filter()
     quadrants = prioritisation.eisenhower(member, task_filter, limit=_limits(QUADRANTS))
     return _team_page("views/eisenhower.html", member, quadrants=quadrants, quadrant_names=QUADRANTS,
+                      quadrant_advice=matrix.ADVICE,
                       task_filter=task_filter, filter_error=error,
                       forecast=stored_forecast.load(quadrants.task_ids)), 422 if error else 200
+
+
+@bp.post("/tasks/<int:task_id>/quadrant")
+def move_quadrant(task_id: int):
+    """Move a task to another quadrant of the matrix (tracker/matrix.py): a form post whose refusal shows
+    the matrix again with the message beside that card's form (422); fetch() asks for JSON."""
+    task, member = tasks.get_task(current_user, task_id)
+    form, version = request.form, request.form.get("version", "")
+    back = url_for("views.eisenhower", team_id=task.team_id, **request.args)
+    try:
+        matrix.move_to_quadrant(member, task, form.get("quadrant", ""), due=form.get("due"),
+                                start=form.get("start"), assignee_id=form.get("assignee_id"),
+                                expected_version=int(version) if version.isdecimal() else None)
+    except Invalid as exc:
+        if wants_json():
+            return jsonify(error=" ".join(sum(exc.errors.values(), [])), errors=exc.errors), 422
+        g.moving = {"task_id": task.id, "errors": exc.errors}
+        return eisenhower(task.team_id)[0], 422
+    except Conflict as exc:
+        message = f"#{task.id} was changed by someone else meanwhile; nothing was moved. Here it is now."
+        if wants_json():
+            return jsonify(error=message, version=exc.current.version), 409
+        flash(message, "warning")
+        return redirect(back)
+    if wants_json():
+        due_at = task.due_at.isoformat() if task.due_at else None
+        return jsonify(version=task.version, priority=task.priority, due_at=due_at)
+    flash(f"#{task.id} moved to “{matrix.ADVICE[form['quadrant']].split(':')[0]}”.", "success")
+    return redirect(back)
 
 
 @bp.get("/teams/<int:team_id>/calendar")
@@ -131,12 +161,15 @@ def calendar(team_id: int):
         context = agenda_views.week_view(member, task_filter, today)
     else:
         match = re.fullmatch(r"(\d{4})-(\d{2})", request.args.get("month", ""))
-        year, month = (int(match[1]), int(match[2])) if match and 1 <= int(match[2]) <= 12 else (today.year, today.month)
+        valid = match and 1 <= int(match[2]) <= 12
+        year, month = (int(match[1]), int(match[2])) if valid else (today.year, today.month)
         if not 1900 < year < 3000:
             year = today.year
-        context = {"grid": prioritisation.deadline_calendar(member, year, month, task_filter, current_user.timezone)}
+        grid = prioritisation.deadline_calendar(member, year, month, task_filter, current_user.timezone)
+        context = {"grid": grid}
+    forecast = stored_forecast.load(context["grid"].task_ids)
     return _team_page("views/calendar.html", member, task_filter=task_filter, filter_error=error, today=today,
-                      forecast=stored_forecast.load(context["grid"].task_ids), **context), 422 if error else 200
+                      forecast=forecast, **context), 422 if error else 200
 
 
 @bp.get("/teams/<int:team_id>/dashboard")
