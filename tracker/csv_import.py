@@ -22,7 +22,9 @@ from .tasks import create_task
 from .teams import require_role
 from .vocabulary import PRIORITIES, STATUSES
 
-FIELDS = ("title", "description", "status", "priority", "category", "assignee", "deadline", "estimate", "labels")
+FIELDS = (
+    "title", "description", "status", "priority", "category", "assignee", "deadline", "estimate", "labels",
+)
 FIELD_LABELS = {
     "title": "Title", "description": "Description", "status": "Status", "priority": "Priority",
     "category": "Category", "assignee": "Assignee (email or name)", "deadline": "Deadline",
@@ -41,12 +43,13 @@ SOURCES: dict[str, dict[str, tuple[str, ...]]] = {
         "estimate": ("Original Estimate", "Original estimate"), "labels": ("Labels",),
     },
     "github": {
-        "title": ("title",), "description": ("body",), "status": ("state",), "assignee": ("assignees", "assignee"),
-        "labels": ("labels",),
+        "title": ("title",), "description": ("body",), "status": ("state",),
+        "assignee": ("assignees", "assignee"), "labels": ("labels",),
     },
     "tracker": {
-        "title": ("title",), "description": ("description",), "status": ("status",), "priority": ("priority",),
-        "category": ("category",), "assignee": ("assignee",), "deadline": ("due_at", "deadline", "due"),
+        "title": ("title",), "description": ("description",), "status": ("status",),
+        "priority": ("priority",), "category": ("category",), "assignee": ("assignee",),
+        "deadline": ("due_at", "deadline", "due"),
         "estimate": ("estimate_hours", "estimate"), "labels": ("labels",),
     },
 }
@@ -111,7 +114,9 @@ class Preview:
 
     def errors(self) -> dict[str, list[str]]:
         """Every row's errors as one Invalid's fields: "line 3: status"."""
-        return {f"line {row.line}: {name}": messages for row in self.rows for name, messages in row.errors.items()}
+        return {
+            f"line {row.line}: {name}": messages for row in self.rows for name, messages in row.errors.items()
+        }
 
 
 # Reading the sheet ------------------------------------------------------------------------------------
@@ -181,19 +186,22 @@ def default_options(member: TeamMembership, sheet: Sheet) -> Options:
     return Options(suggested_mapping(sheet), first, "seconds" if sheet.source == "jira" else "hours")
 
 
-def check_options(sheet: Sheet, mapping: Mapping[str, Any], default_category: Any, estimate_unit: Any) -> Options:
+def check_options(
+    sheet: Sheet, mapping: Mapping[str, Any], default_category: Any, estimate_unit: Any
+) -> Options:
     """The person's choices, checked against the sheet: unknown columns or fields are an Invalid."""
     errors: dict[str, list[str]] = {}
     clean = {}
     for name, column in mapping.items():
         if name not in FIELDS:
-            errors.setdefault("mapping", []).append(f"“{str(name)[:40]}” is not a field: use {', '.join(FIELDS)}.")
+            message = f"“{str(name)[:40]}” is not a field: use {', '.join(FIELDS)}."
+            errors.setdefault("mapping", []).append(message)
         elif column not in (None, ""):
             if not isinstance(column, str) or column not in sheet.header:
                 errors[f"mapping.{name}"] = [f"The file has no column “{str(column)[:80]}”."]
             else:
                 clean[name] = column
-    if "title" not in clean and f"mapping.title" not in errors:
+    if "title" not in clean and "mapping.title" not in errors:
         errors["mapping.title"] = ["Choose the column that holds the titles."]
     if estimate_unit not in ESTIMATE_UNITS:
         errors["estimate_unit"] = [f"Choose one of: {', '.join(ESTIMATE_UNITS)}."]
@@ -296,7 +304,8 @@ def _word(text: str, words: dict[str, str], name: str, fallback: str, errors: di
         return fallback
     key = re.sub(r"[\s_-]+", " ", text.strip().lower())
     if key not in words:
-        errors[name] = [f"“{text[:40]}” is not a {name} here: use one of {', '.join(sorted(set(words.values())))}."]
+        allowed = ", ".join(sorted(set(words.values())))
+        errors[name] = [f"“{text[:40]}” is not a {name} here: use one of {allowed}."]
         return fallback
     return words[key]
 
@@ -317,8 +326,9 @@ def _row_fields(sheet: Sheet, row: list[str], options: Options, team: _Team) -> 
         data["assignee_id"], problem = team.assignee(cell["assignee"].split(",")[0])
         if problem:
             errors["assignee"] = [problem]
-    for name, parse, target in (("deadline", parse_deadline, "due_at"),
-                                ("estimate", lambda t: parse_estimate(t, options.estimate_unit), "estimate_hours")):
+    parsers = (("deadline", parse_deadline, "due_at"),
+               ("estimate", lambda t: parse_estimate(t, options.estimate_unit), "estimate_hours"))
+    for name, parse, target in parsers:
         if cell[name]:
             try:
                 data[target] = parse(cell[name])
@@ -346,8 +356,8 @@ def import_rows(member: TeamMembership, sheet: Sheet, options: Options, *, dry_r
             data, errors = _row_fields(sheet, cells, options, team)
             row = Row(number, _shown(data, team), errors)
             try:
-                task = create_task(member, {k: v for k, v in data.items() if _FIELD_NAMES.get(k, k) not in errors},
-                                   commit=False, imported=True)
+                readable = {k: v for k, v in data.items() if _FIELD_NAMES.get(k, k) not in errors}
+                task = create_task(member, readable, commit=False, imported=True)
                 row.task_id = task.id
             except Invalid as exc:
                 for name, messages in exc.errors.items():

@@ -227,7 +227,8 @@ def _export_refs(rows: _TeamRows) -> _Refs:
     people |= {c.author_id for cs in rows.comments.values() for c in cs}
     people |= {a.actor_id for a_s in (*rows.activity.values(), *rows.feature_activity.values()) for a in a_s}
     people |= {f.owner_id for f in rows.features} | {s.user_id for s in rows.filters}
-    people |= {w.user_id for ws in rows.watchers.values() for w in ws} | {t.assignee_id for t in rows.templates}
+    people |= {w.user_id for ws in rows.watchers.values() for w in ws}
+    people |= {t.assignee_id for t in rows.templates}
     people.discard(None)
     refs.users = dict(db.session.execute(select(User.id, User.email).where(User.id.in_(people))).all())
     return refs
@@ -289,7 +290,8 @@ def export_team(team: Team) -> dict[str, Any]:
     rows = _load(team)
     refs = _export_refs(rows)
     ordered = [c for t in rows.tasks for c in rows.comments.get(t.id, [])]
-    comment_keys = {c.id: _key("C", i) for i, c in enumerate(sorted(ordered, key=lambda c: (c.created_at, c.id)), 1)}
+    ordered.sort(key=lambda c: (c.created_at, c.id))
+    comment_keys = {c.id: _key("C", i) for i, c in enumerate(ordered, 1)}
     return {
         "format": FORMAT,
         "version": FORMAT_VERSION,
@@ -300,13 +302,15 @@ def export_team(team: Team) -> dict[str, Any]:
         "categories": [{"slug": c.slug, "name": c.name, "position": c.position, "archived": c.archived}
                        for c in rows.categories],
         "definition_of_done": rows.done,
-        "templates": [{"category": t.category.slug, "title_pattern": t.title_pattern, "description": t.description,
-                       "assignee": refs.users.get(t.assignee_id), "estimate_hours": t.estimate_hours,
+        "templates": [{"category": t.category.slug, "title_pattern": t.title_pattern,
+                       "description": t.description, "assignee": refs.users.get(t.assignee_id),
+                       "estimate_hours": t.estimate_hours,
                        "updated_at": _when(t.updated_at)} for t in rows.templates],
         "features": [_feature_document(f, rows, refs) for f in rows.features],
         "tasks": [_task_document(t, rows, refs, comment_keys) for t in rows.tasks],
         "saved_filters": [{"user": refs.users.get(s.user_id), "name": s.name, "view": s.view,
-                           "query": refs.query(s.query), "shared": s.shared, "created_at": _when(s.created_at)}
+                           "query": refs.query(s.query), "shared": s.shared,
+                           "created_at": _when(s.created_at)}
                           for s in rows.filters],
     }
 
@@ -589,9 +593,11 @@ def _reference_errors(d: TeamDocument) -> dict[str, list[str]]:
     slugs, task_keys = {c.slug for c in d.categories}, {t.key for t in d.tasks}
     feature_keys = {f.key for f in d.features}
     comment_keys = [c.key for t in d.tasks for c in t.comments]
-    for name, values in (("members", [m.email.lower() for m in d.members]), ("categories", [c.slug for c in d.categories]),
-                         ("tasks", [t.key for t in d.tasks]), ("features", [f.key for f in d.features]),
-                         ("comments", comment_keys), ("templates", [t.category for t in d.templates])):
+    unique = (("members", [m.email.lower() for m in d.members]),
+              ("categories", [c.slug for c in d.categories]), ("tasks", [t.key for t in d.tasks]),
+              ("features", [f.key for f in d.features]),
+              ("comments", comment_keys), ("templates", [t.category for t in d.templates]))
+    for name, values in unique:
         for value in _duplicates(values):
             fail(name, f"“{value}” appears twice.")
     for i, f in enumerate(d.features):
@@ -744,13 +750,15 @@ def _features(d: TeamDocument, team: Team, refs: _Refs, categories: dict[str, in
         refs.features[f.key] = feature.id
         if f.required_categories:
             db.session.execute(insert(feature_required_categories), [
-                {"feature_id": feature.id, "category_id": categories[s]} for s in dict.fromkeys(f.required_categories)
+                {"feature_id": feature.id, "category_id": categories[s]}
+                for s in dict.fromkeys(f.required_categories)
             ])
     for f in d.features:
         for a in f.activity:
             db.session.add(FeatureActivity(
                 feature_id=refs.features[f.key], actor_id=refs.users.get(a.actor), kind=a.kind, field=a.field,
-                old_value=refs.value(a.field, a.old), new_value=refs.value(a.field, a.new), created_at=a.created_at,
+                old_value=refs.value(a.field, a.old), new_value=refs.value(a.field, a.new),
+                created_at=a.created_at,
             ))
 
 
@@ -761,14 +769,17 @@ def _tasks(d: TeamDocument, team: Team, refs: _Refs, categories: dict[str, int])
         task = Task(
             team_id=team.id, category_id=categories[t.category], title=t.title, description=t.description,
             description_html=str(render_markdown(t.description)), status=t.status, priority=t.priority,
-            due_at=t.due_at, due_date=t.due_date, start_at=t.start_at, queue_at=t.queue_at, estimate_hours=t.estimate_hours, assignee_id=user(t.assignee),
+            due_at=t.due_at, due_date=t.due_date, start_at=t.start_at, queue_at=t.queue_at,
+            estimate_hours=t.estimate_hours, assignee_id=user(t.assignee),
             reporter_id=user(t.reporter), feature_id=refs.features.get(t.feature), recurrence=t.recurrence,
             created_at=t.created_at, updated_at=t.updated_at, completed_at=t.completed_at,
             deleted_at=t.deleted_at, deleted_by_id=user(t.deleted_by),
         )
         task.labels = [TaskLabel(name=label) for label in dict.fromkeys(t.labels)]
-        task.checklist = [ChecklistItem(text=i.text, done=i.done, position=n, **_at("created_at", i.created_at))
-                          for n, i in enumerate(t.checklist)]
+        task.checklist = [
+            ChecklistItem(text=i.text, done=i.done, position=n, **_at("created_at", i.created_at))
+            for n, i in enumerate(t.checklist)
+        ]
         db.session.add(task)
         made[t.key] = task
     db.session.flush()
@@ -776,7 +787,8 @@ def _tasks(d: TeamDocument, team: Team, refs: _Refs, categories: dict[str, int])
     for t in d.tasks:
         made[t.key].blocked_by = [made[k] for k in sorted(set(t.blocked_by))]
         if t.next_occurrence:
-            db.session.add(TaskOccurrence(previous_task_id=made[t.key].id, next_task_id=made[t.next_occurrence].id))
+            db.session.add(TaskOccurrence(previous_task_id=made[t.key].id,
+                                          next_task_id=made[t.next_occurrence].id))
         for email in dict.fromkeys(t.watchers):
             if email in refs.users:
                 db.session.add(TaskWatcher(task_id=made[t.key].id, user_id=refs.users[email]))
@@ -800,8 +812,9 @@ def _task_talk(d: TeamDocument, made: dict[str, Task], refs: _Refs, owner: User,
             # forecast need them), under the importer's name with a note of whose they were.
             mine = e.user is not None and e.user in refs.users
             note = e.note if mine else f"[{e.user or 'unknown'}] {e.note}".strip()[:500]
-            db.session.add(TimeEntry(task=task, user_id=refs.users[e.user] if mine else owner.id, hours=e.hours,
-                                     note=note, spent_on=e.spent_on, **_at("created_at", e.created_at)))
+            db.session.add(TimeEntry(task=task, user_id=refs.users[e.user] if mine else owner.id,
+                                     hours=e.hours, note=note, spent_on=e.spent_on,
+                                     **_at("created_at", e.created_at)))
         for a in t.activity:
             db.session.add(Activity(
                 team_id=team.id, task=task, actor_id=refs.users.get(a.actor), kind=a.kind, field=a.field,
@@ -814,7 +827,8 @@ def _saved_filters(d: TeamDocument, team: Team, refs: _Refs) -> None:
     for s in d.saved_filters:
         if s.user in refs.users:  # a personal filter of someone who has no account here has no owner
             db.session.add(SavedFilter(team_id=team.id, user_id=refs.users[s.user], name=s.name, view=s.view,
-                                       query=refs.query(s.query), shared=s.shared, **_at("created_at", s.created_at)))
+                                       query=refs.query(s.query), shared=s.shared,
+                                       **_at("created_at", s.created_at)))
 
 
 def import_team(data: Mapping[str, Any], owner: User, *, known_to: User | None = None) -> Imported:
@@ -855,6 +869,7 @@ def owner_for_cli(data: Mapping[str, Any], owner_email: str | None) -> User:
 
 
 __all__ = [
-    "FORMAT", "FORMAT_VERSION", "MAX_IMPORT_BYTES", "Imported", "check_document", "export_json", "export_team",
-    "export_tasks_csv", "get_team_by_slug", "import_team", "neutralise", "owner_for_cli", "read_document",
+    "FORMAT", "FORMAT_VERSION", "MAX_IMPORT_BYTES", "Imported", "check_document", "export_json",
+    "export_team", "export_tasks_csv", "get_team_by_slug", "import_team", "neutralise", "owner_for_cli",
+    "read_document",
 ]

@@ -36,7 +36,8 @@ class CsvImportBody(Body):
     mapping: dict[str, str] | None = Field(
         None, description=f"Column per field ({', '.join(csv_import.FIELDS)}); default: guessed from the "
         "header (Jira, GitHub issues, or the field names).")
-    default_category: str | None = Field(None, max_length=64, description="Category slug of rows without one.")
+    default_category: str | None = Field(None, max_length=64,
+                                         description="Category slug of rows without one.")
     estimate_unit: Literal["hours", "seconds"] | None = Field(
         None, description="What the estimate column counts (Jira's Original Estimate: seconds).")
 
@@ -71,7 +72,8 @@ def export_team(team_id: int, query: ExportQuery):
     filters, definition of done and templates, referring to each other by export-local keys. Manager+.
     With `format=csv` (or `Accept: text/csv`), the live tasks as CSV, formulas neutralised."""
     team = _manager(team_id).team
-    if query.format == "csv" or (request.accept_mimetypes.best == "text/csv" and "format" not in request.args):
+    wants_csv = request.accept_mimetypes.best == "text/csv" and "format" not in request.args
+    if query.format == "csv" or wants_csv:
         return transfer_response(transfer.export_tasks_csv(team), "text/csv")
     return transfer_response(transfer.export_json(team), "application/json")
 
@@ -126,5 +128,6 @@ def import_csv(team_id: int, body: CsvImportBody, query: CsvImportQuery):
     out = CsvImportOut(
         source=sheet.source, mapping=options.mapping, dry_run=query.dry_run, valid=preview.valid,
         created=len(preview.rows) if preview.written else 0,
-        rows=[CsvRowOut(line=r.line, values=r.values, errors=r.errors, task_id=r.task_id) for r in preview.rows])
+        rows=[CsvRowOut(line=r.line, values=r.values, errors=r.errors, task_id=r.task_id)
+              for r in preview.rows])
     return reply(out)

@@ -24,6 +24,11 @@ def _manager(team_id: int):
     return member
 
 
+def _messages(exc: Invalid) -> list[str]:
+    """Each message after the place it is about (a field, or a path in the document such as tasks[3])."""
+    return messages(exc, {name: name for name in exc.errors})
+
+
 def _download(body: str, mimetype: str, filename: str) -> Response:
     return Response(body, mimetype=mimetype, headers={
         "Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"})
@@ -67,7 +72,7 @@ def import_team():
         data = transfer.read_document(_uploaded(transfer.MAX_IMPORT_BYTES))
         imported = transfer.import_team(data, current_user, known_to=current_user)
     except Invalid as exc:
-        return render_template("transfer/import_team.html", errors=messages(exc, {k: k for k in exc.errors})), 422
+        return render_template("transfer/import_team.html", errors=_messages(exc)), 422
     flash(f"Imported {imported.tasks} task(s) into the new team “{imported.team.name}”.", "success")
     if imported.unmatched:
         flash("Nobody you work with has these addresses, so they are not members and their tasks are "
@@ -95,7 +100,7 @@ def import_csv(team_id: int):
         sheet = csv_import.read_sheet(text or "")
         options = _csv_options(member, sheet)
     except Invalid as exc:
-        return render_template("transfer/index.html", **page, errors=messages(exc, {k: k for k in exc.errors})), 422
+        return render_template("transfer/index.html", **page, errors=_messages(exc)), 422
     confirm = request.form.get("action") == "import"
     preview = csv_import.import_rows(member, sheet, options, dry_run=not confirm)
     if preview.written:
