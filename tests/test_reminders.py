@@ -11,7 +11,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from tests.factories import add_to_team, login, make_task, make_user
 from tracker import notifications, reminders, tasks
@@ -107,6 +107,28 @@ def test_by_default_a_deadline_is_reminded_24_hours_before_once(crew):
     # A moved deadline that is again within 24 hours is a new reminder.
     tasks.update_task(crew["owner_m"], soon, {"due_at": now + timedelta(hours=23)})
     assert reminders.scan_deadlines(now)["due_soon"] == 1
+
+
+def test_the_scan_looks_up_what_was_sent_a_few_keys_per_statement(crew, monkeypatch):
+    """However many tasks are due, no statement of the scan carries more than a few bound parameters."""
+    monkeypatch.setattr(reminders, "KEYS_PER_STATEMENT", 3)
+    now = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+    for i in range(8):
+        make_task(crew["owner_m"], f"Soon {i}", assignee_id=crew["member"].id, due_at=now + timedelta(hours=20))
+    widest = []
+
+    def record(_conn, _cursor, statement, parameters, *_):
+        if "reminders_sent" in statement and statement.lstrip().upper().startswith("SELECT"):
+            widest.append(len(parameters))
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        assert reminders.scan_deadlines(now)["due_soon"] == 8
+        assert reminders.scan_deadlines(now + timedelta(minutes=10))["due_soon"] == 0  # all 8 keys found sent
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    assert max(widest) == 3 and len(widest) >= 2 * 3, widest  # at least 8 keys, 3 at a time, in each scan
+    assert kinds(crew["member"]).count("due_soon") == 8
 
 
 def test_each_lead_time_reminds_once(crew):

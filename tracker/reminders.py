@@ -29,6 +29,7 @@ LEAD_TIMES_MAX = 5
 LEAD_DAYS_MAX = 30
 # How far ahead the scan looks: 30 working days of someone who works one day a week.
 SCAN_AHEAD = timedelta(weeks=LEAD_DAYS_MAX + 1)
+KEYS_PER_STATEMENT = 500  # reminder keys looked up per statement
 
 
 @dataclass(frozen=True, order=True)
@@ -194,16 +195,25 @@ def _reminders(now: datetime) -> list[Reminder]:
     return [reminder for reminder in found if reminder is not None]
 
 
+def _already_sent(keys: list[str]) -> set[tuple[int, str]]:
+    """The (user, key) claims among `keys`, looked up KEYS_PER_STATEMENT at a time: a scan may have tens of
+    thousands of candidates, more than a statement's bound parameters may number (65,535 on PostgreSQL)."""
+    sent: set[tuple[int, str]] = set()
+    for start in range(0, len(keys), KEYS_PER_STATEMENT):
+        chunk = keys[start:start + KEYS_PER_STATEMENT]
+        sent.update(db.session.execute(
+            select(ReminderSent.user_id, ReminderSent.key).where(ReminderSent.key.in_(chunk))
+        ).tuples())
+    return sent
+
+
 def scan_deadlines(now: datetime | None = None) -> dict[str, int]:
     """Send what is due: deadline reminders at each person's lead times, overdue tasks once a working day,
     tasks at risk once per deadline (a moved deadline reminds again). For cron, on one host or several;
     returns how many reminders of each kind went out."""
     now = now or utcnow()
     candidates = _reminders(now)
-    sent = set(db.session.execute(
-        select(ReminderSent.user_id, ReminderSent.key)
-        .where(ReminderSent.key.in_([key for r in candidates for key in r.keys]))
-    ).all()) if candidates else set()
+    sent = _already_sent(sorted({key for r in candidates for key in r.keys}))
     counts = {"due_soon": 0, "overdue": 0, "at_risk": 0}
     for reminder in candidates:
         keys = tuple(k for k in reminder.keys if (reminder.task.assignee_id, k) not in sent)
