@@ -55,7 +55,8 @@ def test_jira_export_is_recognised_and_its_vocabulary_mapped(team):
     assert preview.valid and not preview.written
     rows = {r.values["title"]: r.values for r in preview.rows}
     cert = rows["Rotate the TLS certificates"]
-    assert (cert["status"], cert["priority"], cert["assignee"], cert["estimate"]) == ("todo", "critical", "Olga", 4)
+    shown = (cert["status"], cert["priority"], cert["assignee"], cert["estimate"])
+    assert shown == ("todo", "critical", "Olga", 4)
     assert cert["labels"] == "security, certificates"  # the repeated Labels columns
     assert cert["deadline"] == "2026-12-10"  # Jira's midnight due date is the day alone
     assert [rows[t]["status"] for t in ("Add the refunds table", "Review the refund endpoint",
@@ -70,7 +71,8 @@ def test_jira_import_creates_tasks_through_the_domain_quietly(team):
     assert preview.written and all(r.task_id for r in preview.rows)
     tasks = {t.title: t for t in db.session.scalars(select(Task).where(Task.team_id == team["o"].team_id))}
     refunds = tasks["Add the refunds table"]
-    assert refunds.assignee_id == team["mia"].id and refunds.estimate_hours == 8 and refunds.label_names == ["database"]
+    assert refunds.assignee_id == team["mia"].id and refunds.estimate_hours == 8
+    assert refunds.label_names == ["database"]
     # A date alone is the end of that day where the assignee works (Tokyo).
     assert refunds.due_at.astimezone().date() >= date(2026, 12, 15) and refunds.due_date == date(2026, 12, 15)
     assert tasks["Document the webhooks"].completed_at is not None
@@ -163,7 +165,8 @@ def test_upload_page_previews_maps_and_imports(app, client, team):
     assert "Recognised as: <strong>Jira</strong>" in page and 'value="Summary" selected' in page
     assert "<td>Olga</td>" in page
     text = (DATA / "jira_export.csv").read_text()
-    form = {f"mapping-{name}": column for name, column in csv_import.suggested_mapping(sheet("jira_export.csv")).items()}
+    guessed = csv_import.suggested_mapping(sheet("jira_export.csv"))
+    form = {f"mapping-{name}": column for name, column in guessed.items()}
     form |= {"csv": text, "default_category": "devops", "estimate_unit": "seconds"}
     remapped = client.post(url, data={**form, "mapping-assignee": "", "action": "preview"})
     assert remapped.status_code == 200 and "<td>Olga</td>" not in remapped.get_data(as_text=True)

@@ -7,22 +7,38 @@ import copy
 import csv
 import io
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
 
 from tests.factories import add_to_team, login, make_task, make_team, make_user, membership
 from tests.snapshot import database_digest
-from tracker import checklists, comments, definition_of_done, features, saved_filters, stored_forecast, teams
-from tracker import timelog, transfer
+from tracker import (
+    checklists,
+    comments,
+    definition_of_done,
+    features,
+    saved_filters,
+    stored_forecast,
+    teams,
+    timelog,
+    transfer,
+)
 from tracker.extensions import db
 from tracker.models import (
-    CategoryTemplate, Notification, StoredForecast, Task, TaskOccurrence, Team, TeamMembership, WebhookDelivery,
+    CategoryTemplate,
+    Notification,
+    StoredForecast,
+    Task,
+    TaskOccurrence,
+    Team,
+    TeamMembership,
+    WebhookDelivery,
 )
 from tracker.tasks import TaskFilter, move_to_trash, update_task
 
-NOW = datetime.now(timezone.utc)
+NOW = datetime.now(UTC)
 
 
 def rich_team():
@@ -86,7 +102,8 @@ def test_export_is_a_versioned_document_with_local_keys(app):
     assert any(c["archived"] and c["name"] == "Legacy billing" for c in document["categories"])
     assert document["definition_of_done"] == ["server-code", "testing"]
     assert document["templates"][0]["title_pattern"] == "QA: {feature}"
-    assert document["templates"][0]["assignee"] == t["mia"].email and document["templates"][0]["estimate_hours"] == 3
+    template = document["templates"][0]
+    assert template["assignee"] == t["mia"].email and template["estimate_hours"] == 3
     [feature] = document["features"]
     assert feature["state"] == "shipped" and feature["ship_reason"] == "Customer deadline"
     assert feature["required_categories"] == ["server-code", "testing"]
@@ -106,7 +123,8 @@ def test_export_is_a_versioned_document_with_local_keys(app):
     assigned = [a for a in tasks["Refund table"]["activity"] if a["kind"] == "created"]
     assert assigned[0]["actor"] == t["olga"].email
     shared = next(s for s in document["saved_filters"] if s["shared"])
-    assert f"assignee={t['manu'].email.replace('@', '%40')}" in shared["query"] and "feature=F1" in shared["query"]
+    assert f"assignee={t['manu'].email.replace('@', '%40')}" in shared["query"]
+    assert "feature=F1" in shared["query"]
     text = json.dumps(document)
     for number in (t["code"].id, t["feature"].id):  # no database id leaks in as a reference
         assert f'"feature": {number}' not in text and f'"blocked_by": [{number}' not in text
@@ -127,7 +145,8 @@ def test_export_import_export_is_identical_apart_from_ids(app):
     # The new team's forecast is stored, as the periodic pass would compute it.
     new_open = list(db.session.scalars(select(Task.id).where(
         Task.team_id == imported.team.id, Task.status != "done", Task.deleted_at.is_(None))))
-    stored = set(db.session.scalars(select(StoredForecast.task_id).where(StoredForecast.team_id == imported.team.id)))
+    stored = set(db.session.scalars(
+        select(StoredForecast.task_id).where(StoredForecast.team_id == imported.team.id)))
     assert stored == set(new_open) and len(stored) >= 3
     assert db.session.scalar(select(func.count(TaskOccurrence.previous_task_id))) == 2
 
@@ -145,7 +164,8 @@ def test_the_importer_owns_the_team_and_unknown_people_are_reported(app):
     roles = dict(db.session.execute(select(TeamMembership.user_id, TeamMembership.role).where(
         TeamMembership.team_id == imported.team.id)).all())
     assert roles == {t["olga"].id: "owner", t["manu"].id: "owner", t["mia"].id: "member"}
-    task = db.session.scalar(select(Task).where(Task.team_id == imported.team.id, Task.title == "Refund endpoint"))
+    task = db.session.scalar(
+        select(Task).where(Task.team_id == imported.team.id, Task.title == "Refund endpoint"))
     assert task.assignee_id is None and task.estimate_hours == 8 and len(task.checklist) == 2
     [entry] = task.time_entries
     assert entry.hours == 2.5 and entry.user_id == t["manu"].id and entry.note.startswith("[ghost@")
@@ -161,7 +181,8 @@ def test_an_upload_matches_only_people_the_importer_already_works_with(app):
     loner = make_user("Lou")
     imported = transfer.import_team(document, loner, known_to=loner)
     assert stranger.email in imported.unmatched and t["olga"].email in imported.unmatched
-    members = set(db.session.scalars(select(TeamMembership.user_id).where(TeamMembership.team_id == imported.team.id)))
+    members = set(db.session.scalars(
+        select(TeamMembership.user_id).where(TeamMembership.team_id == imported.team.id)))
     assert members == {loner.id}
 
 
@@ -169,7 +190,8 @@ HOSTILE = [
     ("not a dict", lambda d: [], "document"),
     ("wrong format", lambda d: {**d, "format": "jira"}, "format"),
     ("future version", lambda d: {**d, "version": 2}, "version"),
-    ("unknown member role", lambda d: {**d, "members": [{"email": "a@b.c", "role": "admin"}]}, "members[0].role"),
+    ("unknown member role", lambda d: {**d, "members": [{"email": "a@b.c", "role": "admin"}]},
+     "members[0].role"),
     ("unknown status", lambda d: _task(d, status="finished"), "tasks[0].status"),
     ("unknown category", lambda d: _task(d, category="nope"), "tasks[0].category"),
     ("blocker outside the document", lambda d: _task(d, blocked_by=["T999"]), "tasks[0].blocked_by"),
@@ -239,7 +261,8 @@ def test_tasks_as_csv_neutralise_formulas(app):
     assert not any(r["title"].startswith(("=", "+", "-", "@", "\t", "\r")) for r in rows)
     assert not any(r["description"].startswith(("=", "+", "-", "@", "\t", "\r")) for r in rows)
     code = next(r for r in rows if r["title"] == "Refund endpoint")
-    assert code["assignee"] == t["mia"].email and code["spent_hours"] == "2.5" and code["blocked_by"].startswith("#")
+    assert code["assignee"] == t["mia"].email and code["spent_hours"] == "2.5"
+    assert code["blocked_by"].startswith("#")
     assert all("HYPERLINK" not in r["title"] for r in rows)  # the trashed task is not in the sheet
 
 
@@ -277,8 +300,9 @@ def test_flask_import_refuses_bad_files_and_unknown_owners(app, tmp_path):
     bad = tmp_path / "bad.json"
     bad.write_text('{"format": "tracker.team-export", "version": 1}')
     teams_before = db.session.scalar(select(func.count(Team.id)))
-    for args, message in (((str(bad),), "error: categories"), ((str(good), "--owner", "nobody@example.com"),
-                                                                  "error: No account uses nobody@example.com")):
+    cases = (((str(bad),), "error: categories"),
+             ((str(good), "--owner", "nobody@example.com"), "error: No account uses nobody@example.com"))
+    for args, message in cases:
         result = run(app, "import", *args)
         assert result.exit_code == 1 and message in result.output, result.output
     assert run(app, "export", "no-such-team").exit_code == 1

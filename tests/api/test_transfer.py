@@ -62,13 +62,14 @@ def test_import_makes_a_new_team_owned_by_the_caller(api, cast):
 
 def test_a_bad_import_is_a_problem_and_writes_nothing(api, cast):
     before = database_digest()
+    task = {"key": "T1", "title": "t", "category": "zzz", "created_at": "2026-01-01T00:00:00Z",
+            "updated_at": "2026-01-01T00:00:00Z"}
     bad = {"format": "tracker.team-export", "version": 1, "team": {"name": "X"},
-           "categories": [{"slug": "a", "name": "A"}], "tasks": [{"key": "T1", "title": "t", "category": "zzz",
-                                                                  "created_at": "2026-01-01T00:00:00Z",
-                                                                  "updated_at": "2026-01-01T00:00:00Z"}]}
+           "categories": [{"slug": "a", "name": "A"}], "tasks": [task]}
     r = api.post("/teams/import", json=bad)
     assert r.status_code == 422 and "tasks[0].category" in r.get_json()["errors"]
-    assert api.post("/teams/import", data="{", headers={"Content-Type": "application/json"}).status_code == 400
+    json_type = {"Content-Type": "application/json"}
+    assert api.post("/teams/import", data="{", headers=json_type).status_code == 400
     assert api.post("/teams/import", data="x", headers={"Content-Type": "text/plain"}).status_code == 415
     assert api.post("/teams/import", json=[1, 2]).status_code == 400
     assert database_digest() == before
@@ -107,8 +108,8 @@ def test_csv_with_bad_rows_is_refused_whole(api, cast):
 def test_the_export_document_is_described(client):
     paths = client.get("/api/v1/openapi.json").get_json()["paths"]
     assert {"get"} <= set(paths["/teams/{team_id}/export"])
-    assert paths["/teams/import"]["post"]["requestBody"]["content"]["application/json"]["schema"]["$ref"].endswith(
-        "TeamDocument")
+    body = paths["/teams/import"]["post"]["requestBody"]["content"]["application/json"]
+    assert body["schema"]["$ref"].endswith("TeamDocument")
     parameters = {p["name"] for p in paths["/teams/{team_id}/import"]["post"]["parameters"]}
     assert "dry_run" in parameters
     assert json.dumps(paths["/teams/{team_id}/export"]["get"]).count("format") >= 1
