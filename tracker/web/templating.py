@@ -55,6 +55,7 @@ def register_templating(app: Flask) -> None:
     app.add_template_filter(deadline, "deadline")
     app.add_template_filter(noted, "noted")
     app.add_template_filter(overdue_by, "overdue_by")
+    app.add_template_global(viewer_zone, "viewer_zone")  # macros imported without context can call it
     app.add_template_filter(render_markdown, "markdown")
     app.add_template_global(utcnow, "utcnow")
     app.add_template_global(start_zone, "start_zone")
