@@ -15,6 +15,7 @@ from sqlalchemy import select
 from tests.factories import login, make_task, new_task_form
 from tests.support import statements_for
 from tracker import features, tasks
+from tracker.demo import DEMO_PASSWORD, seed_demo
 from tracker.extensions import db
 from tracker.models import Category, ChecklistItem, Feature, Task
 
@@ -191,7 +192,7 @@ def test_the_checklist_works_with_plain_forms(client, crew):
     items = db.session.get(Task, task.id).checklist
     assert [(i.text, i.done) for i in items] == [("Secrets in the vault", False), ("Auth", True)]
     empty = client.post(f"/tasks/{task.id}/checklist", data={"text": " "}, follow_redirects=True)
-    assert "Checklist item: Enter the item's text." in text_of(empty)
+    assert empty.status_code == 422 and "Enter the item's text." in text_of(empty)  # beside its form
     promoted = client.post(f"/checklist-items/{second.id}", data={"action": "promote"}, follow_redirects=True)
     assert "“Secrets in the vault” is now task #" in text_of(promoted)
     client.post(f"/checklist-items/{first.id}", data={"action": "delete"})
@@ -232,3 +233,18 @@ def test_the_feature_pages_cost_the_same_whatever_the_number_of_features(manager
                                                             "target_date": date(2030, 2, i + 1)})
         make_task(crew["owner_m"], f"More {i}", category="testing", feature_id=feature.id)
     assert [statements_for(manager.get, page) for page in pages] == few
+
+
+def test_the_demo_shows_a_shipped_an_at_risk_and_an_incomplete_feature(app, client):
+    team, _logins = seed_demo(task_count=80)
+    shown = {s.feature.title: s for s in features.summarise(features.list_features(team.id))}
+    assert set(shown) == {"Refunds endpoint", "Usage-based pricing", "Audit log export"}
+    refunds, pricing, audit = (shown[t] for t in ("Refunds endpoint", "Usage-based pricing", "Audit log export"))
+    assert refunds.feature.state == "shipped" and refunds.coverage.complete and refunds.feature.ship_reason is None
+    assert pricing.forecast.at_risk and "Dev Patel's queue" in pricing.forecast.reason
+    assert audit.coverage.missing == ["api-docs", "security"] and not audit.forecast.at_risk
+    client.post("/login", data={"email": "ben@demo.test", "password": DEMO_PASSWORD})
+    grid = text_of(client.get(f"/teams/{team.id}/coverage"))
+    assert "Usage-based pricing" in grid and "Audit log export" in grid and "1 of 1" in grid
+    releases = text_of(client.get(f"/teams/{team.id}/releases"))
+    assert all(title in releases for title in shown)

@@ -1,4 +1,5 @@
-"""A realistic demo team: people in several time zones and a few hundred tasks across all categories."""
+"""A realistic demo team: people in several time zones, a few hundred tasks across all categories, and a
+few features (one shipped, one at risk, one missing its security review and docs)."""
 from __future__ import annotations
 
 import random
@@ -7,12 +8,14 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import select
 from werkzeug.security import generate_password_hash
 
-from . import stored_forecast
+from . import features, stored_forecast
 from .accounts import find_user_by_email
+from .checklists import add_items
 from .comments import add_comment
 from .errors import NotFound
 from .extensions import db
 from .models import PRIORITIES, Task, TaskLabel, Team, TeamMembership, TimeEntry, User
+from .tasks import create_task
 from .teams import create_team
 from .text import render_markdown
 
@@ -66,6 +69,7 @@ def seed_demo(owner_email: str | None = None, task_count: int = 320, seed: int =
     _link_and_log(tasks, rng)
     db.session.commit()
     _discuss(team, tasks, rng)
+    _features(team)
     stored_forecast.refresh_all()  # the tasks were written directly, not through the events
     return team, logins
 
@@ -150,3 +154,54 @@ def _discuss(team: Team, tasks: list[Task], rng: random.Random) -> None:
             other = rng.choice([p for p in people if p.id != author.id])
             body = rng.choice(COMMENTS).format(name=other.name.split()[0])
             add_comment(members[author.id], task, body)
+
+
+# Features: (title, target in days from today, state, owner's email, required categories (None: the
+# definition of done), tasks as (category, title, status, assignee's email, estimate hours)).
+FEATURES = (
+    ("Refunds endpoint", -6, "shipped", "ben@demo.test", None, (
+        ("server-code", "Implement POST /refunds", "done", "dev@demo.test", 12),
+        ("testing", "Contract tests for refunds", "done", "fran@demo.test", 6),
+        ("api-docs", "Document the refund errors", "done", "chiara@demo.test", 3),
+        ("security", "Security review: Refunds endpoint", "done", "ben@demo.test", 4),
+    )),
+    # Far more work than Dev's week holds: projected after its target date.
+    ("Usage-based pricing", 4, "active", "ana@demo.test",
+     ("server-code", "database", "testing", "api-docs", "security"), (
+        ("database", "Meter table and its monthly partitions", "in_progress", "dev@demo.test", 16),
+        ("server-code", "Rate the metered usage per plan", "todo", "dev@demo.test", 40),
+        ("testing", "Property tests for the rating", "todo", "fran@demo.test", 12),
+        ("api-docs", "Document the usage endpoints", "todo", "chiara@demo.test", 4),
+        ("security", "Security review: Usage-based pricing", "todo", "ben@demo.test", 4),
+    )),
+    # Code and tests under way, but no one has the security review or the docs yet.
+    ("Audit log export", 21, "active", "ben@demo.test", None, (
+        ("server-code", "Stream the audit log as CSV", "in_progress", "eli@demo.test", 10),
+        ("testing", "Tests for the audit export filters", "todo", "eli@demo.test", 6),
+    )),
+)
+
+
+def _features(team: Team) -> None:
+    """The demo's features, made through the domain functions so that their history, coverage and
+    forecast are what a real team would see."""
+    members = {m.user.email: m for m in team.memberships}
+    today = date.today()
+    for title, days, state, owner, required, work in FEATURES:
+        data = {"title": title, "target_date": today + timedelta(days=days), "state": "active",
+                "owner_id": members[owner].user_id,
+                "description": f"{title}: what the customers asked for, behind a flag until it ships."}
+        if required is not None:
+            data["required_categories"] = list(required)
+        feature = features.create_feature(members[owner], data)
+        for category, task_title, status, assignee, hours in work:
+            task = create_task(members[owner], {
+                "title": task_title, "category": category, "status": status, "feature_id": feature.id,
+                "assignee_id": members[assignee].user_id, "estimate_hours": hours,
+                "due_at": today + timedelta(days=min(days - 1, 7))})
+            if category == "security":
+                add_items(members[owner], task, [("Authentication", status == "done"),
+                                                 ("Authorisation per object", status == "done"),
+                                                 ("Input validation", False), ("Rate limiting", False)])
+        if state == "shipped":
+            features.update_feature(members[owner], feature, {"state": "shipped"})
