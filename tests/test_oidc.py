@@ -383,3 +383,15 @@ def test_auto_join_is_skipped_for_an_unknown_team_and_an_unknown_role_means_memb
 def test_an_identity_without_issuer_or_subject_is_refused(app):
     with pytest.raises(oidc.SignInFailed, match="no issuer or subject"):
         oidc.account_for({"iss": ISSUER, "sub": "", "email": "a@example.org", "email_verified": True})
+
+
+def test_without_an_issuer_there_is_no_button_and_no_route(client):
+    assert "Sign in with" not in client.get("/login").text
+    assert client.get("/login/sso").status_code == 404
+    assert client.get("/login/sso/callback?code=x&state=y").status_code == 404
+
+
+def test_an_unreachable_provider_is_a_clear_page_not_an_error(make_app):
+    app = make_app(OIDC_ISSUER=f"http://127.0.0.1:{free_port()}", OIDC_CLIENT_ID="x", OIDC_TIMEOUT=2)
+    answer = app.test_client().get("/login/sso")
+    assert answer.status_code == 502 and "cannot be reached at the moment" in answer.text
