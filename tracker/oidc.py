@@ -130,7 +130,7 @@ def claims_from_callback() -> dict:
             claims = {**extra, **claims}
     except OAuthError as exc:
         raise _provider_error(exc) from None
-    except (AuthlibBaseError, JoseError) as exc:
+    except (AuthlibBaseError, JoseError, KeyError) as exc:  # KeyError: a discovery document without userinfo
         raise SignInFailed(f"The sign-in provider's answer did not pass the checks ({exc}). Start again "
                            "from the login page.") from None
     except requests.RequestException:
