@@ -10,15 +10,19 @@ from dataclasses import dataclass
 from html.parser import HTMLParser
 from urllib.parse import urlsplit
 
+import pyotp
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from werkzeug.datastructures import ImmutableMultiDict, MultiDict
 
+from tests.factories import PASSWORD, make_user
 from tests.figures import report
 from tests.security.world import HOOK_URL, TODAY, seed_side, sign_in, url_for_rule
 from tests.snapshot import Digest, database_digest
 from tests.support import fresh_database, running_app
+from tracker import two_factor
+from tracker.models import utcnow
 from tracker.vocabulary import PRIORITIES, STATUSES, WEBHOOK_EVENTS
 
 # Examples per form and per page (about 800 requests) and two sweeps (about 600): under a minute.
@@ -30,6 +34,9 @@ USES_UP = ("delete", "remove", "restore", "leave", "revoke", "role", "categories
            "password", "login", "register")
 # A failed login is counted in the database even though the answer is a refusal: that write is the point.
 WRITES_WHEN_REFUSED = {"/login": frozenset({"login_failures"})}
+# So is a wrong two-factor code, wherever it is asked for.
+WRITES_WHEN_REFUSED.update({path: frozenset({"login_failures"}) for path in (
+    "/login/two-factor", "/settings/two-factor/recovery-codes", "/settings/two-factor/disable")})
 # Values that trip parsers: huge and negative numbers, impossible dates, odd Unicode, NUL, paths.
 # The boundaries: past 32 and 64 bits, the first and last days Python knows, digits int() reads but the
 # database does not. Every argument a page reads gets each of these; the fuzzing draws from all.
@@ -65,6 +72,7 @@ class Form:
     action: str  # a path on this site
     fields: tuple[tuple[str, tuple[str, ...]], ...]  # name -> the values the page offers
     anonymous: bool
+    browser: object = None  # the browser that found it, when neither the owner's nor a visitor's
 
 
 class FormFinder(HTMLParser):
@@ -156,6 +164,26 @@ def crawl(app, client, anonymous, side) -> tuple[list[Form], dict[str, tuple[str
     return list(forms.values()), {page: tuple(sorted(names)) for page, names in pages.items()}
 
 
+def two_factor_forms(app) -> list[Form]:
+    """The forms only someone with two-factor sign-in sees (new recovery codes, turning it off), and the
+    login's second step, each found and fuzzed in a browser of its own."""
+    user = make_user("Two factors")
+    two_factor.pending_secret(user)
+    two_factor.enable(user, pyotp.TOTP(user.totp_secret).now())
+    signed_in, halfway = app.test_client(), app.test_client()
+    for browser in (signed_in, halfway):
+        assert browser.post("/login", data={"email": user.email, "password": PASSWORD}).status_code == 302
+    code = pyotp.TOTP(user.totp_secret).at(utcnow(), counter_offset=1)
+    assert signed_in.post("/login/two-factor", data={"code": code}).status_code == 302
+    found = []
+    for browser, page in ((signed_in, "/settings/two-factor"), (halfway, "/login/two-factor")):
+        finder = FormFinder(page)
+        finder.feed(browser.get(page).get_data(as_text=True))
+        found += [Form(urlsplit(action).path, tuple((name, tuple(values)) for name, values in fields.items()),
+                       False, browser) for action, fields in finder.forms]
+    return found
+
+
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
     settings, directory = {"RATELIMIT_ENABLED": False, "DELIVERY": "cron"}, tmp_path_factory.mktemp("fuzz")
@@ -164,6 +192,7 @@ def site(tmp_path_factory):
         client, anonymous = app.test_client(), app.test_client()
         sign_in(client, side.owner)
         forms, pages = crawl(app, client, anonymous, side)
+        forms += two_factor_forms(app)
         yield Site(app, client, anonymous, side, forms, pages)
         report("form fuzzing", forms=len(forms), get_pages=len(pages),
                query_arguments_read=sum(len(names) for names in pages.values()), **_figures())
@@ -225,7 +254,7 @@ def test_forms_were_found_for_most_post_routes(site):
 
 
 def fuzz_form(site: Site, form: Form) -> None:
-    browser = site.anonymous if form.anonymous else site.client
+    browser = form.browser or (site.anonymous if form.anonymous else site.client)
 
     @settings(max_examples=FORM_EXAMPLES, **SETTINGS)
     @given(filled_form(form))
@@ -282,7 +311,7 @@ def test_every_form_posted_empty_or_without_one_of_its_fields(site):
     (the rest as the page offers them)."""
     count = 0
     for form in site.forms:
-        browser = site.anonymous if form.anonymous else site.client
+        browser = form.browser or (site.anonymous if form.anonymous else site.client)
         offered = [(name, values[0]) for name, values in form.fields]
         for left_out in [None, *(name for name, _value in offered)]:
             site.prepare()
