@@ -30,6 +30,8 @@ from .vocabulary import OPEN_STATUSES
 DONE_COLUMN_DAYS = 14
 BURNUP_WEEKS = 8
 WORKLOAD_HORIZON = timedelta(days=366)
+# The dashboard's load against capacity over the coming week and the coming four weeks.
+LOAD_WINDOWS = {"week": timedelta(days=7), "four_weeks": timedelta(days=28)}
 # Pages show the first few tasks of each board column, matrix quadrant and my-work bucket (the pages'
 # BOARD_CARDS setting, this by default), with a count of all and a link to show more; never all of them.
 BOARD_CARDS = 50
@@ -260,10 +262,19 @@ class PersonLoad:
     remaining_hours: float
     unestimated: int
     capacity_hours_per_week: float
-    # The tightest deadline: hours due by then against working hours until then.
+    # The tightest deadline still ahead: hours due by then against working hours until then.
     tight_due_at: datetime | None
     needed_hours: float
     available_hours: float
+    # Work whose deadline has passed, on its own: it has no working hours left before its deadline, so it
+    # would make anyone look over capacity at any deadline.
+    overdue_tasks: int = 0
+    overdue_hours: float = 0.0
+    # Hours due in the coming week and four weeks (LOAD_WINDOWS) against working hours in them.
+    week_hours: float = 0.0
+    week_capacity_hours: float = 0.0
+    four_weeks_hours: float = 0.0
+    four_weeks_capacity_hours: float = 0.0
 
     @property
     def overloaded(self) -> bool:
@@ -299,6 +310,8 @@ def _tightest(schedule: WorkSchedule, dated, now: datetime) -> tuple[datetime | 
     reached = now  # working hours are summed from now up to here, one stretch per deadline
     tight = (None, 0.0, 0.0, -1.0)
     for due, hours in sorted(dated):
+        if due <= now:  # overdue work is shown on its own (PersonLoad.overdue_hours)
+            continue
         needed += hours
         # Capacity is counted at most a year ahead: that is planning horizon enough, and walking the
         # working days up to a deadline in 2100 would cost seconds per page.
@@ -312,11 +325,23 @@ def _tightest(schedule: WorkSchedule, dated, now: datetime) -> tuple[datetime | 
     return tight[0], tight[1], tight[2]
 
 
-def person_load(user: User, counts: tuple[int, float, int], dated, now: datetime) -> PersonLoad:
-    """A person's load from (open tasks, remaining hours, tasks without estimate) and the (deadline,
-    remaining hours) pairs of their estimated tasks with a deadline."""
+def _windows(schedule: WorkSchedule, dated, now: datetime) -> dict[str, float]:
+    """Hours overdue, and hours due in each of LOAD_WINDOWS with the working hours in it."""
+    figures = {"overdue_hours": round(sum(h for due, h in dated if due <= now), 2)}
+    for name, length in LOAD_WINDOWS.items():
+        figures[f"{name}_hours"] = round(sum(h for due, h in dated if now < due < now + length), 2)
+        figures[f"{name}_capacity_hours"] = round(working_hours_between(schedule, now, now + length), 2)
+    return figures
+
+
+def person_load(user: User, counts: tuple[int, float, int], dated, now: datetime, overdue_tasks: int = 0
+                ) -> PersonLoad:
+    """A person's load from (open tasks, remaining hours, tasks without estimate), the (deadline,
+    remaining hours) pairs of their estimated tasks with a deadline, and how many tasks are overdue."""
     due, needed, available = _tightest(schedule_of(user), dated, now)
     return PersonLoad(
+        overdue_tasks=overdue_tasks,
+        **_windows(schedule_of(user), dated, now),
         user=user,
         open_tasks=counts[0],
         remaining_hours=round(counts[1], 2),
@@ -333,7 +358,8 @@ def workload(user: User, tasks: list[tuple[datetime | None, float | None]], now:
     (deadline, remaining hours) of each open task: the reference that the dashboard's sums follow."""
     hours = [h for _, h in tasks if h is not None]
     dated = [(due, h) for due, h in tasks if due is not None and h is not None]
-    return person_load(user, (len(tasks), sum(hours), len(tasks) - len(hours)), dated, now)
+    overdue = sum(1 for due, _ in tasks if due is not None and due <= now)
+    return person_load(user, (len(tasks), sum(hours), len(tasks) - len(hours)), dated, now, overdue)
 
 
 def deadline_window(due_at, now: datetime):
@@ -382,14 +408,17 @@ def workloads(member: TeamMembership, base, now: datetime) -> list[PersonLoad]:
     )
     counts: dict[int, list] = defaultdict(lambda: [0, 0.0, 0])
     dated: dict[int, list] = defaultdict(list)
+    overdue: dict[int, int] = defaultdict(int)
     for who, index, n, hours, without_estimate, due in rows:
+        overdue[who] += n if index == 0 else 0
         counts[who][0] += n
         counts[who][1] += float(hours or 0)
         counts[who][2] += without_estimate
         if index >= 0 and due is not None:
             dated[who].append((due, float(hours or 0)))
     return [
-        person_load(m.user, tuple(counts[m.user_id]), dated[m.user_id], now) for m in members_of(member.team)
+        person_load(m.user, tuple(counts[m.user_id]), dated[m.user_id], now, overdue[m.user_id])
+        for m in members_of(member.team)
     ]
 
 

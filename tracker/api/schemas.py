@@ -684,8 +684,10 @@ class PersonLoadOut(Out):
     remaining_hours: float = Field(description="Open estimate hours not yet logged.")
     unestimated: int = Field(description="Open tasks without an estimate.")
     capacity_hours_per_week: float
-    tight_due_at: Instant | None = Field(description="The deadline with the least room before it.")
-    needed_hours: float = Field(description="Estimate hours due by tight_due_at.")
+    tight_due_at: Instant | None = Field(
+        description="The deadline still ahead with the least room before it (overdue work is counted apart)."
+    )
+    needed_hours: float = Field(description="Estimate hours due by tight_due_at (after now).")
     available_hours: float = Field(description="Working hours until tight_due_at.")
     overloaded: bool
 

@@ -81,6 +81,12 @@ def _person(load: prioritisation.PersonLoad) -> PersonLoadOut:
         needed_hours=load.needed_hours,
         available_hours=load.available_hours,
         overloaded=load.overloaded,
+        overdue_tasks=load.overdue_tasks,
+        overdue_hours=load.overdue_hours,
+        week_hours=load.week_hours,
+        week_capacity_hours=load.week_capacity_hours,
+        four_weeks_hours=load.four_weeks_hours,
+        four_weeks_capacity_hours=load.four_weeks_capacity_hours,
     )
 
 
