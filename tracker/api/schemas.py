@@ -689,7 +689,13 @@ class PersonLoadOut(Out):
     )
     needed_hours: float = Field(description="Estimate hours due by tight_due_at (after now).")
     available_hours: float = Field(description="Working hours until tight_due_at.")
-    overloaded: bool
+    overloaded: bool = Field(description="needed_hours exceed available_hours.")
+    overdue_tasks: int = Field(0, description="Open tasks whose deadline has passed.")
+    overdue_hours: float = Field(0.0, description="Remaining estimate hours of those tasks.")
+    week_hours: float = Field(0.0, description="Remaining hours due in the coming 7 days.")
+    week_capacity_hours: float = Field(0.0, description="Working hours in the coming 7 days.")
+    four_weeks_hours: float = Field(0.0, description="Remaining hours due in the coming 28 days.")
+    four_weeks_capacity_hours: float = Field(0.0, description="Working hours in the coming 28 days.")
 
 
 class DeadlinesOut(Out):
