@@ -171,3 +171,67 @@ def test_board_cards_carry_the_in_place_edits(client, pair):
     task = make_task(pair["o"])
     page = client.get(f"/teams/{pair['team_id']}/board").get_data(as_text=True)
     assert f'id="card-priority-{task.id}"' in page and f"Edit<span class=\"visually-hidden\"> #{task.id} in place" in page
+
+
+# The task page's forms: errors beside the form submitted, the input kept, the page brought to the form.
+
+
+def test_a_refused_time_entry_comes_back_at_its_form_with_what_was_typed(client, pair):
+    task = make_task(pair["o"])
+    page = client.get(f"/tasks/{task.id}").get_data(as_text=True)
+    assert f'action="/tasks/{task.id}/time#time-form" id="time-form"' in page
+    response = client.post(f"/tasks/{task.id}/time", data={"hours": "30", "spent_on": "2026-11-20",
+                                                           "note": "Pairing on the retry logic"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    form = page[page.index('id="time-form"'):]
+    assert 'value="30"' in form and 'value="Pairing on the retry logic"' in form
+    assert 'aria-invalid="true" aria-describedby="log-hours-error" autofocus' in form
+    assert "Log at most 24 hours per entry." in form
+    assert "Log at most 24 hours" not in page[:page.index('id="time-form"')]  # not at the top
+
+
+def test_a_refused_checklist_item_comes_back_beside_its_form(client, pair):
+    task = make_task(pair["o"])
+    response = client.post(f"/tasks/{task.id}/checklist", data={"text": "   "})
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    form = page[page.index('id="new-item"'):]
+    assert 'aria-invalid="true"' in form[:200] and 'class="error" id="new-item-error"' in form
+    item = client.post(f"/tasks/{task.id}/checklist", data={"text": "Write the test"})
+    assert item.status_code == 302 and item.headers["Location"].endswith("#checklist")
+    item_id = db.session.get(Task, task.id).checklist[0].id
+    response = client.post(f"/checklist-items/{item_id}", data={"action": "save", "text": "x" * 501})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422 and f'value="{"x" * 501}"' in page
+    assert f'id="item-{item_id}-error"' in page
+
+
+def test_a_refused_comment_comes_back_at_its_form(client, pair):
+    task = make_task(pair["o"])
+    response = client.post(f"/tasks/{task.id}/comments", data={"body": ""})
+    assert response.status_code == 422
+    assert f'action="/tasks/{task.id}/comments#comment-form" id="comment-form"' in response.get_data(as_text=True)
+
+
+def test_a_long_title_is_not_cut_but_refused_with_its_length_and_kept(client, pair):
+    page = client.get(f"/teams/{pair['team_id']}/tasks/new").get_data(as_text=True)
+    title_input = re.search(r'<input[^>]*name="title"[^>]*>', page).group(0)
+    assert "maxlength" not in title_input and 'data-max-chars="200"' in title_input
+    assert "At most 200 characters (now 0)." in page
+    pasted = "Investigate " + "why the nightly export stalls " * 8
+    response = client.post(f"/teams/{pair['team_id']}/tasks/new", data={
+        "title": pasted, "category": "database", "status": "todo", "priority": "medium"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert f"Use at most 200 characters (this has {len(pasted.strip())})." in page
+    assert f'value="{pasted}"' in page
+    assert db.session.query(Task).count() == 0
+
+
+def test_a_past_deadline_in_the_task_form_is_kept_with_a_visible_note(client, pair):
+    past = (utcnow() - timedelta(days=3)).date().isoformat()
+    page = client.post(f"/teams/{pair['team_id']}/tasks/new", data={
+        "title": "Backfill the report", "category": "database", "status": "todo", "priority": "medium",
+        "due_date": past}, follow_redirects=True).get_data(as_text=True)
+    assert "Task #1 created." in page and "is already past, so #1 shows as overdue" in page

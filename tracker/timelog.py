@@ -29,15 +29,17 @@ def _local_today(member: TeamMembership) -> date:
 
 
 def log_time(
-    member: TeamMembership, task: Task, hours: float, spent_on: date, note: str = ""
+    member: TeamMembership, task: Task, hours: float, spent_on: date | None = None, note: str = ""
 ) -> TimeEntry:
     """Record `hours` (more than 0, at most 24) spent by the member on a task of their team.
 
-    `spent_on` is a day on the member's calendar; tomorrow is accepted (someone working past
-    midnight in another zone), later days are not.
+    `spent_on` is a day on the member's calendar (None: today there, as in Redmine and Jira); tomorrow is
+    accepted (someone working past midnight in another zone), later days are not.
     """
     if task.team_id != member.team_id or task.deleted_at is not None:
         raise NotFound("No such task.")
+    if spent_on is None:
+        spent_on = _local_today(member)
     errors: dict[str, list[str]] = {}
     if isinstance(hours, bool) or not isinstance(hours, (int, float)) or not math.isfinite(hours):
         errors["hours"] = ["Enter a number of hours."]

@@ -8,7 +8,20 @@ document.addEventListener("submit", (event) => {
   }
 });
 
-// Status selects on "my work" save as soon as they change; the Set button stays for no-JS use.
+// Status selects on "my work" save on an explicit choice only: an option picked with the pointer, Enter,
+// or the Set button. Arrow keys move through the statuses without saving each one on the way.
 document.querySelectorAll("form[data-status-form] select[name=status]").forEach((select) => {
-  select.addEventListener("change", () => select.form.requestSubmit());
+  let picked = false;
+  select.addEventListener("pointerdown", () => { picked = true; });
+  select.addEventListener("keydown", (event) => {
+    picked = false;
+    if (event.key === "Enter") {
+      event.preventDefault();
+      select.form.requestSubmit();
+    }
+  });
+  select.addEventListener("change", () => {
+    if (picked) select.form.requestSubmit();
+    picked = false;
+  });
 });

@@ -131,6 +131,9 @@ document.addEventListener("change", (event) => {
   }
   if (control.matches?.("[data-past-warning]")) pastWarning(control);
 });
+document.querySelectorAll("[data-past-warning]").forEach((input) => {
+  if (input.value) pastWarning(input);
+});
 
 function savedValue(control) {
   if (control.tagName !== "SELECT") return control.defaultValue;
@@ -139,13 +142,35 @@ function savedValue(control) {
 
 // A deadline in the past is allowed (the server adds a note), but said before saving too.
 function pastWarning(input) {
-  const note = document.getElementById(input.getAttribute("aria-describedby"));
+  const note = document.getElementById(`${input.id}-hint`) || document.getElementById(`${input.id}-note`);
   if (!note) return;
   note.dataset.hint ??= note.textContent;
   const today = new Date();
   const local = `${today.getFullYear()}-${String(today.getMonth() + 1).padStart(2, "0")}-${String(today.getDate()).padStart(2, "0")}`;
   note.textContent = input.value && input.value < local ? "This date is in the past: the task will show as overdue." : note.dataset.hint;
 }
+
+// A title's length as it is typed or pasted: the field never cuts it, the counter says when it is too long
+// (the server refuses it then, keeping the text to shorten).
+document.querySelectorAll("input[data-max-chars]").forEach((input) => {
+  let hint = document.getElementById(`${input.id}-hint`);
+  if (!hint) { // a refused title shows its error instead of the hint: the counter goes below it
+    hint = document.createElement("p");
+    hint.className = "hint";
+    hint.id = `${input.id}-count`;
+    input.closest(".field")?.append(hint);
+  }
+  const max = Number(input.dataset.maxChars);
+  const count = () => {
+    const over = input.value.length - max;
+    hint.textContent = over > 0
+      ? `${input.value.length} of ${max} characters: ${over} too many — shorten it before saving.`
+      : `${input.value.length} of ${max} characters.`;
+    hint.classList.toggle("error", over > 0);
+  };
+  input.addEventListener("input", count);
+  count();
+});
 
 // The list: select all on this page, and how many are selected.
 const selectAll = document.querySelector("[data-select-all]");

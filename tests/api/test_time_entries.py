@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
-from tests.factories import make_task, membership
+from tests.factories import add_to_team, make_task, make_user, membership
 
 
-from .conftest import assert_problem
+from .conftest import assert_problem, token_for
 
 
 def test_log_list_read_and_delete_time(api, cast):
@@ -48,8 +49,24 @@ def test_time_validation_names_the_field(api, cast):
     assert_problem(api.post(path, json={"hours": "2", "spent_on": "2026-11-20"}), 422, "hours")
     assert_problem(api.post(path, json={"hours": 1, "spent_on": far}), 422, "spent_on")
     assert_problem(api.post(path, json={"hours": 1, "spent_on": "yesterday"}), 422, "spent_on")
-    assert_problem(api.post(path, json={"hours": 1}), 422, "spent_on")
+    assert_problem(api.post(path, json={"hours": 1, "spent_on": ""}), 422, "spent_on")
     assert_problem(
         api.post(path, json={"hours": 1, "spent_on": "2026-11-20", "note": "x" * 501}), 422, "note"
     )
     assert api.get(path).get_json()["total"] == 0
+
+
+def test_a_time_entry_without_a_day_is_logged_today_in_the_callers_zone(api, cast):
+    """The contract: `spent_on` is optional, meaning today where the caller is (Kiritimati, UTC+14, is on
+    another day than UTC for 14 hours of every day)."""
+    kiritimati = make_user("Teuea", timezone="Pacific/Kiritimati")
+    add_to_team(membership(cast["team_id"], cast["owner"]), kiritimati)
+    task = make_task(membership(cast["team_id"], cast["owner"]))
+    caller = api.as_(token_for(kiritimati))
+    before = datetime.now(ZoneInfo("Pacific/Kiritimati")).date().isoformat()
+    r = caller.post(f"/tasks/{task.id}/time-entries", json={"hours": 1.25, "note": "no day given"})
+    after = datetime.now(ZoneInfo("Pacific/Kiritimati")).date().isoformat()
+    assert r.status_code == 201, r.get_data(as_text=True)
+    assert r.get_json()["spent_on"] in (before, after) and r.get_json()["hours"] == 1.25
+    r = caller.post(f"/tasks/{task.id}/time-entries", json={"hours": 1, "spent_on": None})
+    assert r.status_code == 201 and r.get_json()["spent_on"] in (before, after)

@@ -601,7 +601,10 @@ class TimeEntryCreate(Body):
     )
 
     hours: float = Field(gt=0, le=MAX_HOURS_PER_ENTRY, description="Hours spent.")
-    spent_on: date = Field(description="The day the work was done; at latest tomorrow.")
+    spent_on: date | None = Field(
+        None, description="The day the work was done; at latest tomorrow. Left out (or null): today in the "
+        "caller's time zone."
+    )
     note: str = Field("", max_length=NOTE_MAX)
 
 

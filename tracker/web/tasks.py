@@ -173,6 +173,7 @@ def create(team_id: int):
     with submitted(form, page, FORM_FIELDS):
         task = tasks.create_task(member, _form_data(form))
     flash(f"Task #{task.id} created.", "success")
+    _note_past_deadline(task, {"due_at": (None, task.due_at)} if task.due_at else {})
     return redirect(url_for("tasks.show", task_id=task.id))
 
 
@@ -277,7 +278,7 @@ def edit(task_id: int):
             abort(400)
         _unchanged_dates_kept(form, task, data)
         try:
-            tasks.update_task(member, task, data, expected_version=int(form.version.data))
+            changed = tasks.update_task(member, task, data, expected_version=int(form.version.data))
         except Conflict as exc:
             conflict_rows = _conflict_rows(form, exc.current)
             form.version.data = exc.current.version  # the next save is a choice made after seeing theirs
@@ -285,7 +286,15 @@ def edit(task_id: int):
                   "compare them with theirs, then save again to keep yours.", "warning")
             return page(conflict_rows), 409
     flash("Task saved.", "success")
+    _note_past_deadline(task, changed)
     return redirect(url_for("tasks.show", task_id=task.id))
+
+
+def _note_past_deadline(task, changed: dict) -> None:
+    """A deadline set in the past is kept (work recorded late), with a visible word about it."""
+    note = inline.past_deadline_note(task, changed)
+    if note:
+        flash(note, "warning")
 
 
 @bp.post("/tasks/<int:task_id>/delete")

@@ -30,7 +30,7 @@ def log(task_id: int):
     with submitted(form, lambda: show_task(task_id)):
         entry = timelog.log_time(member, task, form.hours.data, form.spent_on.data, form.note.data or "")
     flash(f"Logged {entry.hours:g} h on #{task.id}.", "success")
-    return redirect(url_for("tasks.show", task_id=task.id) + "#time")
+    return redirect(url_for("tasks.show", task_id=task.id, _anchor="time"))
 
 
 @bp.post("/time-entries/<int:entry_id>/delete")
