@@ -164,3 +164,13 @@ def test_applying_from_a_stale_page_is_reported_and_changes_nothing(late, client
     assert db.session.get(Task, task.id).assignee_id == late["fran"].id
     refused = client.post(f"/tasks/{task.id}/proposals/apply", data={"kind": "reorder", "due_at": "x"})
     assert refused.status_code == 302 and db.session.get(Task, task.id).due_at == at(8, 17)
+
+
+def test_the_assignee_picker_shows_each_persons_load_over_the_tasks_window(late, client):
+    login(client, late["olga"])
+    page = client.get(f"/tasks/{late['task'].id}/edit").get_data(as_text=True)
+    # Until Tuesday 17:00 everyone has 16 working hours (Kenji 8, his Tuesday in Tokyo); Fran has #first
+    # queued, Dev's task is due later.
+    assert "Fran — 12 h queued of 16 working h before the deadline" in page
+    assert "Dev — 0 h queued of 16 working h before the deadline" in page
+    assert "Kenji — 0 h queued of 8 working h before the deadline" in page

@@ -129,6 +129,12 @@ def window_loads(member: TeamMembership, task: Task, now: datetime | None = None
     return loads
 
 
+def load_label(load: WindowLoad, task: Task) -> str:
+    """The assignee picker's words for a person: "Dev — 12 h queued of 30 working h before the deadline"."""
+    window = "before the deadline" if task.due_at and task.due_at > clock() else "in the coming week"
+    return f"{load.user.name} — {load.queued_hours:g} h queued of {load.capacity_hours:g} working h {window}"
+
+
 def _candidates(loads: list[WindowLoad], task: Task, needed: float) -> list[WindowLoad]:
     """The people worth simulating: not the assignee; those with room for the task first, then by
     same-category experience, then by spare hours."""

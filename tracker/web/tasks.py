@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from .. import features, stored_forecast, tasks, teams, timelog, undo
+from .. import features, rebalance, stored_forecast, tasks, teams, timelog, undo
 from . import inline
 from ..errors import Conflict, Invalid
 from ..models import PRIORITIES, STATUSES
@@ -36,6 +36,9 @@ def _choices(form: TaskForm, member, task=None) -> None:
         categories.append(task.category)
     form.category.choices = choices((c.slug, c.name) for c in categories)
     people = [(m.user_id, m.user.name) for m in teams.members_of(member.team)]
+    if task is not None and task.is_open:  # each person's load over the task's window, to pick by
+        loads = rebalance.window_loads(member, task)
+        people = [(load.user.id, rebalance.load_label(load, task)) for load in loads]
     if task is not None and task.assignee is not None and task.assignee_id not in {p[0] for p in people}:
         # Else the browser would pick "Unassigned" and any save would silently drop the assignment.
         people.append((task.assignee_id, f"{task.assignee.name} (left the team)"))
