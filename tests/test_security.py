@@ -145,6 +145,7 @@ def test_the_same_urls_work_for_the_owner_so_the_404s_mean_something(client, two
 PUBLIC = {
     "static", "main.index", "main.favicon", "main.set_theme", "auth.register", "auth.login", "calendar.feed",
     "invitations.show",  # a capability URL: the link itself says who may see it
+    "two_factor.login",  # the login's second step: back to the password step without its marker
 }
 
 
