@@ -53,28 +53,29 @@ def new_secret():
     return redirect(url_for("two_factor.settings", next=request.args.get("next")))
 
 
-def _codes_page(codes: list[str], next_url: str | None = None):
+def _codes_after(action, message: str, next_url: str | None = None):
+    """A code form's POST whose domain `action(user, code)` makes recovery codes: they are shown once,
+    on this answer only (only their digests are kept)."""
+    form = TwoFactorCodeForm(prefix="code")
+    with submitted(form, lambda: _settings_page(code_form=form, refused=True)):
+        codes = action(current_user._get_current_object(), form.code.data)
+    flash(message, "success")
     return render_template("auth/two_factor_codes.html", codes=codes, next_url=next_url), 200, NO_STORE
 
 
 @bp.post("/settings/two-factor/enable")
 @login_required
 def enable():
-    form = TwoFactorCodeForm(prefix="code")
-    with submitted(form, lambda: _settings_page(code_form=form, refused=True)):
-        codes = two_factor.enable(current_user._get_current_object(), form.code.data)
-    flash("Two-factor authentication is on. Your other browsers are signed out.", "success")
-    return _codes_page(codes, safe_next(request.args.get("next"), "two_factor.settings"))
+    return _codes_after(two_factor.enable,
+                        "Two-factor authentication is on. Your other browsers are signed out.",
+                        safe_next(request.args.get("next"), "two_factor.settings"))
 
 
 @bp.post("/settings/two-factor/recovery-codes")
 @login_required
 def regenerate():
-    form = TwoFactorCodeForm(prefix="code")
-    with submitted(form, lambda: _settings_page(code_form=form, refused=True)):
-        codes = two_factor.regenerate_recovery_codes(current_user._get_current_object(), form.code.data)
-    flash("New recovery codes: the old ones no longer work.", "success")
-    return _codes_page(codes)
+    return _codes_after(two_factor.regenerate_recovery_codes,
+                        "New recovery codes: the old ones no longer work.")
 
 
 @bp.post("/settings/two-factor/disable")
