@@ -801,3 +801,25 @@ class UndoRecord(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class BoardView(db.Model):
+    """What a person last chose on a team's board: its filter (query arguments) and swimlanes; the board
+    opens on it next time (tracker/boards.py)."""
+
+    __tablename__ = "board_views"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"), primary_key=True, index=True)
+    args: Mapped[dict] = mapped_column(JSON, default=dict)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class WipLimit(db.Model):
+    """A team's work-in-progress limit for one board column (an open status), set by a manager."""
+
+    __tablename__ = "wip_limits"
+
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"), primary_key=True)
+    status: Mapped[str] = mapped_column(String(16), primary_key=True)
+    wip_limit: Mapped[int] = mapped_column(Integer)

@@ -155,6 +155,7 @@ ROUTES: dict[str, Route] = {
     "tasks.restore": Route("team", "manager", objects=TRASHED),
     "views.change_status": Route("team", body=form(status="in_progress", version=task_version)),
     "views.move_quadrant": Route("team", body=form(quadrant="schedule", priority="high", version=task_version)),
+    "views.set_wip_limits": Route("team", "manager", form(in_progress="3")),
     "inline.change": Route("team", body=form(priority="high", version=task_version)),
     "inline.bulk_change": Route("team", body=form(ids=lambda side: str(side.task_id), priority="low")),
     "inline.take_back": Route("own"),

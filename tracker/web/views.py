@@ -9,12 +9,13 @@ from datetime import datetime
 from flask import Blueprint, current_app, flash, g, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from .. import matrix, prioritisation, saved_filters, stored_forecast, tasks, teams
+from .. import boards, matrix, prioritisation, saved_filters, stored_forecast, tasks, teams
 from ..charts import bar_chart, line_chart
 from ..deadlines import BUCKETS, QUADRANTS
 from ..errors import Conflict, Invalid
 from ..models import OPEN_STATUSES, PRIORITIES, STATUSES
 from . import agenda as agenda_views
+from . import boards as board_views
 from .errors import on_invalid
 from .query import list_filter, page_number, safe_next, wants_json
 from .templating import viewer_zone
@@ -104,12 +105,29 @@ def change_status(task_id: int):
 @bp.get("/teams/<int:team_id>/board")
 def board(team_id: int):
     member = teams.membership_for(current_user, team_id)
-    task_filter, error = _task_filter()
+    # The filter and swimlanes asked for, or those this person last chose here (tracker/web/boards.py).
+    task_filter, lanes, args, remembered, error = board_views.board_filter(member)
     columns = prioritisation.board(member, task_filter, limit=_limits((*OPEN_STATUSES, "done")))
     forecast = stored_forecast.load(columns.task_ids)
     return _team_page("views/board.html", member, columns=columns, task_filter=task_filter,
                       filter_error=error, forecast=forecast, open_statuses=OPEN_STATUSES,
-                      saved=saved_filters.saved_filters(member)), 422 if error else 200
+                      saved=saved_filters.saved_filters(member), remembered=remembered,
+                      board_args=args, **board_views.board_extras(member, columns, lanes)
+                      ), 422 if error else 200
+
+
+@bp.post("/teams/<int:team_id>/board/limits")
+def set_wip_limits(team_id: int):
+    """A manager sets the board's work-in-progress limits; a refusal shows the board with the messages
+    beside the fields (422)."""
+    member = teams.membership_for(current_user, team_id)
+    try:
+        boards.set_wip_limits(member, request.form)
+    except Invalid as exc:
+        g.wip_errors = exc.errors
+        return board(team_id)[0], 422
+    flash("Work-in-progress limits saved.", "success")
+    return redirect(url_for("views.board", team_id=team_id))
 
 
 @bp.get("/teams/<int:team_id>/eisenhower")
