@@ -10,9 +10,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select
 
-from tests.factories import make_task
+from tests.factories import login, make_task, make_team
 from tests.test_events import listening, names
-from tracker import checklists, definition_of_done, features, stored_forecast, tasks, teams, webhooks
+from tracker import activity, checklists, definition_of_done, features, stored_forecast, tasks, teams, webhooks
 from tracker.activity import Describer, feature_activity
 from tracker.activity import task_activity as tasks_activity
 from tracker.coverage import (
@@ -567,3 +567,47 @@ def test_a_stale_version_refuses_a_checklist_change_and_writes_nothing(crew, ref
     db.session.expire_all()
     assert [(i.text, i.done) for i in db.session.get(Task, review.id).checklist] == [("Auth", False)]
     assert db.session.scalar(select(func.count()).select_from(Task)) == 2  # nothing promoted
+
+
+# The team's activity feed ----------------------------------------------------------------------------------
+
+
+def test_feature_history_is_in_the_team_feed_with_the_task_history(crew, refunds):
+    feature, _code, review = refunds
+    features.update_feature(crew["member_m"], feature, {"target_date": date(2030, 5, 3)})
+    tasks.move_to_trash(crew["owner_m"], review)
+    elsewhere = make_team(crew["outsider"], "Elsewhere too")
+    features.create_feature(elsewhere, {"title": "Not ours"})
+
+    def feed(member, **given):
+        page = activity.team_feed(member, activity.FeedFilter(**given))
+        return [(type(e).__name__, e.kind, e.field) for e in page.items], page.total
+
+    # Newest first, merged: the trashed review's history is hidden from a member, as on task pages.
+    member_sees, total = feed(crew["member_m"])
+    assert member_sees == [("FeatureActivity", "changed", "target_date"), ("Activity", "created", None),
+                           ("FeatureActivity", "created", None)] and total == 3
+    manager_sees, total = feed(crew["manager_m"])
+    assert ("Activity", "deleted", None) in manager_sees and total == 5
+    assert feed(crew["member_m"], kind="features")[0] == [("FeatureActivity", "changed", "target_date"),
+                                                           ("FeatureActivity", "created", None)]
+    assert feed(crew["member_m"], kind="changes")[0] == [("Activity", "created", None)]
+    assert feed(crew["member_m"], category="server-code")[0] == [("Activity", "created", None)]
+    assert feed(crew["member_m"], person=crew["member"].id) == ([("FeatureActivity", "changed", "target_date")], 1)
+    # Pages of one entry each cover the feed once, in order.
+    pages = [activity.team_feed(crew["manager_m"], activity.FeedFilter(), page, 1).items for page in range(1, 6)]
+    assert [(type(e).__name__, e.id) for [e] in pages] == [
+        (type(e).__name__, e.id) for e in activity.team_feed(crew["manager_m"], activity.FeedFilter()).items]
+
+
+def test_the_feed_page_shows_feature_events_in_words(client, crew, refunds):
+    feature, code, review = refunds
+    tasks.update_task(crew["owner_m"], review, {"status": "done"})
+    features.update_feature(crew["owner_m"], feature, {"owner_id": crew["manager"].id})
+    features.update_feature(crew["owner_m"], feature, {"state": "shipped"})
+    login(client, crew["member"])
+    page = client.get(f"/teams/{crew['team_id']}/activity").get_data(as_text=True)
+    assert "shipped it, with everything done" in page and "changed the owner from Olga to Manu" in page
+    assert f'href="/features/{feature.id}">Refunds</a>' in page and "created the feature" in page
+    only = client.get(f"/teams/{crew['team_id']}/activity?kind=features").get_data(as_text=True)
+    assert "3 entries" in only and "Endpoint</a>" not in only

@@ -31,11 +31,14 @@ from .serialise import plain
 from .teams import has_role
 from .vocabulary import is_id
 
-# The feed's categories of activity, and the kinds each covers.
+# The feed's categories of activity, and the kinds of task history each covers; "features" is the
+# history of the team's features (created, changed, shipped).
+FEATURES = "features"
 CATEGORIES = {
     "changes": ("created", "changed", "deleted", "restored"),
     "comments": ("commented", "comment_edited", "comment_deleted"),
     "time": ("time_logged", "time_deleted"),
+    FEATURES: (),
 }
 
 
@@ -179,9 +182,10 @@ def parse_feed_filter(args) -> FeedFilter:
     return FeedFilter(int(person) if person else None, (args.get("category") or "").strip() or None, kind)
 
 
-def team_feed(member: TeamMembership, f: FeedFilter, page: int = 1, per_page: int = 50):
-    """One page of the team's activity, newest first: tasks, actors and task categories loaded."""
-    page, per_page = bounds(page, per_page)
+def _task_feed(member: TeamMembership, f: FeedFilter):
+    """The task history the member may read in the team's feed, filtered (None: none wanted)."""
+    if f.kind == FEATURES:
+        return None
     stmt = select(Activity).join(Task, Task.id == Activity.task_id).where(Activity.team_id == member.team_id)
     if not has_role(member, "manager"):  # who cannot open the trash does not read about what is in it
         stmt = stmt.where(Task.deleted_at.is_(None))
@@ -191,14 +195,53 @@ def team_feed(member: TeamMembership, f: FeedFilter, page: int = 1, per_page: in
         stmt = stmt.where(Task.category.has(Category.slug == f.category))
     if f.kind:
         stmt = stmt.where(Activity.kind.in_(CATEGORIES[f.kind]))
-    total = db.session.scalar(select(func.count()).select_from(stmt.subquery()))
-    items = db.session.scalars(
-        stmt.options(joinedload(Activity.actor), joinedload(Activity.task).joinedload(Task.category))
-        .order_by(Activity.created_at.desc(), Activity.id.desc())
-        .limit(per_page)
-        .offset((page - 1) * per_page)
-    ).all()
-    return Page(list(items), total, page, per_page)
+    return stmt
+
+
+def _feature_feed(member: TeamMembership, f: FeedFilter):
+    """The history of the team's features (every member reads it, as on a feature's page; a deleted
+    feature takes its history with it), filtered (None: none wanted, e.g. a task category asked for)."""
+    if f.category or (f.kind and f.kind != FEATURES):
+        return None
+    stmt = (select(FeatureActivity).join(Feature, Feature.id == FeatureActivity.feature_id)
+            .where(Feature.team_id == member.team_id))
+    if f.person:
+        stmt = stmt.where(FeatureActivity.actor_id == f.person)
+    return stmt
+
+
+def team_feed(member: TeamMembership, f: FeedFilter, page: int = 1, per_page: int = 50):
+    """One page of the team's activity, newest first: task history (tasks, actors and task categories
+    loaded) and feature history (features and actors loaded), in a fixed number of queries."""
+    page, per_page = bounds(page, per_page)
+    branches = [
+        (stmt, model, options)
+        for stmt, model, options in (
+            (_task_feed(member, f), Activity,
+             (joinedload(Activity.actor), joinedload(Activity.task).joinedload(Task.category))),
+            (_feature_feed(member, f), FeatureActivity,
+             (joinedload(FeatureActivity.actor), joinedload(FeatureActivity.feature))),
+        )
+        if stmt is not None
+    ]
+    total = sum(db.session.scalar(select(func.count()).select_from(stmt.subquery()))
+                for stmt, _model, _options in branches)
+    # The newest page × per_page keys of each history (each read in its index's order), merged; then the
+    # page's own entries loaded.
+    keys = []
+    for stmt, model, _options in branches:
+        newest = stmt.with_only_columns(model.created_at, model.id).order_by(model.created_at.desc(),
+                                                                          model.id.desc())
+        found = db.session.execute(newest.limit(page * per_page))
+        keys += [(at, model is FeatureActivity, id_) for at, id_ in found]
+    shown = sorted(keys, reverse=True)[(page - 1) * per_page : page * per_page]
+    items: dict[tuple[bool, int], Any] = {}
+    for _stmt, model, options in branches:
+        ids = [id_ for _at, is_feature, id_ in shown if is_feature == (model is FeatureActivity)]
+        if ids:
+            for entry in db.session.scalars(select(model).options(*options).where(model.id.in_(ids))):
+                items[(model is FeatureActivity, entry.id)] = entry
+    return Page([items[(is_feature, id_)] for _at, is_feature, id_ in shown], total, page, per_page)
 
 
 # Describing ------------------------------------------------------------------------------------------
@@ -222,6 +265,10 @@ FIELD_LABELS = {
 }
 
 
+FEATURE_FIELD_LABELS = {"owner_id": "owner", "required_categories": "required categories",
+                        "target_date": "target date"}
+
+
 @dataclass
 class Describer:
     """Turns stored values into words for one page, with the users and categories it needs loaded once."""
@@ -233,7 +280,7 @@ class Describer:
     def for_entries(cls, entries: list[Activity], team_id: int) -> Describer:
         ids = set()
         for e in entries:
-            if e.field in ("assignee_id", "author_id"):
+            if e.field in ("assignee_id", "author_id", "owner_id"):
                 ids |= {v for v in (e.old_value, e.new_value) if isinstance(v, int)}
             for value in (e.old_value, e.new_value):
                 if isinstance(value, dict) and isinstance(value.get("user_id"), int):
@@ -265,8 +312,33 @@ class Describer:
             return ", ".join(value)
         return str(value)
 
-    def sentence(self, entry: Activity, fmt_instant) -> str:
-        """What happened, in words (the actor and task are shown beside it)."""
+    def feature_value(self, name: str | None, value: Any) -> str:
+        if value is None or value == [] or value == "":
+            return "none"
+        if name == "owner_id":
+            return self.users.get(value, f"user {value}")
+        if name == "required_categories" and isinstance(value, list):
+            return ", ".join(self.categories.get(slug, str(slug)) for slug in value)
+        return str(value)
+
+    def feature_sentence(self, entry: FeatureActivity) -> str:
+        """A feature's history entry in words (the actor and the feature are shown beside it)."""
+        if entry.kind == "created":
+            return "created the feature"
+        if entry.kind == "shipped":
+            if entry.new_value:
+                return f"shipped it with work left: “{entry.new_value}”"
+            return "shipped it, with everything done"
+        if entry.field == "description":
+            return "edited the description"
+        label = FEATURE_FIELD_LABELS.get(entry.field, entry.field)
+        return (f"changed the {label} from {self.feature_value(entry.field, entry.old_value)} "
+                f"to {self.feature_value(entry.field, entry.new_value)}")
+
+    def sentence(self, entry: Activity | FeatureActivity, fmt_instant) -> str:
+        """What happened, in words (the actor and task or feature are shown beside it)."""
+        if isinstance(entry, FeatureActivity):
+            return self.feature_sentence(entry)
         kind = entry.kind
         if kind == "created":
             return "created the task"

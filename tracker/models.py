@@ -714,6 +714,7 @@ class FeatureActivity(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     actor: Mapped[User | None] = relationship()
+    feature: Mapped[Feature] = relationship()
 
 
 class ChecklistItem(db.Model):

@@ -286,3 +286,22 @@ def test_templates_are_read_by_members_and_set_or_reset_by_managers(api, cast):
                                                                           cast["member"].id, 2.0)
     reset = manager.delete(path)
     assert reset.status_code == 200 and reset.get_json() == security
+
+
+def test_feature_events_are_in_the_teams_activity_feed(api, cast):
+    team = cast["team_id"]
+    feature = create_feature(api, team).get_json()
+    api.patch(f"/features/{feature['id']}", json={"title": "Refunds v2"})
+    task = create_task(api, team, "security", None)
+    member = api.as_(cast["member_token"])
+    feed = member.get(f"/teams/{team}/activity").get_json()
+    assert [(e["kind"], e["task_id"], e["feature_id"]) for e in feed["items"]] == [
+        ("created", task["id"], None), ("feature_changed", None, feature["id"]),
+        ("feature_created", None, feature["id"])]
+    assert feed["items"][1]["field"] == "title" and feed["items"][1]["new_value"] == "Refunds v2"
+    only = member.get(f"/teams/{team}/activity?kind=features").get_json()
+    assert only["total"] == 2 and {e["kind"] for e in only["items"]} == {"feature_changed", "feature_created"}
+    assert member.get(f"/teams/{team}/activity?category=security").get_json()["total"] == 1
+    assert_problem(api.as_(cast["outsider_token"]).get(f"/teams/{team}/activity"), 404)
+    theirs = api.as_(cast["outsider_token"]).get(f"/teams/{cast['other_team_id']}/activity").get_json()
+    assert all(e["feature_id"] != feature["id"] for e in theirs["items"])

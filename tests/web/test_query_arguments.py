@@ -55,7 +55,7 @@ def test_a_script_asking_for_json_gets_the_messages_as_json(client, crew):
 
 def test_the_bad_argument_is_named_beside_the_filter_errors(client, crew):
     page = refused_page(client, crew, f"/teams/{{t}}/activity?person={HUGE}&kind=gossip")
-    assert "person: Use a user id." in page and "kind: Choose one of: changes, comments, time." in page
+    assert "person: Use a user id." in page and "kind: Choose one of: changes, comments, time, features." in page
 
 
 @pytest.mark.parametrize("month", ["0001-01", "9999-12", "2026-13", "garbage", "1901-01", "2999-12"])

@@ -132,10 +132,11 @@ def task_activity(task_id: int, query: PagingQuery):
     query=ActivityQuery,
 )
 def team_activity(team_id: int, query: ActivityQuery):
-    """Newest first; filter by person, task category and kind (changes, comments, time)."""
+    """Newest first, the history of the team's tasks and features; filter by person, task category (task
+    entries only) and kind (changes, comments, time; features: the features' entries only)."""
     member = teams.membership_for(caller(), team_id)
     feed = activity.team_feed(member, activity.parse_feed_filter(request.args), query.page, query.per_page)
-    items = [ActivityOut.model_validate(a) for a in feed.items]
+    items = [ActivityOut.of(a) for a in feed.items]
     return reply(ActivityPage(items=items, total=feed.total, page=feed.page, per_page=feed.per_page))
 
 

@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
-from ..models import PRIORITIES, ROLES, STATUSES
+from ..models import PRIORITIES, ROLES, STATUSES, FeatureActivity
 from ..paging import MAX_PAGE
 from ..prioritisation import BOARD_CARDS, MOST_CARDS
 from ..recurrence import RULE_MAX
@@ -751,18 +751,29 @@ class CommentWrite(Body):
 
 
 class ActivityOut(Out):
-    id: int
-    task_id: int
+    id: int = Field(description="Unique among the task entries, and among the feature entries.")
+    task_id: int | None = Field(description="The task; null for a feature's entry (in a team's feed).")
+    feature_id: int | None = Field(None, description="The feature, for a feature's entry; else null.")
     actor_id: int | None
     kind: str = Field(
         description="created, changed, deleted, restored, commented, comment_edited, "
-        "comment_deleted, time_logged or time_deleted."
+        "comment_deleted, time_logged or time_deleted; for a feature: feature_created, feature_changed "
+        "or feature_shipped (new_value: the reason when it shipped with work left)."
     )
-    field: str | None = Field(description="For `changed`: the task field.")
+    field: str | None = Field(description="For `changed`: the task (or feature) field.")
     old_value: Any = Field(description="For `changed`: the value before (times as RFC 3339 UTC).")
     new_value: Any = Field(description="The value after, or what was added.")
     comment_id: int | None
     created_at: Instant
+
+    @classmethod
+    def of(cls, entry) -> ActivityOut:
+        """From an Activity (a task's history) or a FeatureActivity (a feature's)."""
+        if not isinstance(entry, FeatureActivity):
+            return cls.model_validate(entry)
+        return cls(id=entry.id, task_id=None, feature_id=entry.feature_id, actor_id=entry.actor_id,
+                   kind=f"feature_{entry.kind}", field=entry.field, old_value=entry.old_value,
+                   new_value=entry.new_value, comment_id=None, created_at=entry.created_at)
 
 
 class ActivityQuery(PagingQuery):
@@ -770,7 +781,7 @@ class ActivityQuery(PagingQuery):
         None, description="An actor's user id."
     )
     category: str | None = Field(None, description="A task category slug.")
-    kind: Literal["changes", "comments", "time"] | None = None
+    kind: Literal["changes", "comments", "time", "features"] | None = None
 
 
 class NotificationOut(Out):

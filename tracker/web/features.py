@@ -143,10 +143,11 @@ def _show_page(feature, member, ship_form=None, status: int = 200):
     if ship_form is None:
         ship_form = ShipForm(formdata=None)
         ship_form.version.data = feature.version
+    history = activity.feature_activity(feature)
+    describe = activity.Describer.for_entries(history, member.team_id)
     return _page("features/show.html", member, status, feature=feature, summary=summary, tasks=listed.items,
-                 history=activity.feature_activity(feature), ship_form=ship_form,
-                 people={m.user_id: m.user.name for m in teams.members_of(member.team)},
-                 can_manage=teams.has_role(member, "manager"))
+                 history=[(entry, describe.feature_sentence(entry)) for entry in history],
+                 ship_form=ship_form, can_manage=teams.has_role(member, "manager"))
 
 
 @bp.get("/features/<int:feature_id>")
