@@ -13,7 +13,7 @@ from html.parser import HTMLParser
 
 import nh3
 from markupsafe import escape
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload
 
 from . import events
@@ -69,6 +69,28 @@ def find_mentions(body: str, members: list[User]) -> list[Mention]:
                 found.append(Mention(match.start(), end, user))
                 break
     return found
+
+
+MENTION_SUGGESTIONS = 8
+_MENTION_PREFIX_MAX = 60
+
+
+def mention_candidates(member: TeamMembership, prefix: str, limit: int = MENTION_SUGGESTIONS) -> list[User]:
+    """Whom "@prefix" may name in a comment in the member's team (for the comment box's suggestions):
+    the other members whose name, a later word of it, or email starts with `prefix`, ignoring case; by
+    name, at most `limit`. Only that team's members: a mention of anyone else notifies nobody."""
+    prefix = prefix.strip().lower()[:_MENTION_PREFIX_MAX]
+    name, email = func.lower(User.name), func.lower(User.email)
+    query = (
+        select(User)
+        .join(TeamMembership, TeamMembership.user_id == User.id)
+        .where(TeamMembership.team_id == member.team_id, User.id != member.user_id)
+    )
+    if prefix:
+        query = query.where(or_(name.startswith(prefix, autoescape=True),
+                                name.contains(" " + prefix, autoescape=True),
+                                email.startswith(prefix, autoescape=True)))
+    return list(db.session.scalars(query.order_by(name, User.id).limit(limit)))
 
 
 class _MentionLinker(HTMLParser):

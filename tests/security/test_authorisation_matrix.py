@@ -216,6 +216,7 @@ ROUTES: dict[str, Route] = {
     "api.forecast": Route("team"),
     # Comments, time, watching, webhooks
     "comments.create": Route("team", body=form(body="A comment")),
+    "comments.mention_suggestions": Route("team"),
     "comments.edit": Route("team", "author", form(body="Edited")),
     "comments.delete": Route("team", "manager"),  # the author or a manager
     "comments.watch": Route("team", body=form(watch="1")),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, flash, g, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from wtforms import TextAreaField
@@ -26,6 +26,15 @@ class CommentForm(FlaskForm):
 @login_required
 def require_login():
     return None
+
+
+@bp.get("/tasks/<int:task_id>/mentions")
+def mention_suggestions(task_id: int):
+    """Whom a comment on this task may mention, for the comment box's autocomplete (static/js/mentions.js):
+    members of the task's team whose name or email starts with ?q=; another team's task is a 404."""
+    _task, member = tasks.get_task(current_user, task_id)
+    people = comments.mention_candidates(member, request.args.get("q", ""))
+    return jsonify(items=[{"id": person.id, "name": person.name} for person in people])
 
 
 @dataclass
