@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import pyotp
 from playwright.sync_api import expect
 
-from tests.factories import PASSWORD, make_user
+from tests.factories import PASSWORD, make_team, make_user
 from tracker import accounts, two_factor
 
 from .conftest import PHONE, assert_accessible, assert_no_horizontal_overflow, log_in
@@ -17,10 +17,12 @@ from .conftest import PHONE, assert_accessible, assert_no_horizontal_overflow, l
 
 def test_setting_it_up_and_logging_in_with_a_code(live_server, new_context):
     with live_server.data():
-        email = make_user("Tess Totp").email
+        tess = make_user("Tess Totp")
+        email, team_id = tess.email, make_team(tess, "Vault").team_id
     page = new_context(color_scheme="dark").new_page()
     log_in(page, email)
     page.goto("/settings")
+    assert_accessible(page)
     page.get_by_role("link", name="Set up two-factor authentication").click()
     expect(page.locator("svg.qr-code")).to_be_visible()
     assert_accessible(page)
@@ -45,6 +47,13 @@ def test_setting_it_up_and_logging_in_with_a_code(live_server, new_context):
     second.wait_for_url(lambda url: "/login" not in url)
     second.goto("/settings")
     expect(second.get_by_text(re.compile("^On since"))).to_be_visible()
+    # Now the team may require it of everyone, its owner included.
+    second.goto(f"/teams/{team_id}/settings")
+    assert_accessible(second)
+    second.get_by_label("Two-factor authentication required of").select_option("everyone")
+    second.get_by_role("button", name="Save").first.click()
+    expect(second.get_by_text("Team settings saved.")).to_be_visible()
+    expect(second.get_by_label("Two-factor authentication required of")).to_have_value("everyone")
 
 
 def test_the_setup_page_fits_a_phone(live_server, new_context):
