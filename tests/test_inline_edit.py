@@ -25,7 +25,7 @@ def pair(app, client):
 def test_the_task_page_changes_each_field_in_place(client, pair):
     task = make_task(pair["o"], "Rotate the keys")
     page = client.get(f"/tasks/{task.id}").get_data(as_text=True)
-    for label in ("Status", "Priority", "Assignee", "Deadline", "Estimate (hours)"):
+    for label in ("Status", "Priority", "Assignee", "Deadline", "Estimate (h)"):
         assert re.search(rf'<label for="il-[a-z_]+-{task.id}">{re.escape(label)}</label>', page)
     response = client.post(f"/tasks/{task.id}/inline", data={"version": task.version, "priority": "high",
                                                            "next": f"/tasks/{task.id}"})

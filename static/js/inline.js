@@ -200,3 +200,13 @@ function expireLater(form) {
   if (Number.isFinite(left)) setTimeout(() => form.remove(), Math.max(left, 0));
 }
 document.querySelectorAll("form[data-undo]").forEach(expireLater);
+
+// A refused form comes back at its own anchor (#time-form, #checklist), where browsers skip autofocus:
+// put the focus on the field to correct, as autofocus would have.
+// (After the load: the browser's scroll to the anchor would take the focus away again.)
+const toCorrect = document.querySelector("[autofocus][aria-invalid='true']");
+if (toCorrect) {
+  const focus = () => requestAnimationFrame(() => toCorrect.focus({ preventScroll: true }));
+  if (document.readyState === "complete") focus();
+  else window.addEventListener("load", focus, { once: true });
+}
