@@ -66,7 +66,7 @@ def test_jira_export_is_recognised_and_its_vocabulary_mapped(team):
 
 
 def test_jira_import_creates_tasks_through_the_domain_quietly(team):
-    notifications = db.session.scalar(select(func.count(Notification.id)))
+    notifications = db.session.scalar(select(func.max(Notification.id))) or 0
     preview = run(team["o"], "jira_export.csv", dry_run=False)
     assert preview.written and all(r.task_id for r in preview.rows)
     tasks = {t.title: t for t in db.session.scalars(select(Task).where(Task.team_id == team["o"].team_id))}
@@ -77,12 +77,14 @@ def test_jira_import_creates_tasks_through_the_domain_quietly(team):
     assert refunds.due_at.astimezone().date() >= date(2026, 12, 15) and refunds.due_date == date(2026, 12, 15)
     assert tasks["Document the webhooks"].completed_at is not None
     assert tasks["Remove the old SDK"].description.startswith("=HYPERLINK")  # stored as text, shown escaped
-    # History for every task, the forecast stored, and nobody notified nor any webhook called per row.
+    # History for every task, the forecast stored, no webhook call per row, and Mia (assigned two of them)
+    # notified once; Olga imported her own.
     created = db.session.scalar(select(func.count(Activity.id)).where(Activity.kind == "created"))
     assert created == len(tasks) == 5
     open_ids = {t.id for t in tasks.values() if t.status != "done"}
     assert set(db.session.scalars(select(StoredForecast.task_id))) == open_ids
-    assert db.session.scalar(select(func.count(Notification.id))) == notifications
+    [told] = db.session.scalars(select(Notification).where(Notification.id > notifications))
+    assert told.user_id == team["mia"].id and told.summary.endswith("and 1 more")
     assert db.session.scalar(select(func.count(WebhookDelivery.id))) == 0
 
 
@@ -188,3 +190,10 @@ def test_upload_page_with_bad_rows_shows_them_and_writes_nothing(app, client, te
     assert "3 row(s) have errors" in page and "Waiting for Godot" in page and "Import 4 task(s)" not in page
     assert database_digest() == before
     assert client.post(f"/teams/{team['o'].team_id}/import", data={}).status_code == 422
+
+
+def test_an_oversized_upload_is_refused_before_it_is_read(app, client, team, monkeypatch):
+    login(client, team["olga"])
+    monkeypatch.setattr(csv_import, "MAX_CSV_BYTES", 1000)
+    answer = client.post(f"/teams/{team['o'].team_id}/import", data={"csv": "title\n" + "x\n" * 60_000})
+    assert answer.status_code == 422 and "at most" in answer.get_data(as_text=True)

@@ -204,7 +204,22 @@ HOSTILE = [
      "tasks[0].time_entries[0].hours"),
     ("bad rule", lambda d: _task(d, recurrence="FREQ=SOMETIMES"), "tasks[0]"),
     ("duplicate keys", lambda d: {**d, "tasks": d["tasks"] + d["tasks"][:1]}, "tasks"),
+    # History the pages could not tell in words: refused, not a 500 on the task's page later.
+    ("unknown history kind", lambda d: _history(d, kind="exploded"), "tasks[0]"),
+    ("estimate as text", lambda d: _history(d, field="estimate_hours", new="lots"), "tasks[0]"),
+    ("assignee as an object", lambda d: _history(d, field="assignee_id", new={"id": 1}), "tasks[0]"),
+    ("deadline in year 1", lambda d: _history(d, field="due_at", new="0001-01-01T00:00:00Z"), "tasks[0]"),
+    ("time entry without hours", lambda d: _history(d, kind="time_logged", new={"spent_on": "2026-01-01"}),
+     "tasks[0]"),
+    ("checklist change of another shape", lambda d: _history(d, field="checklist", old=1, new=2), "tasks[0]"),
 ]
+
+
+def _history(document: dict, **entry) -> dict:
+    document = copy.deepcopy(document)
+    document["tasks"][0]["activity"].append({"actor": None, "kind": "changed", "field": None, "old": None,
+                                             "new": None, "created_at": "2026-01-01T00:00:00Z", **entry})
+    return document
 
 
 def _task(document: dict, **fields) -> dict:
@@ -343,6 +358,30 @@ def test_upload_of_a_bad_file_shows_errors_and_writes_nothing(app, client):
     assert "categories" in text and "tasks[0].title" in text
     assert database_digest() == before
     assert client.post("/teams/import", data={}).status_code == 422
+
+
+def test_the_imported_teams_pages_show_its_history(app, client):
+    t = rich_team()
+    imported = transfer.import_team(transfer.export_team(t["team"]), t["olga"])
+    login(client, t["olga"])
+    code = db.session.scalar(
+        select(Task).where(Task.team_id == imported.team.id, Task.title == "Refund endpoint"))
+    page = client.get(f"/tasks/{code.id}")
+    assert page.status_code == 200 and "Idempotency key" in page.get_data(as_text=True)
+    feed = client.get(f"/teams/{imported.team.id}/activity")
+    assert feed.status_code == 200 and "ticked" in feed.get_data(as_text=True)
+    assert client.get(f"/teams/{imported.team.id}/features").status_code == 200
+
+
+def test_upload_needs_the_csrf_token(make_app):
+    app = make_app(WTF_CSRF_ENABLED=True)
+    client = app.test_client()
+    user = make_user("Cora")
+    client.post("/login", data={"email": user.email, "password": "x"})  # no token: refused as well
+    before = database_digest()
+    answer = client.post("/teams/import", data={"file": (io.BytesIO(b"{}"), "t.json")},
+                         content_type="multipart/form-data")
+    assert answer.status_code == 400 and database_digest() == before
 
 
 def test_members_cannot_export(app, client):

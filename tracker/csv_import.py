@@ -17,7 +17,9 @@ from sqlalchemy import select
 
 from .errors import Invalid
 from .extensions import db
-from .models import Category, TeamMembership, User
+from .formatting import one_line
+from .models import Category, Task, TeamMembership, User
+from .notifications import notify
 from .tasks import create_task
 from .teams import require_role
 from .vocabulary import PRIORITIES, STATUSES
@@ -345,12 +347,13 @@ _FIELD_NAMES = {"due_at": "deadline", "estimate_hours": "estimate", "assignee_id
 
 def import_rows(member: TeamMembership, sheet: Sheet, options: Options, *, dry_run: bool) -> Preview:
     """Create a task per row through tracker.tasks (history, watchers and the forecast follow; no
-    notification or webhook per row), in one transaction that is committed only when every row is valid
-    and this is not a dry run. Either way every row's outcome is in the preview."""
+    notification or webhook per row: each assignee hears of their tasks once), in one transaction that is
+    committed only when every row is valid and this is not a dry run. Either way every row's outcome is
+    in the preview."""
     require_role(member, "manager", "import tasks")
     team = _Team(_categories(member.team_id), list(db.session.scalars(
         select(User).join(TeamMembership).where(TeamMembership.team_id == member.team_id))))
-    rows = []
+    rows, created = [], []
     try:
         for number, cells in enumerate(sheet.rows, 2):
             data, errors = _row_fields(sheet, cells, options, team)
@@ -359,6 +362,7 @@ def import_rows(member: TeamMembership, sheet: Sheet, options: Options, *, dry_r
                 readable = {k: v for k, v in data.items() if _FIELD_NAMES.get(k, k) not in errors}
                 task = create_task(member, readable, commit=False, imported=True)
                 row.task_id = task.id
+                created.append(task)
             except Invalid as exc:
                 for name, messages in exc.errors.items():
                     row.errors.setdefault(_FIELD_NAMES.get(name, name), []).extend(messages)
@@ -369,6 +373,7 @@ def import_rows(member: TeamMembership, sheet: Sheet, options: Options, *, dry_r
             for row in rows:
                 row.task_id = None
         else:
+            _tell_assignees(member, created)
             db.session.commit()
             preview.written = True
     except BaseException:
@@ -386,3 +391,16 @@ def _shown(data: dict, team: _Team) -> dict[str, Any]:
         "deadline": due.isoformat() if due else "", "estimate": data.get("estimate_hours"),
         "labels": ", ".join(data["labels"]),
     }
+
+
+def _tell_assignees(member: TeamMembership, tasks: list[Task]) -> None:
+    """One notification per assignee for all the tasks of an import that are theirs (not one per row)."""
+    theirs: dict[int, list[Task]] = {}
+    for task in tasks:
+        if task.assignee_id is not None:
+            theirs.setdefault(task.assignee_id, []).append(task)
+    for user_id, assigned in theirs.items():
+        first = assigned[0]
+        more = f" and {len(assigned) - 1} more" if len(assigned) > 1 else ""
+        summary = f"{member.user.name} imported tasks for you: #{first.id} {one_line(first.title, 80)}{more}"
+        notify([user_id], "assigned", task=first, actor=member.user, summary=summary)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -101,6 +102,8 @@ class _Refs:
             return [self.tasks.get(v) for v in value]
         if isinstance(value, dict) and "user_id" in value:
             return {**value, "user_id": self.value("user_id", value["user_id"])}
+        if isinstance(value, dict) and "promoted_to" in value:  # a checklist item made a task
+            return {**value, "promoted_to": self.tasks.get(value["promoted_to"])}
         return value
 
     def query(self, query: str) -> str:
@@ -413,6 +416,80 @@ class HistoryIn(_Shape):
     created_at: Instant
 
 
+# What a history entry may hold, so that the pages that tell it in words can read every imported entry.
+TASK_KINDS = ("created", "changed", "deleted", "restored", "commented", "comment_edited", "comment_deleted",
+              "time_logged", "time_deleted")
+FEATURE_KINDS = ("created", "changed", "shipped")
+_INSTANT_FIELDS = ("due_at", "start_at", "queue_at")
+_TEXT_FIELDS = ("title", "description", "category", "status", "priority", "recurrence", "state",
+                "ship_reason", "target_date", "assignee_id", "reporter_id", "owner_id", "user_id",
+                "feature_id")
+_SCALARS = (str, int, float, type(None))
+
+
+def _is_instant(value: Any) -> bool:
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except (AttributeError, ValueError):
+        return False
+    return moment.tzinfo is not None and EARLIEST_DATE <= moment < LATEST_DATE
+
+
+def _value_fits(name: str | None, value: Any) -> bool:
+    """Whether a changed field's old or new value has the shape the history pages expect of it."""
+    if value is None:
+        return True
+    if name in _INSTANT_FIELDS:
+        return _is_instant(value)
+    if name == "estimate_hours":
+        return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    if name in ("blocked_by", "labels", "required_categories"):
+        return isinstance(value, list) and all(isinstance(v, str) for v in value)
+    if name in _TEXT_FIELDS:
+        return isinstance(value, str)
+    scalars = isinstance(value, list) and all(isinstance(v, _SCALARS) for v in value)
+    return isinstance(value, _SCALARS) or scalars
+
+
+def _checklist_fits(old: Any, new: Any) -> bool:
+    def item(v: Any) -> bool:
+        return isinstance(v, dict) and isinstance(v.get("text"), str)
+
+    if old is None:
+        return isinstance(new, list) and all(item(v) for v in new)
+    if new is None or not item(old) or not isinstance(new, dict):
+        return new is None and item(old)
+    if "promoted_to" in new:
+        return isinstance(new["promoted_to"], (str, type(None)))
+    return item(new) and all(isinstance(v.get("done"), bool) and isinstance(v.get("position"), int)
+                             and not isinstance(v.get("position"), bool) for v in (old, new))
+
+
+def _entry_problem(entry: HistoryIn, kinds: tuple[str, ...]) -> str | None:
+    if entry.kind not in kinds:
+        return f"Unknown kind of history entry “{entry.kind}”: use one of {', '.join(kinds)}."
+    if entry.kind in ("time_logged", "time_deleted"):
+        data = entry.new if entry.kind == "time_logged" else entry.old
+        fits = isinstance(data, dict) and _value_fits("estimate_hours", data.get("hours")) and \
+            data.get("hours") is not None and isinstance(data.get("spent_on"), str) and \
+            isinstance(data.get("note", ""), str) and isinstance(data.get("user_id"), (str, type(None)))
+        return None if fits else "A time entry's history needs hours, spent_on, note and user_id."
+    if entry.kind == "changed" and entry.field == "checklist":
+        return None if _checklist_fits(entry.old, entry.new) else "Not a change of a checklist."
+    if entry.kind in ("changed", "shipped"):
+        fits = _value_fits(entry.field, entry.old) and _value_fits(entry.field, entry.new)
+        return None if fits else f"Not a value of {entry.field or 'this field'}."
+    plain_values = isinstance(entry.new, _SCALARS) and isinstance(entry.old, _SCALARS)
+    return None if plain_values else "Not a value here."
+
+
+def _history_problems(entries: list[HistoryIn], kinds: tuple[str, ...]) -> None:
+    for j, entry in enumerate(entries):
+        problem = _entry_problem(entry, kinds)
+        if problem:
+            raise ValueError(f"activity[{j}]: {problem}")
+
+
 class FeatureIn(_Shape):
     key: Key
     title: _text(TITLE_MAX, min_length=1)
@@ -426,6 +503,11 @@ class FeatureIn(_Shape):
     created_at: Instant
     updated_at: Instant
     activity: list[HistoryIn] = []
+
+    @model_validator(mode="after")
+    def _history_fits(self) -> FeatureIn:
+        _history_problems(self.activity, FEATURE_KINDS)
+        return self
 
 
 class ChecklistIn(_Shape):
@@ -494,6 +576,7 @@ class TaskIn(_Shape):
                 self.recurrence = normalise_rule(self.recurrence)
             except RuleError as exc:
                 raise ValueError(f"recurrence: {exc}") from None
+        _history_problems(self.activity, TASK_KINDS)
         return self
 
 
@@ -525,7 +608,7 @@ def _where(loc: Iterable) -> str:
     path = ""
     for part in loc:
         path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
-    return path or "document"
+    return (path or "document")[:200]  # a key of the document may be long
 
 
 def _unstorable_text(data: Any) -> str | None:

@@ -54,6 +54,7 @@ def export_csv(team_id: int):
 
 def _uploaded(limit: int) -> bytes:
     """The uploaded file's bytes, at most `limit` (Invalid beyond it or without a file)."""
+    _refuse_larger_than(limit)
     upload = request.files.get("file")
     if upload is None or not upload.filename:
         raise Invalid({"file": ["Choose a file to upload."]})
@@ -61,6 +62,13 @@ def _uploaded(limit: int) -> bytes:
     if len(raw) > limit:
         raise Invalid({"file": [f"Send at most {limit // 1_000_000} MB."]})
     return raw
+
+
+def _refuse_larger_than(limit: int) -> None:
+    """Before the body is parsed (Werkzeug would spool any size to disk): at most `limit` bytes and room
+    for the form's other fields."""
+    if (request.content_length or 0) > limit + 100_000:
+        raise Invalid({"file": [f"Send at most {limit // 1_000_000} MB."]})
 
 
 @bp.route("/teams/import", methods=["GET", "POST"])
@@ -95,6 +103,7 @@ def import_csv(team_id: int):
     member = _manager(team_id)
     page = {"member": member, "team": member.team}
     try:
+        _refuse_larger_than(csv_import.MAX_CSV_BYTES)
         text = request.form.get("csv") if "csv" in request.form else csv_import.decode(
             _uploaded(csv_import.MAX_CSV_BYTES))
         sheet = csv_import.read_sheet(text or "")
