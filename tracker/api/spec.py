@@ -22,7 +22,8 @@ STATUS_TEXT = {
     204: "No content",
     400: "Malformed request: invalid JSON, an empty body, or NUL characters",
     401: "Missing, unknown or revoked token",
-    403: "Your role in the team does not allow this",
+    403: "Your role in the team does not allow this, or the team requires two-factor authentication of you "
+         "(type two-factor-required)",
     404: "No such object, or it belongs to a team you are not in",
     409: "The version you sent is stale",
     412: "The If-Match ETag is stale",
