@@ -50,7 +50,7 @@ def test_counts_read_an_index_alone(crew):
     assert "COVERING INDEX ix_tasks_open_by_deadline" in open_total, open_total
 
 
-def test_open_tasks_in_deadline_order_come_from_the_open_tasks_index(crew):
+def test_open_tasks_in_deadline_order_come_from_a_deadline_index(crew):
     for i in range(30):
         make_task(crew["owner_m"], f"Task {i}", status=("todo", "done")[i % 2])
     f = tasks.TaskFilter(status="open")
@@ -58,5 +58,6 @@ def test_open_tasks_in_deadline_order_come_from_the_open_tasks_index(crew):
         tasks.filtered_tasks(crew["team_id"], f, crew["owner"]).order_by(*tasks.task_ordering(f.sort)).limit(50)
     )
     found = plan(stmt)
-    assert "ix_tasks_open_by_deadline" in found, found
+    # Either deadline index gives the order (SQLite takes either when neither covers the select).
+    assert "ix_tasks_open_by_deadline" in found or "ix_tasks_live_by_deadline" in found, found
     assert "TEMP B-TREE" not in found and "Sort" not in found, found

@@ -296,7 +296,8 @@ LIST_LOAD = (
     joinedload(Task.category),
     joinedload(Task.assignee),
     selectinload(Task.labels),
-    selectinload(Task.blocked_by),
+    # Of a blocker, lists and cards show only whether it still holds the task up (and its number).
+    selectinload(Task.blocked_by).load_only(Task.id, Task.status, Task.deleted_at),
     selectinload(Task.checklist),
 )
 
