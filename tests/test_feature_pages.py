@@ -7,14 +7,14 @@ from __future__ import annotations
 
 import html
 import re
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from tests.factories import login, make_task, new_task_form
 from tests.support import statements_for
-from tracker import features, tasks
+from tracker import features, stored_forecast, tasks
 from tracker.demo import DEMO_PASSWORD, seed_demo
 from tracker.extensions import db
 from tracker.models import Category, ChecklistItem, Feature, Task
@@ -248,3 +248,16 @@ def test_the_demo_shows_a_shipped_an_at_risk_and_an_incomplete_feature(app, clie
     assert "Usage-based pricing" in grid and "Audit log export" in grid and "1 of 1" in grid
     releases = text_of(client.get(f"/teams/{team.id}/releases"))
     assert all(title in releases for title in shown)
+
+
+def test_one_click_says_when_the_target_is_too_close(client, crew, monkeypatch):
+    # Wednesday 1 May 2030, 09:00 in Lisbon, where Olga (the features' owner) works 09:00-17:00.
+    monkeypatch.setattr(stored_forecast, "clock", lambda: datetime(2030, 5, 1, 8, 0, tzinfo=UTC))
+    tight = features.create_feature(crew["owner_m"], {"title": "Tight", "target_date": date(2030, 5, 2)})
+    gone = features.create_feature(crew["owner_m"], {"title": "Gone", "target_date": date(2030, 4, 30)})
+    login(client, crew["member"])
+    warned = text_of(client.post(f"/features/{tight.id}/fill-gaps", follow_redirects=True))
+    assert "Created 4 tasks" in warned and "At risk: Too little time before the target date" in warned
+    refused = text_of(client.post(f"/features/{gone.id}/fill-gaps", follow_redirects=True))
+    assert "leaves too little working time before Tue 30 Apr 2030" in refused and "move the target date" in refused
+    assert db.session.scalar(select(func.count()).select_from(Task).where(Task.feature_id == gone.id)) == 0

@@ -15,7 +15,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
-from . import events
+from . import events, stored_forecast
 from .checklists import add_items, parse_checklist
 from .coverage import (
     NO_FORECAST,
@@ -34,7 +34,6 @@ from .definition_of_done import Template, categories_named, definition_of_done, 
 from .errors import Conflict, Invalid, NotFound
 from .extensions import db
 from .models import Category, Feature, StoredForecast, Task, TeamMembership, User, utcnow
-from .stored_forecast import clock, schedule_of
 from .tasks import create_task
 from .teams import require_role
 from .text import render_markdown
@@ -404,10 +403,11 @@ def fill_gaps(member: TeamMembership, feature: Feature, now: datetime | None = N
                        key=lambda t: (gap_rank(t.category.slug), t.category.position, t.category.id))
     doers = _doers(member, feature, templates)
     queues = _queues(set(doers))
-    works = [GapWork(t.title_for(feature.title), p.name, schedule_of(p), t.hours, queues[p.id])
+    schedule = stored_forecast.schedule_of
+    works = [GapWork(t.title_for(feature.title), p.name, schedule(p), t.hours, queues[p.id])
              for t, p in zip(templates, doers, strict=True)]
     zone = feature.owner.timezone if feature.owner else member.user.timezone
-    plan = plan_gaps(works, target_end(feature), now or clock(), zone)
+    plan = plan_gaps(works, target_end(feature), now or stored_forecast.clock(), zone)
     if feature.target_date is not None and None in plan.due:
         raise Invalid({"target_date": [plan.reason]})
     created = []
