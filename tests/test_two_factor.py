@@ -486,3 +486,18 @@ def test_every_two_factor_form_needs_its_csrf_token(make_app):
     assert other.post("/login/two-factor", data={"code": codes[2]}).status_code == 400
     step = other.get("/login/two-factor").get_data(as_text=True)
     assert other.post("/login/two-factor", data={"code": codes[2], "csrf_token": token_of(step)}).status_code == 302
+
+
+def test_a_manager_sets_the_requirement_through_the_api(client):
+    owner = make_user("Olga")
+    team_id = make_team(owner, "Backend").team_id
+    headers = {"Authorization": f"Bearer {tokens.create_token(owner, 'script')[1]}"}
+    assert client.get(f"/api/v1/teams/{team_id}", headers=headers).get_json()["two_factor_required"] == "nobody"
+    refused = client.patch(f"/api/v1/teams/{team_id}", headers=headers, json={"two_factor_required": "managers"})
+    assert refused.status_code == 422 and "two_factor_required" in refused.get_json()["errors"]
+    bad = client.patch(f"/api/v1/teams/{team_id}", headers=headers, json={"two_factor_required": "robots"})
+    assert bad.status_code == 422
+    assert db.session.get(Team, team_id).two_factor_required == "nobody"
+    enrolled(owner, datetime.now(UTC) - timedelta(minutes=5))
+    done = client.patch(f"/api/v1/teams/{team_id}", headers=headers, json={"two_factor_required": "managers"})
+    assert done.status_code == 200 and done.get_json()["two_factor_required"] == "managers"

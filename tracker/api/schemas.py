@@ -21,6 +21,7 @@ from ..reminders import LEAD_DAYS_MAX, LEAD_TIMES_MAX, UNITS
 from ..serialise import feature_fields, task_fields
 from ..tasks import DESCRIPTION_MAX, ESTIMATE_MAX, LABEL_MAX, LABELS_PER_TASK, SORTS, TITLE_MAX
 from ..timelog import MAX_HOURS_PER_ENTRY, NOTE_MAX
+from ..two_factor import REQUIREMENTS as TWO_FACTOR_REQUIREMENTS
 from ..vocabulary import (
     CHECKLIST_ITEM_MAX,
     CHECKLIST_ITEMS_PER_TASK,
@@ -37,6 +38,7 @@ Status = Literal[STATUSES]  # type: ignore[valid-type]
 Priority = Literal[PRIORITIES]  # type: ignore[valid-type]
 StatusFilter = Literal[("open", *STATUSES)]  # type: ignore[valid-type]
 Sort = Literal[tuple(SORTS) + tuple(f"-{s}" for s in SORTS)]  # type: ignore[valid-type]
+TwoFactorRequirement = Literal[TWO_FACTOR_REQUIREMENTS]  # type: ignore[valid-type]
 Id = Annotated[int, Field(ge=MIN_ID, le=MAX_ID)]
 ClockTime = Annotated[str, Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$", examples=["09:00"])]
 Instant = Annotated[datetime, Field(description="RFC 3339 date-time; the server returns UTC with a Z.")]
@@ -197,6 +199,9 @@ class TeamOut(Out):
     role: Role = Field(description="The caller's role in this team.")
     categories: list[CategoryOut]
     urgency_window_hours: int = Field(description="Tasks due within this many hours are urgent.")
+    two_factor_required: TwoFactorRequirement = Field(
+        description="Who must have two-factor authentication on to use the team (managers: and owners)."
+    )
 
     @classmethod
     def of(cls, membership, categories: list | None = None) -> TeamOut:
@@ -210,6 +215,7 @@ class TeamOut(Out):
                 CategoryOut.model_validate(c) for c in (team.categories if categories is None else categories)
             ],
             urgency_window_hours=team.urgency_window_hours,
+            two_factor_required=team.two_factor_required,
         )
 
 
@@ -225,6 +231,9 @@ class TeamPatch(Body):
 
     name: str | None = None
     urgency_window_hours: int | None = Field(None, description="1 to 1440 hours.")
+    two_factor_required: TwoFactorRequirement | None = Field(
+        None, description="One that covers you needs two-factor authentication on your own account first."
+    )
 
 
 class MemberOut(Out):

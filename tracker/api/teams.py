@@ -61,18 +61,21 @@ def get_team(team_id: int):
 @operation(
     "PATCH",
     "/teams/<id:team_id>",
-    summary="Rename a team or change its urgency window",
+    summary="Rename a team, change its urgency window or who must use two-factor authentication",
     tag="Teams",
     response=TeamOut,
     body=TeamPatch,
     errors=[403],
 )
 def patch_team(team_id: int, body: TeamPatch):
-    """Managers and owners change the name and the urgency window (used by the Eisenhower view)."""
+    """Managers and owners change the name, the urgency window (used by the Eisenhower view) and who in
+    the team must have two-factor authentication on (a requirement that covers the caller needs it on the
+    caller's account first)."""
     membership = teams.membership_for(caller(), team_id)
     data = body.model_dump(exclude_unset=True)
     teams.update_team(
-        membership, name=data.get("name"), urgency_window_hours=data.get("urgency_window_hours")
+        membership, name=data.get("name"), urgency_window_hours=data.get("urgency_window_hours"),
+        two_factor_required=data.get("two_factor_required"),
     )
     return reply(TeamOut.of(membership))
 
