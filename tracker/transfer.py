@@ -11,11 +11,19 @@ import math
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 from urllib.parse import parse_qsl, urlencode
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    model_validator,
+)
 from sqlalchemy import func, insert, or_, select
 from sqlalchemy.orm import selectinload
 
@@ -364,13 +372,25 @@ def export_tasks_csv(team: Team) -> str:
 
 
 def _text(limit: int, *, min_length: int = 0):
-    return Annotated[str, Field(max_length=limit, min_length=min_length)]
+    """Text of at most `limit` characters; a required text must have something besides spaces."""
+    if min_length:
+        return Annotated[str, Field(max_length=limit, min_length=min_length, pattern=r"\S")]
+    return Annotated[str, Field(max_length=limit)]
 
 
 Email = Annotated[str, Field(min_length=3, max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")]
 Key = Annotated[str, Field(min_length=1, max_length=20, pattern=r"^[A-Za-z0-9_-]+$")]
 Slug = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$")]
-Instant = Annotated[AwareDatetime, Field()]
+def _in_range(value: date) -> date:
+    """Instants and days of this century only: year 1 or 9999 overflows when shown in a time zone."""
+    moment = value if isinstance(value, datetime) else datetime.combine(value, datetime.min.time(), UTC)
+    if not EARLIEST_DATE <= moment < LATEST_DATE:
+        raise ValueError("choose a date between 2000 and 2100")
+    return value
+
+
+Instant = Annotated[AwareDatetime, AfterValidator(_in_range)]
+Day = Annotated[date, AfterValidator(_in_range)]
 
 
 class _Shape(BaseModel):
@@ -495,7 +515,7 @@ class FeatureIn(_Shape):
     title: _text(TITLE_MAX, min_length=1)
     description: _text(DESCRIPTION_MAX) = ""
     owner: Email | None = None
-    target_date: date | None = None
+    target_date: Day | None = None
     state: Literal[FEATURE_STATES] = "planned"  # type: ignore[valid-type]
     ship_reason: _text(SHIP_REASON_MAX) | None = None
     shipped_at: Instant | None = None
@@ -528,7 +548,7 @@ class TimeEntryIn(_Shape):
     user: Email | None = None
     hours: Annotated[float, Field(gt=0, le=MAX_HOURS_PER_ENTRY, allow_inf_nan=False)]
     note: _text(500) = ""
-    spent_on: date
+    spent_on: Day
     created_at: Instant | None = None
 
 
@@ -540,7 +560,7 @@ class TaskIn(_Shape):
     status: Literal[STATUSES] = "todo"  # type: ignore[valid-type]
     priority: Literal[PRIORITIES] = "medium"  # type: ignore[valid-type]
     due_at: Instant | None = None
-    due_date: date | None = None  # the deadline was given as this day (it follows the assignee's zone)
+    due_date: Day | None = None  # the deadline was given as this day (it follows the assignee's zone)
     start_at: Instant | None = None
     queue_at: Instant | None = None
     estimate_hours: Annotated[float, Field(ge=0, le=ESTIMATE_MAX, allow_inf_nan=False)] | None = None
@@ -564,10 +584,6 @@ class TaskIn(_Shape):
 
     @model_validator(mode="after")
     def _fields_agree(self) -> TaskIn:
-        for name in ("due_at", "start_at", "queue_at"):
-            value = getattr(self, name)
-            if value is not None and not EARLIEST_DATE <= value < LATEST_DATE:
-                raise ValueError(f"{name}: choose a date between 2000 and 2100")
         for label in self.labels:
             if label != label.strip().lower() or not _LABEL.fullmatch(label):
                 raise ValueError(f"“{label}” is not a label: use lower-case letters, digits, - _ . +")
@@ -872,9 +888,9 @@ def _tasks(d: TeamDocument, team: Team, refs: _Refs, categories: dict[str, int])
         if t.next_occurrence:
             db.session.add(TaskOccurrence(previous_task_id=made[t.key].id,
                                           next_task_id=made[t.next_occurrence].id))
-        for email in dict.fromkeys(t.watchers):
-            if email in refs.users:
-                db.session.add(TaskWatcher(task_id=made[t.key].id, user_id=refs.users[email]))
+        # Two spellings of one address are one watcher.
+        for user_id in dict.fromkeys(refs.users[e] for e in t.watchers if e in refs.users):
+            db.session.add(TaskWatcher(task_id=made[t.key].id, user_id=user_id))
     return made
 
 
