@@ -235,3 +235,14 @@ def test_a_past_deadline_in_the_task_form_is_kept_with_a_visible_note(client, pa
         "title": "Backfill the report", "category": "database", "status": "todo", "priority": "medium",
         "due_date": past}, follow_redirects=True).get_data(as_text=True)
     assert "Task #1 created." in page and "is already past, so #1 shows as overdue" in page
+
+
+def test_marking_done_from_my_work_offers_undo(client, pair):
+    task = make_task(pair["o"], assignee_id=pair["owner"].id, status="in_review")
+    page = client.post(f"/tasks/{task.id}/status", data={"status": "done", "version": task.version,
+                                                         "next": "/my-work"}, follow_redirects=True)
+    text = page.get_data(as_text=True)
+    assert f"#{task.id} marked done." in text and ">Undo</button>" in text
+    record = db.session.query(UndoRecord).one()
+    client.post(f"/undo/{record.id}", data={"next": "/my-work"})
+    assert db.session.get(Task, task.id).status == "in_review"

@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from werkzeug.datastructures import ImmutableMultiDict, MultiDict
 
-from tests.factories import PASSWORD, make_user
+from tests.factories import PASSWORD, make_task, make_user
 from tests.figures import report
 from tests.security.world import HOOK_URL, TODAY, seed_side, sign_in, url_for_rule
 from tests.snapshot import Digest, database_digest
@@ -184,6 +184,16 @@ def two_factor_forms(app) -> list[Form]:
     return found
 
 
+def undo_forms(client, side) -> list[Form]:
+    """The Undo button, shown once on the page after an action (here: a task of its own marked done)."""
+    task = make_task(side.owner_membership(), "Done, then undone")
+    client.post(f"/tasks/{task.id}/inline", data={"status": "done", "version": task.version})
+    finder = FormFinder(f"/tasks/{task.id}")
+    finder.feed(client.get(f"/tasks/{task.id}").get_data(as_text=True))
+    return [Form(urlsplit(action).path, tuple((name, tuple(values)) for name, values in fields.items()), False)
+            for action, fields in finder.forms if action.startswith("/undo/")]
+
+
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
     settings, directory = {"RATELIMIT_ENABLED": False, "DELIVERY": "cron"}, tmp_path_factory.mktemp("fuzz")
@@ -193,6 +203,7 @@ def site(tmp_path_factory):
         sign_in(client, side.owner)
         forms, pages = crawl(app, client, anonymous, side)
         forms += two_factor_forms(app)
+        forms += undo_forms(client, side)
         yield Site(app, client, anonymous, side, forms, pages)
         report("form fuzzing", forms=len(forms), get_pages=len(pages),
                query_arguments_read=sum(len(names) for names in pages.values()), **_figures())

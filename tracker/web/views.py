@@ -16,6 +16,7 @@ from ..errors import Conflict, Invalid
 from ..models import OPEN_STATUSES, PRIORITIES, STATUSES
 from . import agenda as agenda_views
 from . import boards as board_views
+from . import inline
 from .errors import on_invalid
 from .query import list_filter, page_number, safe_next, wants_json
 from .templating import viewer_zone
@@ -86,18 +87,20 @@ def change_status(task_id: int):
     task, member = tasks.get_task(current_user, task_id)
     version = request.form.get("version", "")
     back = safe_next(request.form.get("next"), "views.my_work")
+    before = {"status": task.status}
     with on_invalid(lambda: redirect(back)):
         try:
-            tasks.update_task(member, task, {"status": request.form.get("status", "")},
-                              expected_version=int(version) if version.isdecimal() else None)
+            changed = tasks.update_task(member, task, {"status": request.form.get("status", "")},
+                                        expected_version=int(version) if version.isdecimal() else None)
         except Conflict as exc:
             message = f"#{task.id} was changed by someone else meanwhile; it is now {exc.current.status.replace('_', ' ')}."
             if wants_json():
                 return jsonify(error=message, status=exc.current.status, version=exc.current.version), 409
             flash(message, "warning")
             return redirect(back)
+    offer = inline.offer_undo(inline.mark_done_undo(member, task, before, changed))  # Undo after done
     if wants_json():
-        return jsonify(status=task.status, version=task.version)
+        return jsonify(status=task.status, version=task.version, undo=offer)
     flash(f"#{task.id} is now {task.status.replace('_', ' ')}.", "success")
     return redirect(back)
 
