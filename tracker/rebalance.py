@@ -30,6 +30,9 @@ from .vocabulary import PRIORITY_RANK
 REASSIGN_CANDIDATES = 5  # people simulated for a reassignment
 REORDER_CANDIDATES = 5  # places tried in the task's own queue, nearest first
 MOVED_SHOWN = 50  # moved tasks listed per move
+# Queues are simulated up to the tasks queued by four weeks after the task's deadline: what is queued later
+# cannot change whether it is on time (short of a blocker link), and a long queue costs time.
+HORIZON = timedelta(weeks=4)
 KINDS = ("reassign", "reorder", "move_deadline")
 # A blocker in a queue that is not simulated again finishes when the stored forecast says: it is modelled as
 # work of that length on a clock that never stops.
@@ -136,11 +139,12 @@ def load_label(load: WindowLoad, task: Task) -> str:
 
 
 def _candidates(loads: list[WindowLoad], task: Task, needed: float) -> list[WindowLoad]:
-    """The people worth simulating: not the assignee; those with room for the task first, then by
-    same-category experience, then by spare hours."""
-    others = [load for load in loads if load.user.id != task.assignee_id]
-    others.sort(key=lambda load: (load.spare_hours < needed, -load.done_in_category, -load.spare_hours,
-                                  load.user.id))
+    """The people worth simulating: not the assignee, with room for the task's remaining hours before its
+    deadline (worked earliest deadline first, it cannot be on time otherwise); by same-category experience,
+    then by spare hours."""
+    others = [load for load in loads
+              if load.user.id != task.assignee_id and load.spare_hours >= needed - 1e-9]
+    others.sort(key=lambda load: (-load.done_in_category, -load.spare_hours, load.user.id))
     return others[:REASSIGN_CANDIDATES]
 
 
@@ -149,24 +153,46 @@ def _candidates(loads: list[WindowLoad], task: Task, needed: float) -> list[Wind
 
 @dataclass
 class _World:
-    """The open tasks of the queues a rebalance may touch, as the forecast sees them, and the stored finish
-    of every task they wait for outside those queues."""
+    """The open tasks of the queues a rebalance may touch, as the forecast sees them, the stored finish of
+    every task they wait for, and the horizon: a queue is simulated up to the tasks queued by then."""
 
     tasks: dict[int, ForecastTask]
     schedules: dict[int, WorkSchedule]
-    outside: dict[int, datetime]  # blocker id → its stored projected finish
+    stored: dict[int, datetime]  # blocker id → its stored projected finish
     now: datetime
+    horizon: datetime
 
     def queue(self, person: int | None) -> list[ForecastTask]:
         return [t for t in self.tasks.values() if t.assignee_id == person]
 
-    def run(self, people: Iterable[int | None], task: ForecastTask) -> dict[int, TaskForecast]:
-        """The forecast of the queues of `people` with `task` as given (its changed version)."""
-        chosen = {t.id: t for t in self.tasks.values() if t.assignee_id in set(people) and t.id != task.id}
+    def _heads(self, people: set, task: ForecastTask) -> dict[int, ForecastTask]:
+        """The queues of `people` up to the horizon, with `task` as given; a task that waits for one past
+        the horizon (dropped, or finishing after it elsewhere) is past it too."""
+        chosen = {t.id: t for t in self.tasks.values()
+                  if t.assignee_id in people and t.id != task.id and _key(t)[:2] <= (False, self.horizon)}
         chosen[task.id] = task
+        dropped = True
+        while dropped:
+            dropped = False
+            for t in list(chosen.values()):
+                if t.id != task.id and any(self._past_horizon(b, chosen, people) for b in t.blocked_by):
+                    del chosen[t.id]
+                    dropped = True
+        return chosen
+
+    def _past_horizon(self, blocker: int, chosen: dict, people: set) -> bool:
+        if blocker in chosen:
+            return False
+        if blocker in self.tasks and self.tasks[blocker].assignee_id in people:
+            return True  # queued past the horizon in a queue simulated here
+        return self.stored.get(blocker, self.now) > self.horizon
+
+    def run(self, people: Iterable[int | None], task: ForecastTask) -> dict[int, TaskForecast]:
+        """The forecast of the queues of `people` (up to the horizon) with `task` as given (changed)."""
+        chosen = self._heads(set(people), task)
         schedules = dict(self.schedules)
         for blocker in {b for t in chosen.values() for b in t.blocked_by} - set(chosen):
-            finish = self.outside.get(blocker)
+            finish = self.stored.get(blocker)
             if finish is not None and finish > self.now:
                 hours = (finish - self.now) / timedelta(hours=1)
                 chosen[blocker] = ForecastTask(blocker, -blocker, None, "medium", round(hours, 4))
@@ -175,21 +201,23 @@ class _World:
 
 
 def _world(task: Task, people: set[int], now: datetime) -> _World:
-    """Load the queues of `people` and `task` itself (four queries), the working hours of those with an
-    empty queue and the stored finishes of what they wait for elsewhere (one more each)."""
-    scope = or_(Task.assignee_id.in_(people), Task.id == task.id)
-    teamed, schedules = _inputs(db.session, and_(Task.team_id == task.team_id, scope))
+    """Load the queues of `people` up to the horizon and `task` itself (four queries), the working hours of
+    those with an empty queue and the stored finishes of what they wait for (one more each)."""
+    horizon = max(now, task.due_at or now) + HORIZON
+    queued = and_(Task.assignee_id.in_(people), func.coalesce(Task.queue_at, Task.due_at) <= horizon)
+    scope = and_(Task.team_id == task.team_id, or_(queued, Task.id == task.id))
+    teamed, schedules = _inputs(db.session, scope)
     tasks = {t.id: t for _team, t in teamed}
     idle = people - set(schedules)  # candidates with nothing queued yet work their own hours too
     if idle:
         users = db.session.scalars(select(User).where(User.id.in_(idle)))
         schedules.update({u.id: schedule_of(u) for u in users})
-    wanted = {b for t in tasks.values() for b in t.blocked_by} - set(tasks)
-    outside = dict(db.session.execute(
+    wanted = {b for t in tasks.values() for b in t.blocked_by}
+    stored = dict(db.session.execute(
         select(StoredForecast.task_id, StoredForecast.projected_finish_at).where(
             StoredForecast.task_id.in_(wanted), StoredForecast.projected_finish_at.is_not(None))
     ).all()) if wanted else {}
-    return _World(tasks, schedules, outside, now)
+    return _World(tasks, schedules, stored, now, horizon)
 
 
 def _on_time(f: TaskForecast | None) -> bool:
@@ -291,8 +319,17 @@ class _Proposing:
         """Start the task just before one that its assignee works earlier: the nearest such place that makes
         it on time (further ones only push more of the queue back)."""
         me = self.me
-        ahead = [t for t in self.world.queue(me.assignee_id) if t.id != me.id and _key(t) < _key(me)]
-        for other in sorted(ahead, key=_key, reverse=True)[:REORDER_CANDIDATES]:
+        ahead = sorted((t for t in self.world.queue(me.assignee_id) if t.id != me.id and _key(t) < _key(me)),
+                       key=_key)
+        # Before ahead[i], ahead[:i] is worked first: places with more work before it than there are working
+        # hours until the deadline cannot make it on time, so the simulation starts at the nearest other one.
+        room = working_hours_between(self.world.schedules[me.assignee_id], self.world.now, me.due_at)
+        before, fits = timedelta(), 0
+        for i, other in enumerate(ahead):
+            if _hours(before + me.remaining) > room:
+                break
+            fits, before = i + 1, before + (other.remaining or timedelta())
+        for other in reversed(ahead[max(0, fits - REORDER_CANDIDATES):fits]):
             place = (other.queue_at or other.due_at) - _SECOND
             proposal = self.judge("reorder", {"queue_at": _instant(place)}, replace(me, queue_at=place),
                                   {me.assignee_id}, f"started before #{other.id}")
@@ -352,7 +389,8 @@ def propose(member: TeamMembership, task: Task, now: datetime | None = None) -> 
     if task.assignee is not None:
         people.setdefault(task.assignee_id, task.assignee)
     names = {person.id: person.name for person in people.values()}
-    remaining = task.estimate_hours or 0.0
+    row = db.session.get(StoredForecast, task.id)
+    remaining = row.remaining_hours if row and row.remaining_hours is not None else task.estimate_hours or 0.0
     candidates = _candidates(loads, task, remaining)
     queues = {load.user.id for load in candidates} | ({task.assignee_id} if task.assignee_id else set())
     run = _Proposing(task, _world(task, queues, now), names)
