@@ -22,6 +22,7 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationError,
+    field_validator,
     model_validator,
 )
 from sqlalchemy import func, insert, or_, select
@@ -394,7 +395,9 @@ Day = Annotated[date, AfterValidator(_in_range)]
 
 
 class _Shape(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
+    # Strict: JSON's own types only (false is not a number, 1 is not a text); read from JSON text, where
+    # times and dates are strings.
+    model_config = ConfigDict(extra="forbid", strict=True)
 
 
 class TeamIn(_Shape):
@@ -610,6 +613,13 @@ class TeamDocument(_Shape):
 
     format: Literal[FORMAT]
     version: Literal[FORMAT_VERSION]
+
+    @field_validator("version", mode="before")
+    @classmethod
+    def _a_number(cls, value: Any) -> Any:
+        if isinstance(value, bool):  # True == 1 in Python, not in JSON
+            raise ValueError(f"Input should be {FORMAT_VERSION}")
+        return value
     team: TeamIn
     members: list[MemberIn] = []
     categories: Annotated[list[CategoryIn], Field(min_length=1, max_length=200)]
@@ -666,7 +676,7 @@ def check_document(data: Mapping[str, Any]) -> TeamDocument:
     if bad:
         raise Invalid({bad: ["Text cannot contain NUL characters or unpaired surrogates."]})
     try:
-        document = TeamDocument.model_validate(data)
+        document = TeamDocument.model_validate_json(json.dumps(data))
     except ValidationError as exc:
         errors: dict[str, list[str]] = {}
         for error in exc.errors(include_url=False)[:MAX_ERRORS]:

@@ -46,6 +46,7 @@ class Operation:
     request_headers: dict[str, str] = field(default_factory=dict)
     auth: bool = True
     media_type: str = "application/json"
+    alternatives: dict[str, dict] = field(default_factory=dict)  # other media types of the answer: schema
 
     @property
     def path(self) -> str:

@@ -155,6 +155,7 @@ class _Builder:
         if op.status != 204:
             schema = self.ref(op.response, "serialization") if op.response else {"type": "object"}
             success["content"] = {op.media_type: {"schema": schema}}
+            success["content"] |= {media: {"schema": other} for media, other in op.alternatives.items()}
         if op.headers:
             success["headers"] = {
                 name: {"description": text, "required": True, "schema": {"type": "string"}}

@@ -78,6 +78,10 @@ def export_team(team_id: int, query: ExportQuery):
     return transfer_response(transfer.export_json(team), "application/json")
 
 
+OPERATIONS["api.export_team"].alternatives = {
+    "text/csv": {"type": "string", "description": "The live tasks, one row each, formulas neutralised."}}
+
+
 def transfer_response(body: str, mimetype: str):
     response = reply(None)
     response.set_data(body)
