@@ -314,3 +314,15 @@ def test_a_team_feed_carries_only_that_teams_blocks(ana_week, app):
     events = Calendar.from_ical(feeds.calendar_for(secret, NOW, blocks=True)).walk("VEVENT")
     titles = {str(e["summary"]) for e in events if str(e["uid"]).startswith("work-")}
     assert titles and not any("Side job" in t for t in titles)
+
+
+def test_the_week_with_planned_work_makes_as_many_queries_for_many_tasks_as_for_few(ana_week, client):
+    w = ana_week
+    login(client, w["ana"])
+    url = f"/teams/{w['team_id']}/calendar?view=week&week=2030-01-01&blocks=1"
+    client.get(url)  # warm up
+    few = statements_for(client.get, url)
+    owner = [m for m in w["ana"].memberships][0]
+    for n in range(12):
+        make_task(owner, f"More {n}", assignee_id=w["ana"].id, estimate_hours=1, due_at=at(2 + n % 4, 16))
+    assert statements_for(client.get, url) == few
