@@ -80,9 +80,10 @@ def main() -> None:
                 ms, queries[name] = site.get(path)
                 times[name].append(ms)
         medians = {name: statistics.median(found) for name, found in times.items()}
-        print(json.dumps({path: {"small_ms": round(medians["small"], 1), "large_ms": round(medians["large"], 1),
-                                 "growth": round(medians["large"] / medians["small"], 2),
-                                 "queries": [queries["small"], queries["large"]]}}), flush=True)
+        figures = {"small_ms": round(medians["small"], 1), "large_ms": round(medians["large"], 1),
+                   "growth": round(medians["large"] / medians["small"], 2),
+                   "queries": [queries["small"], queries["large"]]}
+        print(json.dumps({path: figures}), flush=True)
 
 
 if __name__ == "__main__":
