@@ -1,5 +1,5 @@
-"""The SQL twins of the deadline rules (deadlines.eisenhower_sql, eisenhower_conditions, work_bucket_sql) put every
-task where the pure functions put it: one table of cases each, boundaries included, run through the
+"""The SQL twins of the deadline rules (deadlines.eisenhower_sql, eisenhower_conditions, work_bucket_sql)
+put every task where the pure functions put it: one table of cases each, boundaries included, run through the
 database (SQLite, or PostgreSQL when DATABASE_URL names one)."""
 from __future__ import annotations
 

@@ -55,7 +55,9 @@ def test_open_tasks_in_deadline_order_come_from_a_deadline_index(crew):
         make_task(crew["owner_m"], f"Task {i}", status=("todo", "done")[i % 2])
     f = tasks.TaskFilter(status="open")
     stmt = (
-        tasks.filtered_tasks(crew["team_id"], f, crew["owner"]).order_by(*tasks.task_ordering(f.sort)).limit(50)
+        tasks.filtered_tasks(crew["team_id"], f, crew["owner"])
+        .order_by(*tasks.task_ordering(f.sort))
+        .limit(50)
     )
     found = plan(stmt)
     # Either deadline index gives the order (SQLite takes either when neither covers the select).

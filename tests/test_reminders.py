@@ -114,7 +114,8 @@ def test_the_scan_looks_up_what_was_sent_a_few_keys_per_statement(crew, monkeypa
     monkeypatch.setattr(reminders, "KEYS_PER_STATEMENT", 3)
     now = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
     for i in range(8):
-        make_task(crew["owner_m"], f"Soon {i}", assignee_id=crew["member"].id, due_at=now + timedelta(hours=20))
+        make_task(crew["owner_m"], f"Soon {i}", assignee_id=crew["member"].id,
+                  due_at=now + timedelta(hours=20))
     widest = []
 
     def record(_conn, _cursor, statement, parameters, *_):

@@ -12,7 +12,6 @@ from sqlalchemy.orm import joinedload
 
 from .deadlines import (
     BUCKETS,
-    QUADRANTS,
     eisenhower_conditions,
     local_to_utc,
     month_grid,

@@ -25,7 +25,8 @@ OPEN = "deleted_at IS NULL AND status != 'done'"
 
 def upgrade():
     op.create_index(
-        'ix_tasks_team_live_status', 'tasks', ['team_id', 'deleted_at', 'status', 'completed_at'], unique=False,
+        'ix_tasks_team_live_status', 'tasks', ['team_id', 'deleted_at', 'status', 'completed_at'],
+        unique=False,
     )
     op.create_index(
         'ix_tasks_open_by_deadline', 'tasks', [
