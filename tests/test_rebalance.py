@@ -8,6 +8,7 @@ import pytest
 
 from tests.api.conftest import Api, DocumentedResponses, token_for
 from tests.factories import add_to_team, login, make_task, make_team, make_user
+from tests.support import statements_for
 from tracker import rebalance, stored_forecast
 from tracker.api.spec import openapi_document
 from tracker.errors import Conflict, Invalid
@@ -174,3 +175,38 @@ def test_the_assignee_picker_shows_each_persons_load_over_the_tasks_window(late,
     assert "Fran — 12 h queued of 16 working h before the deadline" in page
     assert "Dev — 0 h queued of 16 working h before the deadline" in page
     assert "Kenji — 0 h queued of 8 working h before the deadline" in page
+
+
+@pytest.mark.parametrize("choice", range(5))
+def test_the_forecast_agrees_with_each_move_once_it_is_applied(late, choice):
+    """The simulation is the forecast: applying any proposal makes the stored forecast say on time, with the
+    finishes the proposal showed."""
+    proposal = rebalance.propose(late["o"], late["task"], NOW).proposals[choice]
+    rebalance.apply(late["o"], late["task"], proposal.kind, proposal.changes, late["task"].version)
+    stored = stored_forecast.load([late["task"].id, *(m.task_id for m in proposal.moved)])
+    assert stored.result(late["task"].id).at_risk is False
+    assert stored.result(late["task"].id).projected_finish_at == proposal.projected_finish_at
+    for m in proposal.moved:
+        assert (stored.result(m.task_id).projected_finish_at, not stored.result(m.task_id).at_risk) == (
+            m.after, m.on_time_after)
+
+
+def test_proposals_cost_the_same_number_of_queries_for_a_small_and_a_larger_team(late, client):
+    url = f"/api/v1/tasks/{late['task'].id}/proposals"
+    token = {"Authorization": f"Bearer {token_for(late['olga'])}"}
+    client.get(url, headers=token)  # a token's first use records it (one more statement)
+    small = statements_for(lambda u: client.get(u, headers=token), url)
+    for i in range(30):  # more tasks, more people
+        person = make_user(f"Extra {i}")
+        add_to_team(late["o"], person)
+        make_task(late["o"], f"Extra {i}", estimate_hours=2, due_at=at(9, 17), assignee_id=person.id)
+    assert statements_for(lambda u: client.get(u, headers=token), url) == small
+
+
+def test_the_task_page_and_the_forecast_page_lead_to_the_moves_of_an_at_risk_task(late, client):
+    login(client, late["olga"])
+    link = f'href="/tasks/{late["task"].id}/proposals"'
+    assert link in client.get(f"/tasks/{late['task'].id}").get_data(as_text=True)
+    assert link in client.get(f"/teams/{late['o'].team_id}/forecast").get_data(as_text=True)
+    on_time = client.get(f"/tasks/{late['devs'].id}").get_data(as_text=True)
+    assert f'href="/tasks/{late["devs"].id}/proposals"' not in on_time

@@ -209,14 +209,13 @@ def _world(task: Task, people: set[int], now: datetime) -> _World:
     teamed, schedules = _inputs(db.session, scope)
     tasks = {t.id: t for _team, t in teamed}
     idle = people - set(schedules)  # candidates with nothing queued yet work their own hours too
-    if idle:
-        users = db.session.scalars(select(User).where(User.id.in_(idle)))
-        schedules.update({u.id: schedule_of(u) for u in users})
+    users = db.session.scalars(select(User).where(User.id.in_(idle)))
+    schedules.update({u.id: schedule_of(u) for u in users})
     wanted = {b for t in tasks.values() for b in t.blocked_by}
     stored = dict(db.session.execute(
         select(StoredForecast.task_id, StoredForecast.projected_finish_at).where(
             StoredForecast.task_id.in_(wanted), StoredForecast.projected_finish_at.is_not(None))
-    ).all()) if wanted else {}
+    ).all())
     return _World(tasks, schedules, stored, now, horizon)
 
 
