@@ -204,7 +204,8 @@ def test_checklist_changes_are_versioned_changes_of_the_task(api, cast, task):
     conflict = assert_problem(api.post(path, json={"text": "More", "version": stale}), 409)
     assert conflict["current"]["version"] == stale + 1
     assert_problem(api.patch(f"/checklist-items/{item['id']}", json={"done": True, "version": stale}), 409)
-    for method, url in (("patch", f"/checklist-items/{item['id']}"), ("delete", f"/checklist-items/{item['id']}"),
+    one = f"/checklist-items/{item['id']}"
+    for method, url in (("patch", one), ("delete", one),
                         ("post", f"/checklist-items/{item['id']}/promote"), ("post", path)):
         body = {"done": True} if method == "patch" else {"text": "More"} if url == path else None
         refused = getattr(api, method)(url, json=body, headers={"If-Match": f'"{stale}"'})
