@@ -55,7 +55,8 @@ task_created = Event(
     "task_created", doc="A task was created. Payload: actor, imported (one of many rows of an import)."
 )
 task_changed = Event(
-    "task_changed", doc="A task's fields changed. Payload: actor, changes ({field: (old, new)})."
+    "task_changed", doc="A task's fields changed. Payload: actor, changes ({field: (old, new)}; a change of "
+    "its checklist is under \"checklist\", as tracker/checklists.py describes)."
 )
 task_trashed = Event("task_trashed", doc="A task went to the team's trash. Payload: actor.")
 task_restored = Event("task_restored", doc="A task came back from the trash. Payload: actor.")
