@@ -134,6 +134,10 @@ def test_fill_gaps_creates_the_missing_tasks_with_checklists(api, cast):
     assert filled["at_risk"] is False and filled["reason"] is None
     assert api.get(f"/features/{feature['id']}").get_json()["missing"] == []
     assert api.post(f"/features/{feature['id']}/fill-gaps").get_json()["created"] == []
+    past = create_feature(api, cast["team_id"], title="Too late", target_date="2020-05-04").get_json()
+    refused = assert_problem(api.post(f"/features/{past['id']}/fill-gaps"), 422, "target_date")
+    assert "move the target date" in refused["errors"]["target_date"][0]
+    assert api.get(f"/features/{past['id']}").get_json()["task_ids"] == []
 
 
 def test_list_filters_by_state_pages_and_costs_the_same_whatever_the_number(api, cast):
