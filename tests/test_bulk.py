@@ -8,10 +8,10 @@ import pytest
 from sqlalchemy import select
 
 from tests.factories import make_pair_and_outsider, make_task
-from tracker import bulk, tasks
+from tracker import bulk, stored_forecast, tasks
 from tracker.errors import Invalid
 from tracker.extensions import db
-from tracker.models import Activity, Task
+from tracker.models import Activity, StoredForecast, Task
 
 
 @pytest.fixture
@@ -89,3 +89,17 @@ def test_two_hundred_tasks_are_the_limit(pair):
     task = make_task(pair["o"])
     results = bulk.apply(pair["o"], [task.id] + list(range(10**6, 10**6 + 199)), changes={"priority": "low"})
     assert len(results) == 200 and results[0].outcome == "applied"
+
+
+def test_the_stored_forecast_is_refreshed_once_after_the_last_task(pair, monkeypatch):
+    due = date(2031, 1, 15)
+    one, same, two = (make_task(pair["o"], n, estimate_hours=2, due_at=due) for n in ("One", "Same", "Two"))
+    tasks.update_task(pair["o"], same, {"assignee_id": pair["mate"].id})  # unchanged below: a rollback
+    refreshes = []
+    real = stored_forecast.refresh
+    monkeypatch.setattr(stored_forecast, "refresh", lambda *a, **k: refreshes.append(a) or real(*a, **k))
+    results = bulk.apply(pair["o"], [one.id, same.id, two.id], changes={"assignee_id": pair["mate"].id})
+    assert [r.outcome for r in results] == ["applied", "applied", "applied"]
+    assert len(refreshes) == 1 and {one.id, two.id} <= refreshes[0][2]
+    rows = db.session.scalars(select(StoredForecast).where(StoredForecast.task_id.in_([one.id, two.id]))).all()
+    assert sorted(r.assignee_id for r in rows) == [pair["mate"].id, pair["mate"].id]

@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from . import tasks, undo
+from . import stored_forecast, tasks, undo
 from .errors import Conflict, Invalid
 from .extensions import db
 from .models import Task, TeamMembership
@@ -64,12 +64,13 @@ def apply(member: TeamMembership, ids: Any, *, changes: Mapping[str, Any] | None
         .where(Task.id.in_(wanted), Task.team_id == member.team_id, Task.deleted_at.is_(None))
     ).unique()}
     results = []
-    for task_id in wanted:
-        task = found.get(task_id)
-        if task is None:  # another team's task is refused like one that does not exist
-            results.append(RowResult(task_id, "refused", f"No live task #{task_id} in this team."))
-        else:
-            results.append(_apply_one(member, task, changes, trash, versions.get(task_id)))
+    with stored_forecast.deferred():  # the queues are recomputed once, after the last task
+        for task_id in wanted:
+            task = found.get(task_id)
+            if task is None:  # another team's task is refused like one that does not exist
+                results.append(RowResult(task_id, "refused", f"No live task #{task_id} in this team."))
+            else:
+                results.append(_apply_one(member, task, changes, trash, versions.get(task_id)))
     return results
 
 

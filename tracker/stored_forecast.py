@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -29,6 +30,7 @@ from .models import StoredForecast, Task, TimeEntry, User, task_blockers, utcnow
 log = logging.getLogger(__name__)
 
 _PENDING = "tracker.forecast_pending"
+_DEFERRED = "tracker.forecast_deferred"
 # Fields whose change moves a forecast: the queue's order and length, and the links between queues.
 MOVING_FIELDS = frozenset(
     {"status", "due_at", "queue_at", "priority", "estimate_hours", "assignee_id", "blocked_by"}
@@ -80,9 +82,26 @@ def on_person_changed(_sender, *, user_id: int | None = None, **_) -> None:
     _note([user_id if user_id is not None else getattr(_sender, "id", None)])
 
 
+@contextmanager
+def deferred() -> Iterator[None]:
+    """Within the block, each commit keeps the forecast work it noted; it is done once, at the end, over
+    all of it (a bulk change of 200 tasks recomputes the queues once, not 200 times). A rollback inside
+    keeps what earlier commits noted: recomputing a queue that did not move is only wasted work."""
+    db.session.info[_DEFERRED] = True
+    try:
+        yield
+    finally:
+        db.session.info.pop(_DEFERRED, None)
+        _refresh_pending(db.session.info.pop(_PENDING, None))
+
+
 @event.listens_for(Session, "after_commit")
 def _after_commit(session: Session) -> None:
-    pending = session.info.pop(_PENDING, None)
+    if not session.info.get(_DEFERRED):
+        _refresh_pending(session.info.pop(_PENDING, None))
+
+
+def _refresh_pending(pending: tuple[set[int], set[int]] | None) -> None:
     if pending and has_app_context():
         try:
             with Session(db.engine) as own:
@@ -93,7 +112,8 @@ def _after_commit(session: Session) -> None:
 
 @event.listens_for(Session, "after_rollback")
 def _after_rollback(session: Session) -> None:
-    session.info.pop(_PENDING, None)
+    if not session.info.get(_DEFERRED):
+        session.info.pop(_PENDING, None)
 
 
 # Computing ------------------------------------------------------------------------------------------
