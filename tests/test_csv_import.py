@@ -197,3 +197,12 @@ def test_an_oversized_upload_is_refused_before_it_is_read(app, client, team, mon
     monkeypatch.setattr(csv_import, "MAX_CSV_BYTES", 1000)
     answer = client.post(f"/teams/{team['o'].team_id}/import", data={"csv": "title\n" + "x\n" * 60_000})
     assert answer.status_code == 422 and "at most" in answer.get_data(as_text=True)
+
+
+def test_a_sheet_is_mapped_by_any_sources_names(app):
+    s = csv_import.read_sheet("Summary,Status,Due Date\nShip it,In Progress,2026-12-01\n")
+    assert s.source == "jira" and csv_import.suggested_mapping(s) == {
+        "title": "Summary", "status": "Status", "deadline": "Due Date"}
+    s = csv_import.read_sheet("Title,Body,Assignee,Estimate\nShip it,,ana@example.com,2h\n")
+    assert s.source == "tracker" and csv_import.suggested_mapping(s) == {
+        "title": "Title", "description": "Body", "assignee": "Assignee", "estimate": "Estimate"}

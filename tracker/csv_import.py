@@ -161,7 +161,7 @@ def read_sheet(text: str) -> Sheet:
 def detect_source(header: list[str]) -> str:
     """Jira's export (Summary, Issue key…), GitHub's issues (number, title, state…), or another sheet."""
     names = set(header)
-    if {"Summary", "Issue key"} <= names or {"Summary", "Issue Type"} <= names:
+    if "Summary" in names and names & {"Issue key", "Issue Type", "Issue id", "Status"}:
         return "jira"
     if {"title", "state"} <= names and names & {"number", "url", "body"}:
         return "github"
@@ -169,12 +169,13 @@ def detect_source(header: list[str]) -> str:
 
 
 def suggested_mapping(sheet: Sheet) -> dict[str, str]:
-    """The column for each field that the sheet's source names, matched exactly, else by lower case."""
-    known = SOURCES[sheet.source]
+    """The column for each field that the sheet's source names (else another source), matched exactly,
+    else by lower case."""
+    sources = [sheet.source, *(source for source in SOURCES if source != sheet.source)]
     lowered = {name.lower(): name for name in reversed(sheet.header) if name}
     mapping = {}
     for name in FIELDS:
-        for candidate in (*known.get(name, ()), *SOURCES["tracker"].get(name, ()), name):
+        for candidate in (*(c for source in sources for c in SOURCES[source].get(name, ())), name):
             column = candidate if candidate in sheet.header else lowered.get(candidate.lower())
             if column:
                 mapping[name] = column
