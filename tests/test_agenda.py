@@ -326,3 +326,19 @@ def test_the_week_with_planned_work_makes_as_many_queries_for_many_tasks_as_for_
     for n in range(12):
         make_task(owner, f"More {n}", assignee_id=w["ana"].id, estimate_hours=1, due_at=at(2 + n % 4, 16))
     assert statements_for(client.get, url) == few
+
+
+def test_planned_blocks_in_the_feed_escape_a_hostile_title(ana_week):
+    w = ana_week
+    hostile = 'Fix, the; "parser"\\ now\r\nEND:VEVENT\r\nBEGIN:VEVENT\r\nSUMMARY:injected'
+    c = w["c"]
+    c.title = hostile
+    db.session.commit()
+    secret = feeds.feed_urls(w["ana"]).user_feed_url.rsplit("/", 1)[1].removesuffix(".ics")
+    body = feeds.calendar_for(secret, NOW, blocks=True)
+    events = Calendar.from_ical(body).walk("VEVENT")
+    assert not any(str(e["summary"]) == "injected" for e in events)
+    work = [e for e in events if str(e["uid"]).startswith(f"work-{c.id}-")]
+    assert work and str(work[0]["summary"]).startswith('Work on #%d Fix, the; "parser"\\ now' % c.id)
+    assert all("\r\n" not in str(e["summary"]) for e in work)
+    vobject.readOne(body.decode())
