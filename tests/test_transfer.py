@@ -132,7 +132,10 @@ def test_export_is_a_versioned_document_with_local_keys(app):
 
 def test_export_import_export_is_identical_apart_from_ids(app):
     t = rich_team()
+    t["team"].two_factor_required = "managers"
+    db.session.commit()
     first = transfer.export_team(t["team"])
+    assert first["team"]["two_factor_required"] == "managers"
     notifications = db.session.scalar(select(func.count(Notification.id)))
     imported = transfer.import_team(copy.deepcopy(first), t["olga"])
     assert imported.unmatched == [] and imported.tasks == len(first["tasks"])

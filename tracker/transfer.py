@@ -59,6 +59,7 @@ from .tasks import spent_hours
 from .teams import slugify
 from .text import render_markdown
 from .timelog import MAX_HOURS_PER_ENTRY
+from .two_factor import REQUIREMENTS
 from .vocabulary import (
     CHECKLIST_ITEM_MAX,
     CHECKLIST_ITEMS_PER_TASK,
@@ -307,7 +308,8 @@ def export_team(team: Team) -> dict[str, Any]:
     return {
         "format": FORMAT,
         "version": FORMAT_VERSION,
-        "team": {"name": team.name, "slug": team.slug, "urgency_window_hours": team.urgency_window_hours},
+        "team": {"name": team.name, "slug": team.slug, "urgency_window_hours": team.urgency_window_hours,
+                 "two_factor_required": team.two_factor_required},
         "members": sorted(
             ({"email": m.user.email, "name": m.user.name, "role": m.role, "joined_at": _when(m.created_at)}
              for m in rows.members), key=lambda m: m["email"]),
@@ -404,6 +406,7 @@ class TeamIn(_Shape):
     name: _text(120, min_length=1)
     slug: Annotated[str, Field(max_length=64)] = ""
     urgency_window_hours: Annotated[int, Field(ge=1, le=1440)] = 72
+    two_factor_required: Literal[REQUIREMENTS] = "nobody"  # type: ignore[valid-type]
 
 
 class MemberIn(_Shape):
@@ -808,7 +811,8 @@ def _people(d: TeamDocument, owner: User, known_to: User | None) -> tuple[dict[s
 
 def _new_team(d: TeamDocument, owner: User, people: dict[str, int]) -> Team:
     team = Team(name=d.team.name.strip(), slug=_free_slug(d.team.slug or slugify(d.team.name)),
-                urgency_window_hours=d.team.urgency_window_hours)
+                urgency_window_hours=d.team.urgency_window_hours,
+                two_factor_required=d.team.two_factor_required)
     team.categories = [Category(slug=c.slug, name=c.name, position=c.position, archived=c.archived)
                        for c in d.categories]
     roles = {people[m.email]: (m.role, m.joined_at) for m in d.members if m.email in people}
