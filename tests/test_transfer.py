@@ -35,6 +35,7 @@ from tracker.models import (
     Team,
     TeamMembership,
     WebhookDelivery,
+    WipLimit,
 )
 from tracker.tasks import TaskFilter, move_to_trash, update_task
 
@@ -56,6 +57,7 @@ def rich_team():
     db.session.add(CategoryTemplate(category_id=testing.id, title_pattern="QA: {feature}",
                                     description="- [ ] Happy path\n- [ ] Errors\n", assignee_id=mia.id,
                                     estimate_hours=3))
+    db.session.add(WipLimit(team_id=o.team_id, status="in_progress", wip_limit=3))
     db.session.commit()
     feature = features.create_feature(o, {"title": "Refunds", "description": "**Partial** refunds",
                                           "target_date": (NOW + timedelta(days=20)).date()})
@@ -101,6 +103,7 @@ def test_export_is_a_versioned_document_with_local_keys(app):
     assert {m["role"] for m in document["members"]} == {"owner", "manager", "member"}
     assert any(c["archived"] and c["name"] == "Legacy billing" for c in document["categories"])
     assert document["definition_of_done"] == ["server-code", "testing"]
+    assert document["wip_limits"] == {"in_progress": 3}
     assert document["templates"][0]["title_pattern"] == "QA: {feature}"
     template = document["templates"][0]
     assert template["assignee"] == t["mia"].email and template["estimate_hours"] == 3
@@ -201,6 +204,7 @@ HOSTILE = [
     ("title too long", lambda d: _task(d, title="x" * 201), "tasks[0].title"),
     ("NUL in a comment", lambda d: _task(d, description="a\x00b"), "document.tasks[0].description"),
     ("extra field", lambda d: _task(d, id=5), "tasks[0].id"),
+    ("limit of a closed column", lambda d: {**d, "wip_limits": {"done": 3}}, "wip_limits.done.[key]"),
     ("naive time", lambda d: _task(d, created_at="2026-01-01T10:00:00"), "tasks[0].created_at"),
     ("deadline in 9999", lambda d: _task(d, due_at="9999-01-01T00:00:00Z"), "tasks[0].due_at"),
     ("time logged in year 1", lambda d: _task(d, time_entries=[{"hours": 1, "spent_on": "0001-01-01"}]),

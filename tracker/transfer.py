@@ -29,6 +29,7 @@ from sqlalchemy import func, insert, or_, select
 from sqlalchemy.orm import selectinload
 
 from . import stored_forecast
+from .boards import WIP_MAX, wip_limits
 from .comments import find_mentions, render_body
 from .errors import Invalid, NotFound
 from .extensions import db
@@ -49,6 +50,7 @@ from .models import (
     TeamMembership,
     TimeEntry,
     User,
+    WipLimit,
     definition_of_done,
     feature_required_categories,
 )
@@ -71,6 +73,7 @@ from .vocabulary import (
     LABEL_MAX,
     LABELS_PER_TASK,
     LATEST_DATE,
+    OPEN_STATUSES,
     PRIORITIES,
     ROLES,
     SHIP_REASON_MAX,
@@ -316,6 +319,7 @@ def export_team(team: Team) -> dict[str, Any]:
         "categories": [{"slug": c.slug, "name": c.name, "position": c.position, "archived": c.archived}
                        for c in rows.categories],
         "definition_of_done": rows.done,
+        "wip_limits": dict(sorted(wip_limits(team.id).items())),
         "templates": [{"category": t.category.slug, "title_pattern": t.title_pattern,
                        "description": t.description, "assignee": refs.users.get(t.assignee_id),
                        "estimate_hours": t.estimate_hours,
@@ -627,6 +631,7 @@ class TeamDocument(_Shape):
     members: list[MemberIn] = []
     categories: Annotated[list[CategoryIn], Field(min_length=1, max_length=200)]
     definition_of_done: list[Slug] | None = None
+    wip_limits: dict[Literal[OPEN_STATUSES], Annotated[int, Field(ge=1, le=WIP_MAX)]] = {}  # type: ignore[valid-type]
     templates: list[TemplateIn] = []
     features: list[FeatureIn] = []
     tasks: list[TaskIn] = []
@@ -838,6 +843,7 @@ def _team_settings(d: TeamDocument, team: Team, people: dict[str, int]) -> dict[
     if d.definition_of_done:
         db.session.execute(insert(definition_of_done),
                            [{"team_id": team.id, "category_id": categories[s]} for s in d.definition_of_done])
+    db.session.add_all(WipLimit(team_id=team.id, status=s, wip_limit=n) for s, n in d.wip_limits.items())
     for t in d.templates:
         db.session.add(CategoryTemplate(category_id=categories[t.category], title_pattern=t.title_pattern,
                                         description=t.description, assignee_id=people.get(t.assignee),
