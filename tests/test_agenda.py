@@ -182,6 +182,8 @@ def test_the_plan_tab_shows_now_next_and_what_slips_with_buttons_to_act(ana_week
     assert "Would slip if you don" in html and "1.5 working h late" in html
     assert "without an estimate" in html
     assert f'action="/tasks/{w["c"].id}/status"' in html and 'value="done"' in html
+    # What moves the plan (deadline, priority, estimate) can be changed in place, with unique ids.
+    assert f'id="plan-slip-due_date-{w["c"].id}"' in html and f'id="plan-now-estimate_hours-{w["c"].id}"' in html
     assert client.get("/my-work").get_data(as_text=True).count("Plan: today") == 1
 
 
@@ -342,3 +344,13 @@ def test_planned_blocks_in_the_feed_escape_a_hostile_title(ana_week):
     assert work and str(work[0]["summary"]).startswith('Work on #%d Fix, the; "parser"\\ now' % c.id)
     assert all("\r\n" not in str(e["summary"]) for e in work)
     vobject.readOne(body.decode())
+
+
+def test_moving_a_slipping_deadline_from_the_plan_takes_it_off_the_slipping_list(ana_week, client):
+    w = ana_week
+    login(client, w["ana"])
+    c = w["c"]
+    response = client.post(f"/tasks/{c.id}/inline", data={"due_date": "2030-01-10", "version": c.version,
+                                                          "next": "/my-work/plan?days=5"})
+    assert response.status_code == 302 and response.headers["Location"].endswith("/my-work/plan?days=5")
+    assert agenda.plan_for(w["ana"], 5).slipping == []

@@ -159,7 +159,8 @@ def _mine(user: User):
 
 def load_tasks(ids) -> dict[int, Task]:
     found = db.session.scalars(
-        select(Task).where(Task.id.in_(ids)).options(joinedload(Task.team), joinedload(Task.category))
+        select(Task).where(Task.id.in_(ids))
+        .options(joinedload(Task.team), joinedload(Task.category), joinedload(Task.assignee))
     ).unique()
     return {task.id: task for task in found}
 
