@@ -52,7 +52,23 @@ if (board) {
     }
     place(card, column, result);
     announce(`#${card.dataset.taskId} moved to ${status.replace("_", " ")}.`);
+    if (result.undo) offerUndo(result.undo);
   });
+
+  // Done can be taken back for a few seconds (tracker/undo.py): the pages' Undo form, made here.
+  function offerUndo({ action, label, seconds }) {
+    document.querySelector("#board-undo")?.remove();
+    const form = Object.assign(document.createElement("form"), { id: "board-undo", method: "post", action });
+    form.className = "undo-offer";
+    for (const [name, value] of [["csrf_token", csrf], ["next", location.pathname + location.search]]) {
+      form.append(Object.assign(document.createElement("input"), { type: "hidden", name, value }));
+    }
+    const button = Object.assign(document.createElement("button"), { type: "submit", className: "button small" });
+    button.textContent = `Undo: ${label}`;
+    form.append(button);
+    board.before(form);
+    setTimeout(() => form.remove(), seconds * 1000);
+  }
 
   function place(card, column, { status, version }) {
     card.dataset.version = version;

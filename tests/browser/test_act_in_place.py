@@ -198,3 +198,15 @@ def test_without_javascript_an_in_place_form_saves_and_offers_undo(live_server, 
     page.get_by_role("button", name="Undo").click()
     expect(page.get_by_text("Undone: 1 task put back.")).to_be_visible()
     assert stored(live_server, task_id).status == "in_progress"
+
+
+def test_a_card_dragged_to_done_can_be_taken_back(live_server, team, page):
+    task_id = new_task(live_server, team, "Drag me to done", status="in_review")
+    log_in(page, team["olga"])
+    page.goto(f"/teams/{team['team']}/board?q=Drag+me")
+    page.locator(f"li[data-task-id='{task_id}']").drag_to(page.locator(".column[data-status='done'] .cards-column"))
+    expect(page.locator("#board-status")).to_contain_text("moved to done")
+    assert stored(live_server, task_id).status == "done"
+    page.get_by_role("button", name=f"Undo: #{task_id} marked done.").click()
+    expect(page.get_by_text("Undone: 1 task put back.")).to_be_visible()
+    expect(page.locator(f".column[data-status='in_review'] li[data-task-id='{task_id}']")).to_be_visible()
