@@ -128,12 +128,8 @@ def update_team(
 
 
 def _check_two_factor_requirement(actor: TeamMembership, requirement: str, errors: dict) -> None:
-    """A known requirement, and not one that would shut out the manager who sets it."""
-    if requirement not in two_factor.REQUIREMENTS:
-        errors["two_factor_required"] = [f"Choose one of: {', '.join(two_factor.REQUIREMENTS)}."]
-    elif two_factor.required_for(requirement, actor.role) and not two_factor.is_enabled(actor.user):
-        errors["two_factor_required"] = ["Turn on two-factor authentication for your own account first: "
-                                         "this requirement covers you."]
+    if problems := two_factor.requirement_problems(requirement, actor.user, actor.role):
+        errors["two_factor_required"] = problems
 
 
 def _owner_count(team_id: int) -> int:

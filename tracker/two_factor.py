@@ -51,6 +51,16 @@ def required_for(requirement: str, role: str) -> bool:
     return requirement == "managers" and ROLES.index(role) >= ROLES.index("manager")
 
 
+def requirement_problems(requirement: str, user: User, role: str) -> list[str]:
+    """Why a team where `user` has `role` cannot take this requirement: an unknown one, or one that covers
+    the user, who has not turned two factors on (they would shut themselves out). Empty if it can."""
+    if requirement not in REQUIREMENTS:
+        return [f"Choose one of: {', '.join(REQUIREMENTS)}."]
+    if required_for(requirement, role) and not is_enabled(user):
+        return ["Turn on two-factor authentication for your own account first: this requirement covers you."]
+    return []
+
+
 def check_team_requirement(user: User, membership: TeamMembership) -> None:
     """Raise TwoFactorRequired when the membership's team requires two factors of `user`, who has none."""
     if not is_enabled(user) and required_for(membership.team.two_factor_required, membership.role):
