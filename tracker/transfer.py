@@ -89,6 +89,7 @@ MAX_ERRORS = 50  # per refused document: enough to fix a file, not a page of a m
 # Activity values that hold ids, and what kind of object each names.
 _USER_FIELDS = frozenset({"assignee_id", "reporter_id", "owner_id", "user_id"})
 _LABEL = re.compile(r"[\w.+-]+(?: [\w.+-]+)*")
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")  # NUL, and surrogates without their pair
 # A spreadsheet reads a cell that starts with one of these as a formula (CSV injection).
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -651,7 +652,7 @@ def _unstorable_text(data: Any) -> str | None:
     while stack:
         path, value = stack.pop()
         if isinstance(value, str):
-            if "\x00" in value or any(0xD800 <= ord(ch) <= 0xDFFF for ch in value):
+            if _UNSTORABLE.search(value):
                 return path
         elif isinstance(value, dict):
             stack += [(f"{path}.{k}", v) for k, v in value.items()]
