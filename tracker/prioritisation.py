@@ -166,7 +166,8 @@ def board(
     # completed_at) one. Both counted per status from the index alone.
     groups = {name: (and_(OPEN_TASK, Task.status == name), tuple(task_ordering("due_at")))
               for name in OPEN_STATUSES}
-    groups["done"] = (Task.status == "done", (Task.completed_at.desc(), Task.id))
+    # `recent` again, outside the base's OR, so PostgreSQL too reads the done column as a range of the index.
+    groups["done"] = (and_(Task.status == "done", recent), (Task.completed_at.desc(), Task.id))
     limits = group_limits(groups, limit)
     return Groups(first_of_groups(base, groups, limits), counts_by(base, Task.status), limits)
 
