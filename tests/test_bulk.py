@@ -21,7 +21,8 @@ def pair(app):
 
 def test_a_change_applies_to_each_task_and_is_recorded_per_task(pair):
     one, two = make_task(pair["o"], "One"), make_task(pair["o"], "Two", priority="low")
-    results = bulk.apply(pair["o"], [one.id, two.id], changes={"priority": "high", "assignee_id": pair["mate"].id})
+    results = bulk.apply(pair["o"], [one.id, two.id],
+                         changes={"priority": "high", "assignee_id": pair["mate"].id})
     assert [(r.task_id, r.outcome) for r in results] == [(one.id, "applied"), (two.id, "applied")]
     assert results[1].before == {"priority": "low", "assignee_id": None}
     for task in (one, two):
@@ -47,7 +48,8 @@ def test_a_stale_version_is_a_conflict_with_the_current_task_and_is_not_overwrit
 def test_refusals_name_their_reason_and_leave_the_other_tasks_applied(pair):
     mine = make_task(pair["o"], "Mine")
     theirs = make_task(pair["x"], "Another team's")
-    results = bulk.apply(pair["o"], [mine.id, theirs.id, 999999], changes={"assignee_id": pair["outsider"].id})
+    results = bulk.apply(pair["o"], [mine.id, theirs.id, 999999],
+                         changes={"assignee_id": pair["outsider"].id})
     assert [r.outcome for r in results] == ["refused", "refused", "refused"]
     assert "member of this team" in results[0].reason
     assert results[1].reason == f"No live task #{theirs.id} in this team."  # as if it did not exist
@@ -75,8 +77,8 @@ def test_trash_moves_each_task_to_the_trash(pair):
     ([1], {"title": "x"}, False, None, "set"),
     ([1], {"status": "done"}, False, {1: "3"}, "version"),
 ])
-def test_a_request_that_makes_no_sense_is_refused_whole_and_writes_nothing(pair, ids, changes, trash, versions,
-                                                                             field):
+def test_a_request_that_makes_no_sense_is_refused_whole_and_writes_nothing(
+        pair, ids, changes, trash, versions, field):
     task = make_task(pair["o"])
     version = task.version
     with pytest.raises(Invalid) as refused:
@@ -101,5 +103,6 @@ def test_the_stored_forecast_is_refreshed_once_after_the_last_task(pair, monkeyp
     results = bulk.apply(pair["o"], [one.id, same.id, two.id], changes={"assignee_id": pair["mate"].id})
     assert [r.outcome for r in results] == ["applied", "applied", "applied"]
     assert len(refreshes) == 1 and {one.id, two.id} <= refreshes[0][2]
-    rows = db.session.scalars(select(StoredForecast).where(StoredForecast.task_id.in_([one.id, two.id]))).all()
+    rows = db.session.scalars(
+        select(StoredForecast).where(StoredForecast.task_id.in_([one.id, two.id]))).all()
     assert sorted(r.assignee_id for r in rows) == [pair["mate"].id, pair["mate"].id]

@@ -21,7 +21,8 @@ def pair(app):
 def _done(member, task) -> UndoRecord:
     before = undo.replaced(task, ["status"])
     tasks.update_task(member, task, {"status": "done"}, expected_version=task.version)
-    return undo.record(member.user, task.team_id, "done", f"#{task.id} marked done.", [undo.change(task, before)])
+    return undo.record(member.user, task.team_id, "done", f"#{task.id} marked done.",
+                       [undo.change(task, before)])
 
 
 def test_undo_puts_the_status_back_once(pair):
@@ -80,7 +81,8 @@ def test_undo_of_a_bulk_deadline_puts_back_each_deadline(pair):
     none = make_task(pair["o"], "Had none")
     old_due = due.due_at
     results = bulk.apply(pair["o"], [due.id, none.id], changes={"due_at": date(2031, 6, 1)})
-    record = undo.record(pair["owner"], pair["team_id"], "bulk", "Deadlines set.", bulk.undo_changes(results, False))
+    record = undo.record(pair["owner"], pair["team_id"], "bulk", "Deadlines set.",
+                         bulk.undo_changes(results, False))
     assert [o.outcome for o in undo.undo(pair["owner"], record.id)] == ["restored", "restored"]
     assert db.session.get(Task, due.id).due_at == old_due
     assert db.session.get(Task, none.id).due_at is None

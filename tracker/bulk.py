@@ -23,8 +23,9 @@ OUTCOMES = ("applied", "conflict", "refused")
 
 @dataclass
 class RowResult:
-    """One task's result: `applied` (with the values it replaced, `before`, as undo keeps them), `conflict` (the task moved on
-    since the version given; `current` is the task now) or `refused` (`reason`, and `errors` per field)."""
+    """One task's result: `applied` (with the values it replaced, `before`, as undo keeps them),
+    `conflict` (the task moved on since the version given; `current` is the task now) or `refused`
+    (`reason`, and `errors` per field)."""
 
     task_id: int
     outcome: str
@@ -56,7 +57,8 @@ def check_request(ids: Any, changes: Mapping[str, Any] | None, trash: bool,
 
 def apply(member: TeamMembership, ids: Any, *, changes: Mapping[str, Any] | None = None, trash: bool = False,
           versions: Mapping[int, Any] | None = None) -> list[RowResult]:
-    """Set `changes` on, or move to the trash, each of the team's tasks in `ids`; a result per id, in order."""
+    """Set `changes` on, or move to the trash, each of the team's tasks in `ids`: a result per id, in
+    order."""
     wanted = check_request(ids, changes, trash, versions)
     versions = versions or {}
     found = {t.id: t for t in db.session.scalars(

@@ -18,6 +18,7 @@ from .models import Task, UndoRecord, User, utcnow
 
 UNDO_SECONDS = 30
 INSTANT_FIELDS = ("due_at", "start_at")
+_CHANGED_SINCE = "#{} was changed by someone since, so it was left as it is."
 
 
 @dataclass(frozen=True)
@@ -117,7 +118,7 @@ def _undo_one(user: User, entry: dict) -> Outcome:
     except NotFound:
         return Outcome(task_id, "refused", f"#{task_id} no longer exists.")
     if task.version != entry["version"]:
-        return Outcome(task_id, "conflict", f"#{task_id} was changed by someone since, so it was left as it is.")
+        return Outcome(task_id, "conflict", _CHANGED_SINCE.format(task_id))
     try:
         if entry.get("trashed"):
             tasks.take_out_of_trash(member, task)
@@ -126,7 +127,7 @@ def _undo_one(user: User, entry: dict) -> Outcome:
             return Outcome(task_id, "conflict", f"#{task_id} is in the trash now, so it was left there.")
         tasks.update_task(member, task, _values(entry["before"]), expected_version=entry["version"])
     except Conflict:
-        return Outcome(task_id, "conflict", f"#{task_id} was changed by someone since, so it was left as it is.")
+        return Outcome(task_id, "conflict", _CHANGED_SINCE.format(task_id))
     except Invalid as exc:
         reasons = " ".join(m for ms in exc.errors.values() for m in ms)
         return Outcome(task_id, "refused", f"#{task_id} could not be put back: {reasons}")
@@ -147,5 +148,7 @@ def summary(outcomes: list[Outcome]) -> str:
     """One sentence for a flash message."""
     restored = sum(o.outcome == "restored" for o in outcomes)
     others = " ".join(o.detail for o in outcomes if o.outcome != "restored")
-    head = f"Undone: {restored} task{'' if restored == 1 else 's'} put back." if restored else "Nothing was undone."
+    head = "Nothing was undone."
+    if restored:
+        head = f"Undone: {restored} task{'' if restored == 1 else 's'} put back."
     return f"{head} {others}".strip()

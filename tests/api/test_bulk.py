@@ -7,7 +7,6 @@ from tracker import tasks
 from tracker.extensions import db
 from tracker.models import Task
 
-
 from .conftest import assert_problem
 
 
@@ -58,6 +57,6 @@ def test_requests_that_make_no_sense_are_422_and_change_nothing(api, cast):
         ({"ids": [task.id], "set": {"status": "done"}, "trash": True}, "body"),
         ({"ids": [task.id], "version": {"x": 1}, "set": {"status": "done"}}, "version"),
     ):
-        assert_problem(api.post(path, json=body), 422)
+        assert_problem(api.post(path, json=body), 422, field)
     assert db.session.get(Task, task.id).version == task.version
     assert_problem(api.as_(cast["outsider_token"]).post(path, json={"ids": [task.id], "trash": True}), 404)

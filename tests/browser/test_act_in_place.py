@@ -158,11 +158,13 @@ def test_a_pasted_long_title_is_counted_not_cut_and_a_past_deadline_is_said(live
     page.goto(f"/teams/{team['team']}/tasks/new")
     title = "Investigate why the nightly export stalls " * 6
     page.get_by_label("Title").fill(title)
-    expect(page.locator("#title-hint")).to_contain_text(f"{len(title)} of 200 characters: {len(title) - 200} too many")
+    expect(page.locator("#title-hint")).to_contain_text(
+        f"{len(title)} of 200 characters: {len(title) - 200} too many")
     expect(page.get_by_label("Title")).to_have_value(title)  # nothing cut
     past = (utcnow() - timedelta(days=3)).date().isoformat()
     page.get_by_label("Deadline date").fill(past)
-    expect(page.locator("#due_date-hint")).to_have_text("This date is in the past: the task will show as overdue.")
+    expect(page.locator("#due_date-hint")).to_have_text(
+        "This date is in the past: the task will show as overdue.")
     page.get_by_role("button", name="Create task").click()
     expect(page.get_by_text(f"Use at most 200 characters (this has {len(title.strip())}).")).to_be_visible()
     expect(page.get_by_label("Title")).to_have_value(title)  # kept as pasted, to shorten
@@ -204,7 +206,8 @@ def test_a_card_dragged_to_done_can_be_taken_back(live_server, team, page):
     task_id = new_task(live_server, team, "Drag me to done", status="in_review")
     log_in(page, team["olga"])
     page.goto(f"/teams/{team['team']}/board?q=Drag+me")
-    page.locator(f"li[data-task-id='{task_id}']").drag_to(page.locator(".column[data-status='done'] .cards-column"))
+    done = page.locator(".column[data-status='done'] .cards-column")
+    page.locator(f"li[data-task-id='{task_id}']").drag_to(done)
     expect(page.locator("#board-status")).to_contain_text("moved to done")
     assert stored(live_server, task_id).status == "done"
     page.get_by_role("button", name=f"Undo: #{task_id} marked done.").click()

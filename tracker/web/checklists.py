@@ -45,7 +45,8 @@ def kept_on_invalid(task_id: int, item_id: int | None) -> Iterator[None]:
     except Invalid as exc:
         if wants_json():
             raise
-        g.checklist_input = {"item_id": item_id, "text": request.form.get("text", ""), "errors": messages(exc)}
+        g.checklist_input = {"item_id": item_id, "text": request.form.get("text", ""),
+                             "errors": messages(exc)}
         refuse(lambda: show_task(task_id))
 
 

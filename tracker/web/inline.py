@@ -131,8 +131,8 @@ def offer_undo(record) -> dict | None:
     if record is None:
         return None
     session["undo"] = record.id
-    return {"id": record.id, "label": record.label, "action": url_for("inline.take_back", record_id=record.id),
-            "seconds": undo.UNDO_SECONDS}
+    return {"id": record.id, "label": record.label, "seconds": undo.UNDO_SECONDS,
+            "action": url_for("inline.take_back", record_id=record.id)}
 
 
 @bp.app_template_global()
@@ -146,7 +146,8 @@ def undo_offer():
 @bp.app_template_global()
 def inline_people(team_id: int) -> list[tuple[int, str]]:
     """Who a task of this team can be given to, for the in-place assignee choice (one query a page)."""
-    return [(m.user_id, m.user.name) for m in teams.members_of(teams.membership_for(current_user, team_id).team)]
+    team = teams.membership_for(current_user, team_id).team
+    return [(m.user_id, m.user.name) for m in teams.members_of(team)]
 
 
 # In-place edits ---------------------------------------------------------------------------------------
@@ -181,7 +182,7 @@ def change(task_id: int):
             return _conflict(exc.current, back)
     offer = offer_undo(mark_done_undo(member, task, before, changed))
     note = past_deadline_note(task, changed)
-    message = (f"#{task.id}: " + "; ".join(f"{LABELS[k].lower()} changed" for k in changed) + "."
+    message = (f"#{task.id}: " + "; ".join(f"{LABELS.get(k, k).lower()} changed" for k in changed) + "."
                if changed else f"#{task.id}: nothing to change.")
     if wants_json():
         return jsonify(task=task_values(task), message=message, note=note, undo=offer)
@@ -225,13 +226,15 @@ def _bulk_form(member: TeamMembership) -> tuple[list, dict, bool, dict]:
         if form.get("due_date"):
             changes["due_at"] = _optional_date("due_at", form["due_date"])
         if not changes:
-            raise Invalid({"set": ["Choose what to change (a status, a person, …) or move the tasks to the trash."]})
+            raise Invalid({"set": ["Choose what to change (a status, a person, …) "
+                                   "or move the tasks to the trash."]})
     return ids, changes, trash, versions
 
 
 def bulk_label(results: list[bulk.RowResult], trash: bool) -> str:
     c = bulk.counts(results)
-    done = f"{c['applied']} task{'' if c['applied'] == 1 else 's'} " + ("moved to the trash" if trash else "changed")
+    what = "moved to the trash" if trash else "changed"
+    done = f"{c['applied']} task{'' if c['applied'] == 1 else 's'} {what}"
     others = [f"{c[k]} {k}" for k in ("conflict", "refused") if c[k]]
     return done + (f" ({', '.join(others)})" if others else "") + "."
 

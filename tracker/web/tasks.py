@@ -9,10 +9,10 @@ from flask import Blueprint, abort, current_app, flash, g, redirect, render_temp
 from flask_login import current_user, login_required
 
 from .. import features, rebalance, stored_forecast, tasks, teams, timelog, undo
-from . import inline
 from ..errors import Conflict, Invalid
 from ..models import PRIORITIES, STATUSES
 from ..recurrence import PRESETS, describe
+from . import inline
 from .errors import submitted
 from .forms import TaskForm, choices
 from .query import list_filter, page_number
