@@ -146,6 +146,7 @@ PUBLIC = {
     "static", "main.index", "main.favicon", "main.set_theme", "auth.register", "auth.login", "calendar.feed",
     "invitations.show",  # a capability URL: the link itself says who may see it
     "two_factor.login",  # the login's second step: back to the password step without its marker
+    "sso.start", "sso.callback",  # single sign-on (404 without OIDC_ISSUER): tests/test_oidc.py
 }
 
 
