@@ -210,3 +210,14 @@ def test_the_task_page_and_the_forecast_page_lead_to_the_moves_of_an_at_risk_tas
     assert link in client.get(f"/teams/{late['o'].team_id}/forecast").get_data(as_text=True)
     on_time = client.get(f"/tasks/{late['devs'].id}").get_data(as_text=True)
     assert f'href="/tasks/{late["devs"].id}/proposals"' not in on_time
+
+
+def test_a_done_task_has_nothing_to_rebalance(late, client, app):
+    update_task(late["o"], late["task"], {"status": "done"})
+    with app.test_request_context():
+        contract = DocumentedResponses(openapi_document())
+    response = Api(client, token_for(late["olga"]), contract).get(f"/tasks/{late['task'].id}/proposals")
+    assert response.status_code == 422 and "done" in response.get_json()["detail"] + str(response.get_json())
+    login(client, late["olga"])
+    page = client.get(f"/tasks/{late['task'].id}/proposals").get_data(as_text=True)
+    assert "This task is done: there is nothing to rebalance." in page

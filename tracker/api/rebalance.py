@@ -81,6 +81,7 @@ def proposal_out(p: rebalance.Proposal) -> ProposalOut:
     summary="Moves that would make an at-risk task on time",
     tag="Views",
     response=ProposalsOut,
+    errors=(422,),
 )
 def task_proposals(task_id: int):
     """For an open task projected to miss its deadline: reassign it to someone with spare hours before the
@@ -88,7 +89,7 @@ def task_proposals(task_id: int):
     task of its queue, or move its deadline to the projected finish. Each move is simulated with the
     forecast (nothing is written) and shown with its effect on every other task whose projected finish
     moves. A task on time, without an estimate or without an assignee gets no proposals; an overdue one only
-    a later deadline."""
+    a later deadline; a done one is a 422."""
     task, member = tasks.get_task(caller(), task_id)
     result = rebalance.propose(member, task)
     current = result.current
