@@ -16,7 +16,7 @@ from tracker import accounts, tokens, two_factor
 from tracker.cli import commands
 from tracker.errors import Invalid
 from tracker.extensions import db
-from tracker.models import LoginFailure, LoginSession, RecoveryCode, Team, User
+from tracker.models import LoginFailure, LoginSession, RecoveryCode, Task, Team, User
 
 # A moment at the start of a 30-second step: T0 is step S0 exactly.
 T0 = datetime(2026, 11, 30, 12, 0, 0, tzinfo=UTC)
@@ -402,6 +402,14 @@ def test_a_member_who_must_is_sent_to_set_it_up_from_the_teams_pages(client, str
                         data={"code-code": pyotp.TOTP(reload(member).totp_secret).now()})
     assert f'href="/teams/{team_id}/tasks"' in codes.get_data(as_text=True)
     assert client.get(f"/teams/{team_id}/tasks").status_code == 200
+
+
+def test_a_script_on_the_teams_pages_gets_403_json_and_nothing_changes(client, strict_team):
+    login(client, strict_team["member"])
+    response = client.post(f"/tasks/{strict_team['task_id']}/status", headers={"Accept": "application/json"},
+                           data={"status": "done", "version": "1"})
+    assert response.status_code == 403 and "requires two-factor" in response.get_json()["error"]
+    assert db.session.get(Task, strict_team["task_id"]).status == "todo"
 
 
 def test_the_api_answers_403_problem_details_on_that_teams_endpoints(client, strict_team):
