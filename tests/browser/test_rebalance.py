@@ -41,7 +41,8 @@ def test_a_manager_rebalances_an_at_risk_task_in_two_steps_by_keyboard(late, pag
     page.goto(f"/teams/{late['team']}/dashboard")
     risk = page.locator(".risk-list li", has_text=f"#{late['task']} ")
     expect(risk).to_contain_text("Europe/Lisbon")  # the explanation in the viewer's zone, labelled
-    link = risk.get_by_role("link", name=f"Moves that make #{late['task']} on time")
+    assert_accessible(page)  # the dashboard with its new links
+    link = risk.get_by_role("link", name=f"Rebalance #{late['task']}: the moves that make it on time")
     link.focus()
     page.keyboard.press("Enter")  # first step
     page.wait_for_url(f"**/tasks/{late['task']}/proposals")
@@ -68,8 +69,10 @@ def test_the_proposals_page_passes_axe_in_both_themes_and_fits_a_phone(late, liv
         task_id = make_task(owner, f"Late in {scheme}", estimate_hours=30, due_at=due, assignee_id=fran.id).id
     page = new_context(color_scheme=scheme, **({"viewport": viewport} if viewport else {})).new_page()
     log_in(page, late["email"])
+    for path in (f"/tasks/{task_id}/proposals", f"/teams/{late['team']}/dashboard"):
+        page.goto(path)
+        assert_accessible(page)
+        if viewport:
+            assert_no_horizontal_overflow(page)
     page.goto(f"/tasks/{task_id}/proposals")
     expect(page.locator(".proposal").first).to_be_visible()
-    assert_accessible(page)
-    if viewport:
-        assert_no_horizontal_overflow(page)
