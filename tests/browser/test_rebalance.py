@@ -3,7 +3,8 @@ click, or Enter), applies one (a second) and sees the forecast change; the page 
 and dark themes and fits a 375 px phone."""
 from __future__ import annotations
 
-from datetime import UTC, datetime, time, timedelta
+import re
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 from playwright.sync_api import expect
@@ -76,3 +77,38 @@ def test_the_proposals_page_passes_axe_in_both_themes_and_fits_a_phone(late, liv
             assert_no_horizontal_overflow(page)
     page.goto(f"/tasks/{task_id}/proposals")
     expect(page.locator(".proposal").first).to_be_visible()
+
+
+def test_deadlines_and_times_read_right_across_zones(live_server, late, page):
+    """The defects of #12: a date-only deadline follows a new assignee's zone (edit form); a deadline in
+    another year shows its year, a passed one how late it is; the explanation is in the viewer's zone with
+    the assignee's time as a note; overdue work is shown apart from a person's load."""
+    with live_server.data():
+        owner = membership(late["team"], db.session.scalar(select(User).where(User.email == late["email"])))
+        fran = db.session.scalar(select(User).where(User.name == "Fran"))
+        dev = db.session.scalar(select(User).where(User.name == "Dev"))
+        dated = make_task(owner, "Renew the certificates", due_at=date(datetime.now(UTC).year + 1, 1, 15),
+                          assignee_id=fran.id).id
+        make_task(owner, "Long overdue", estimate_hours=100,
+                  due_at=datetime.now(UTC) - timedelta(days=3, hours=1), assignee_id=fran.id)
+        dev_id, year = dev.id, datetime.now(UTC).year + 1
+    log_in(page, late["email"])  # Olga, in Lisbon (UTC+0 in January)
+    page.goto(f"/tasks/{dated}")
+    expect(page.locator("dl.facts")).to_contain_text(f"Sat 16 Jan {year} 07:59")  # 23:59 in Los Angeles
+    page.goto(f"/tasks/{dated}/edit")
+    expect(page.get_by_label("Deadline", exact=False).first).to_have_value(f"{year}-01-15")
+    page.get_by_label("Assignee").select_option(str(dev_id))
+    page.get_by_role("button", name="Save task").click()
+    expect(page.locator("dl.facts")).to_contain_text(f"Fri 15 Jan {year} 14:59")  # 23:59 in Tokyo
+    page.goto(f"/teams/{late['team']}/tasks?status=open")
+    expect(page.locator(".overdue-tag").first).to_contain_text("3 days overdue")
+    page.goto(f"/teams/{late['team']}/dashboard")
+    fran_row = page.locator("table.workload tr", has_text="Fran")
+    expect(fran_row).to_contain_text("1 task, 100 h")  # overdue, on its own
+    text = fran_row.inner_text()
+    remaining = float(re.search(r"\d+, ([\d.]+) h", text)[1])
+    due_by = float(re.search(r"([\d.]+) h due by", text)[1])
+    assert due_by == remaining - 100  # the tightest deadline ahead counts her other work, not the overdue
+    explanation = page.locator(".risk-list li").first
+    expect(explanation).to_contain_text("(Europe/Lisbon; ")
+    expect(explanation).to_contain_text("for Fran, Los Angeles")
