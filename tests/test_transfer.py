@@ -136,6 +136,7 @@ def test_export_is_a_versioned_document_with_local_keys(app):
 def test_export_import_export_is_identical_apart_from_ids(app):
     t = rich_team()
     t["team"].two_factor_required = "managers"
+    t["olga"].two_factor_enabled_at = NOW  # the requirement covers her: she has a second factor
     db.session.commit()
     first = transfer.export_team(t["team"])
     assert first["team"]["two_factor_required"] == "managers"
@@ -235,6 +236,17 @@ def _task(document: dict, **fields) -> dict:
     document = copy.deepcopy(document)
     document["tasks"][0].update(fields)
     return document
+
+
+def test_a_two_factor_requirement_that_would_shut_the_importer_out_is_refused(app):
+    t = rich_team()
+    document = transfer.export_team(t["team"])
+    document["team"]["two_factor_required"] = "everyone"
+    before = database_digest()
+    with pytest.raises(transfer.Invalid) as refused:
+        transfer.import_team(document, t["mia"])
+    assert "Turn on two-factor" in refused.value.errors["team.two_factor_required"][0]
+    assert database_digest() == before
 
 
 def test_a_loop_of_blockers_is_refused(app):

@@ -61,7 +61,7 @@ from .tasks import spent_hours
 from .teams import slugify
 from .text import render_markdown
 from .timelog import MAX_HOURS_PER_ENTRY
-from .two_factor import REQUIREMENTS
+from .two_factor import REQUIREMENTS, requirement_problems
 from .vocabulary import (
     CHECKLIST_ITEM_MAX,
     CHECKLIST_ITEMS_PER_TASK,
@@ -957,6 +957,10 @@ def import_team(data: Mapping[str, Any], owner: User, *, known_to: User | None =
     a team with that user). No notification or webhook is sent: this is a restore, not news. The new
     team's stored forecast is computed once the team is committed."""
     document = check_document(data)
+    # As in the team's settings: a requirement that covers the owner, who has no second factor, is refused.
+    problems = requirement_problems(document.team.two_factor_required, owner, "owner")
+    if problems:
+        raise Invalid({"team.two_factor_required": problems})
     people, unmatched = _people(document, owner, known_to)
     # Import-side names: email -> user id, key -> new id (filled in as rows get their ids).
     refs = _Refs(users=dict(people))
