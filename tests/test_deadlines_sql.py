@@ -3,6 +3,7 @@ put every task where the pure functions put it: one table of cases each, boundar
 database (SQLite, or PostgreSQL when DATABASE_URL names one)."""
 from __future__ import annotations
 
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -18,6 +19,7 @@ from tracker.deadlines import (
 )
 from tracker.extensions import db
 from tracker.models import Category, Task
+from tracker.prioritisation import quadrant_counts
 
 NOW = datetime(2025, 1, 15, 10, 30, tzinfo=UTC)  # Wed; Thu 23:30 in Auckland, Wed 00:30 in Honolulu
 SECOND = timedelta(seconds=1)
@@ -67,6 +69,14 @@ def test_each_quadrant_condition_holds_for_exactly_the_pure_quadrants_tasks(app,
     for name, condition in eisenhower_conditions(Task.priority, Task.due_at, NOW, window).items():
         found = set(db.session.scalars(select(Task.id).where(Task.id.in_(ids), condition)))
         assert found == {i for i, quadrant in zip(ids, expected, strict=True) if quadrant == name}, name
+
+
+@pytest.mark.parametrize("window", [72, 1.5, 0])
+def test_the_matrix_counts_each_quadrant_as_the_pure_quadrant_does(app, window):
+    cases = [(priority, due) for priority in ("critical", "high", "medium", "low") for due in DUES]
+    ids = stored(cases)
+    expected = Counter(eisenhower_quadrant(priority, due, NOW, window) for priority, due in cases)
+    assert quadrant_counts(select(Task).where(Task.id.in_(ids)), NOW, window) == dict(expected)
 
 
 def utc(*args):

@@ -7,11 +7,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import Integer, and_, case, cast, func, literal, literal_column, or_, select, union_all
+from sqlalchemy import Integer, and_, case, cast, func, literal, literal_column, or_, select, true, union_all
 from sqlalchemy.orm import joinedload
 
 from .deadlines import (
     BUCKETS,
+    IMPORTANT_PRIORITIES,
     eisenhower_conditions,
     local_to_utc,
     month_grid,
@@ -185,8 +186,18 @@ def eisenhower(
     groups = {name: (condition, order)
               for name, condition in eisenhower_conditions(Task.priority, Task.due_at, now, window).items()}
     limits = group_limits(groups, limit)
-    totals = counts_of(base, {name: condition for name, (condition, _order) in groups.items()})
-    return Groups(first_of_groups(base, groups, limits), totals, limits)
+    return Groups(first_of_groups(base, groups, limits), quadrant_counts(base, now, window), limits)
+
+
+def quadrant_counts(base, now: datetime, urgency_window_hours: float) -> dict[str, int]:
+    """How many tasks of `base` each quadrant holds, from three plain sums in one pass (cheaper per row
+    than one condition per quadrant): important, urgent, both."""
+    important = Task.priority.in_(sorted(IMPORTANT_PRIORITIES))
+    urgent = Task.due_at <= now + timedelta(hours=urgency_window_hours)  # NULL, no deadline: not urgent
+    sums = {"all": true(), "important": important, "urgent": urgent, "do": and_(important, urgent)}
+    n = counts_of(base, sums)
+    return {"do": n["do"], "schedule": n["important"] - n["do"], "delegate": n["urgent"] - n["do"],
+            "later": n["all"] - n["important"] - n["urgent"] + n["do"]}
 
 
 # Calendar ---------------------------------------------------------------------------------------
