@@ -38,7 +38,7 @@ def test_each_task_change_sends_one_event(crew):
     with listening() as seen:
         task = make_task(crew["member_m"], "Rotate keys", assignee_id=crew["manager"].id)
     assert names(seen) == ["task_created"]
-    assert seen[0][1] is task and seen[0][2] == {"actor": crew["member"]}
+    assert seen[0][1] is task and seen[0][2] == {"actor": crew["member"], "imported": False}
 
     with listening() as seen:
         tasks.update_task(crew["owner_m"], task, {"status": "in_progress", "priority": "high"})

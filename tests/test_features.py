@@ -234,6 +234,35 @@ def test_a_done_feature_ships_for_any_member_and_without_a_reason(crew, refunds)
     assert features.shipped_share(crew["team_id"]) == (1, 1)
 
 
+def test_an_active_feature_ships_when_the_task_that_completes_it_is_done(crew, refunds):
+    feature, _code, review = refunds
+    features.update_feature(crew["member_m"], feature, {"state": "active"})
+    docs = make_task(crew["owner_m"], "Docs", category="api-docs", feature_id=feature.id)
+    with listening() as seen:
+        tasks.update_task(crew["member_m"], review, {"status": "done"})
+    assert feature.state == "active" and "feature_shipped" not in names(seen)  # the docs are open
+    with listening() as seen:
+        tasks.update_task(crew["member_m"], docs, {"status": "done"})
+    shipped = [payload for name, _sender, payload in seen if name == "feature_shipped"]
+    assert len(shipped) == 1 and shipped[0]["reason"] is None
+    db.session.refresh(feature)
+    assert feature.state == "shipped" and feature.ship_reason is None and feature.shipped_at is not None
+    assert [(a.kind, a.actor_id) for a in feature_activity(feature)][-1] == ("shipped", crew["member"].id)
+    assert features.shipped_share(crew["team_id"]) == (1, 1)
+
+
+def test_a_planned_feature_or_one_missing_a_category_does_not_ship_by_itself(crew, refunds):
+    feature, _code, review = refunds
+    tasks.update_task(crew["member_m"], review, {"status": "done"})
+    assert feature.state == "planned"  # ready: a person ships it
+    other = features.create_feature(crew["owner_m"], {"title": "Export", "state": "active",
+                                                      "required_categories": ["server-code", "security"]})
+    code = make_task(crew["owner_m"], "Endpoint", category="server-code", feature_id=other.id)
+    tasks.update_task(crew["member_m"], code, {"status": "done"})
+    db.session.refresh(other)
+    assert other.state == "active" and other.shipped_at is None  # security has no task at all
+
+
 def test_the_shipped_share_counts_features_shipped_anyway_as_incomplete(crew, refunds):
     feature, _code, _review = refunds
     features.update_feature(crew["owner_m"], feature, {"state": "shipped", "ship_reason": "Hotfix"})

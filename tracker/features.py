@@ -345,6 +345,24 @@ def update_feature(
     return changes
 
 
+def on_task_changed(task: Task, *, actor: User, changes: dict, **_) -> None:
+    """An active feature ships by itself when the task that completes it is done: every required category
+    covered and every live task done (no reason kept). A planned feature waits for a person to ship it,
+    and only a manager ships one with work left."""
+    if "status" not in changes or task.status != "done" or task.feature_id is None or task.deleted_at:
+        return
+    feature = db.session.get(Feature, task.feature_id)
+    if feature is None or feature.state != "active":
+        return
+    db.session.flush()  # this task's new status, for the coverage read below
+    covered = coverage([_ref(c) for c in feature.required_categories], _task_refs([feature.id])[feature.id])
+    if not covered.complete:
+        return
+    feature.state, feature.ship_reason = "shipped", None
+    feature.updated_at = feature.shipped_at = utcnow()
+    events.feature_shipped.send(feature, actor=actor, reason=None)
+
+
 def delete_feature(member: TeamMembership, feature: Feature) -> None:
     """Managers delete a feature; its tasks stay, without a feature."""
     require_role(member, "manager", "delete features")

@@ -4,11 +4,23 @@ to the events that announce it (see tracker/events.py), and where the outbox lea
 Receivers of one event run in the order listed: history first, then watchers (so that a new assignee
 or commenter is a watcher before anyone is notified), then notifications, then webhooks; the stored
 forecast notes what to recompute once the change commits. A completed recurring task brings forth its
-next occurrence last, once the completion is recorded everywhere.
+next occurrence, once the completion is recorded everywhere; last, the task that completes an active
+feature ships it.
 """
 from __future__ import annotations
 
-from . import activity, events, mail, notifications, outbox, recurrence, stored_forecast, watchers, webhooks
+from . import (
+    activity,
+    events,
+    features,
+    mail,
+    notifications,
+    outbox,
+    recurrence,
+    stored_forecast,
+    watchers,
+    webhooks,
+)
 
 SUBSCRIPTIONS = (
     (
@@ -19,7 +31,8 @@ SUBSCRIPTIONS = (
     (
         events.task_changed,
         (activity.record_changed, watchers.on_task_changed, notifications.on_task_changed,
-         webhooks.on_task_changed, stored_forecast.on_task_changed, recurrence.on_task_changed),
+         webhooks.on_task_changed, stored_forecast.on_task_changed, recurrence.on_task_changed,
+         features.on_task_changed),
     ),
     (events.task_trashed, (activity.record_trashed, webhooks.on_task_trashed, stored_forecast.on_task_event)),
     (events.task_restored, (activity.record_restored, stored_forecast.on_task_event)),
