@@ -13,9 +13,11 @@ from tracker.tasks import parse_task_filter
 from .conftest import COLOUR_RULES, PHONE, assert_accessible, assert_no_horizontal_overflow, log_in
 
 ANONYMOUS_PAGES = ["/", "/login", "/register", "/no-such-page"]
-# Routes that answer with something other than a page (their own tests cover them).
-# Single sign-on routes are redirects of a flow (404 without OIDC_ISSUER), driven in tests/test_oidc.py.
-NOT_PAGES = {"static", "calendar.feed", "sso.start", "sso.callback"}
+# Routes that answer with something other than a page (their own tests cover them): files, feeds, the
+# single sign-on redirects (404 without OIDC_ISSUER; tests/test_oidc.py drives them) and the export
+# downloads (attachments, which a browser saves rather than shows; tests/test_transfer.py reads them).
+NOT_PAGES = {"static", "calendar.feed", "sso.start", "sso.callback", "transfer.export_json",
+             "transfer.export_csv"}
 
 
 @pytest.fixture(scope="module")
