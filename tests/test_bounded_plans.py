@@ -75,3 +75,8 @@ def test_the_dashboards_dated_lists_read_the_deadline_index(busy):
     plan = plan_of_first_cards(lambda: prioritisation.dashboard(member))
     assert sum("ix_tasks_team_due" in line for line in plan) == 2, plan  # overdue, due within a week
     assert sorts(plan) == 1, plan
+
+
+def test_my_work_buckets_read_the_persons_open_tasks_index(busy):
+    plan = plan_of_first_cards(lambda: prioritisation.my_work(busy["owner"], limit=5))
+    assert sum("ix_tasks_open_by_assignee" in line for line in plan) == 5, plan  # one per bucket

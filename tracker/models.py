@@ -200,6 +200,13 @@ class Task(db.Model):
             sqlite_where=text("deleted_at IS NULL AND status != 'done'"),
             postgresql_where=text("deleted_at IS NULL AND status != 'done'"),
         ),
+        # A person's open tasks in deadline order (my work's buckets and counts), from the index alone.
+        Index(
+            "ix_tasks_open_by_assignee", "assignee_id", text("(due_at IS NULL)"), "due_at", "id", "priority",
+            "team_id", "status", "deleted_at",
+            sqlite_where=text("deleted_at IS NULL AND status != 'done'"),
+            postgresql_where=text("deleted_at IS NULL AND status != 'done'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
