@@ -378,14 +378,29 @@ def _creates_cycle(team_id: int, task_id: int | None, blocker_ids: set[int]) -> 
 
 
 @dataclass
+class TeamLookups:
+    """What checking a new task against its team reads, loaded once for many tasks (a CSV import of
+    2,000 rows asks once instead of twice per row)."""
+
+    categories: dict[str, Category]
+    member_ids: set[int]
+
+
+def team_lookups(team_id: int) -> TeamLookups:
+    categories = db.session.scalars(select(Category).where(Category.team_id == team_id))
+    return TeamLookups({c.slug: c for c in categories}, _team_member_ids(team_id))
+
+
+@dataclass
 class _Checking:
     """One validation run: who acts, the task being edited (None while creating), the values checked
-    so far, and the messages per field."""
+    so far, the messages per field, and the team's lookups when the caller loaded them."""
 
     member: TeamMembership
     task: Task | None
     clean: dict[str, Any] = field(default_factory=dict)
     errors: dict[str, list[str]] = field(default_factory=dict)
+    lookups: TeamLookups | None = None
 
     def fail(self, name: str, message: str) -> None:
         self.errors.setdefault(name, []).append(message)
@@ -412,9 +427,12 @@ def _check_description(c: _Checking, value: Any) -> str:
 
 
 def _check_category(c: _Checking, slug: Any) -> Category | None:
-    category = db.session.scalar(
-        select(Category).where(Category.team_id == c.member.team_id, Category.slug == slug)
-    )
+    if c.lookups is not None:
+        category = c.lookups.categories.get(slug) if isinstance(slug, str) else None
+    else:
+        category = db.session.scalar(
+            select(Category).where(Category.team_id == c.member.team_id, Category.slug == slug)
+        )
     if category is None:
         c.fail("category", f"Unknown category “{slug}”.")
     elif category.archived and (c.task is None or c.task.category_id != category.id):
@@ -449,7 +467,9 @@ def _check_assignee(c: _Checking, assignee_id: Any) -> Any:
     # Someone who left the team may stay assigned to what they had (an edit of the title must not
     # silently unassign it), but nobody outside the team can be newly assigned.
     unchanged = c.task is not None and assignee_id == c.task.assignee_id
-    if assignee_id is not None and not unchanged and assignee_id not in _team_member_ids(c.member.team_id):
+    members = c.lookups.member_ids if c.lookups is not None else None
+    if assignee_id is not None and not unchanged and assignee_id not in (
+            members if members is not None else _team_member_ids(c.member.team_id)):
         c.fail("assignee_id", "The assignee must be a member of this team.")
     return assignee_id
 
@@ -598,9 +618,11 @@ def _date_only_deadline(c: _Checking, data: Mapping[str, Any]) -> None:
         c.clean["due_at"] = end_of_day(c.task.due_date, _date_zone(c))
 
 
-def _validated(member: TeamMembership, task: Task | None, data: Mapping[str, Any]) -> dict[str, Any]:
+def _validated(
+    member: TeamMembership, task: Task | None, data: Mapping[str, Any], lookups: TeamLookups | None = None
+) -> dict[str, Any]:
     """Check the given fields against the team's rules and return them ready to assign."""
-    c = _Checking(member, task)
+    c = _Checking(member, task, lookups=lookups)
     for name in sorted(set(data) - set(FIELD_CHECKS)):
         c.fail(name, "This field cannot be set.")
     for name, check in FIELD_CHECKS.items():
@@ -632,16 +654,26 @@ def _assign(task: Task, clean: dict[str, Any], now: datetime) -> None:
             task.completed_at = None
 
 
-def create_task(
-    member: TeamMembership, data: Mapping[str, Any], *, commit: bool = True, imported: bool = False
-) -> Task:
-    """A new task in the member's team; `category` and `title` are required. `commit=False` leaves the
-    commit to the caller (an import of many rows, all or nothing); `imported` tells the receivers that
-    the task came in with many others (notifications and webhooks stay quiet)."""
+def check_new_task(
+    member: TeamMembership, data: Mapping[str, Any], lookups: TeamLookups | None = None
+) -> dict[str, Any]:
+    """The fields of a new task checked as create_task checks them (Invalid when one is wrong), without
+    writing anything: a CSV import's dry run."""
     errors = {name: ["This field is required."] for name in ("title", "category") if name not in data}
     if errors:
         raise Invalid(errors)
-    clean = _validated(member, None, data)
+    return _validated(member, None, data, lookups)
+
+
+def create_task(
+    member: TeamMembership, data: Mapping[str, Any], *, commit: bool = True, imported: bool = False,
+    lookups: TeamLookups | None = None,
+) -> Task:
+    """A new task in the member's team; `category` and `title` are required. `commit=False` leaves the
+    commit to the caller (an import of many rows, all or nothing); `imported` tells the receivers that
+    the task came in with many others (notifications and webhooks stay quiet); `lookups` (team_lookups)
+    spares many creations in one team their per-task queries."""
+    clean = check_new_task(member, data, lookups)
     now = utcnow()
     task = Task(
         team_id=member.team_id,
