@@ -20,7 +20,8 @@ from .deadlines import local_to_utc, require_aware
 from .errors import Invalid
 from .extensions import db
 from .forecast import WorkSchedule
-from .models import StoredForecast, Task, TeamMembership, User
+from .models import StoredForecast, Task, User
+from .two_factor import visible_team_ids
 
 DEFAULT_DAYS = 5
 MAX_DAYS = 14
@@ -153,8 +154,7 @@ def parse_days(raw: str | int | None) -> int:
 
 def _mine(user: User):
     """The stored forecasts of the user's open tasks in the teams they are in now."""
-    teams = select(TeamMembership.team_id).where(TeamMembership.user_id == user.id)
-    return (StoredForecast.assignee_id == user.id) & StoredForecast.team_id.in_(teams)
+    return (StoredForecast.assignee_id == user.id) & StoredForecast.team_id.in_(visible_team_ids(user))
 
 
 def load_tasks(ids) -> dict[int, Task]:

@@ -18,6 +18,7 @@ from .extensions import db
 from .formatting import one_line
 from .mail import absolute_url
 from .models import CalendarFeed, Task, Team, TeamMembership, User, utcnow
+from .two_factor import visible_team_ids
 
 PRODID = "-//Tracker//Deadlines//EN"
 
@@ -44,7 +45,8 @@ def feed_urls(user: User) -> FeedUrls:
         db.session.scalars(
             select(TeamMembership)
             .options(joinedload(TeamMembership.team))
-            .where(TeamMembership.user_id == user.id)
+            .where(TeamMembership.user_id == user.id,
+                   TeamMembership.team_id.in_(visible_team_ids(user)))
             .join(Team)
             .order_by(Team.name)
         )
@@ -94,17 +96,16 @@ def calendar_for(secret: str, now: datetime | None = None, blocks: bool = False)
         .order_by(Task.due_at, Task.id)
     )
     if feed.team_id is None:
-        # Only teams the user is still in.
-        query = query.join(
-            TeamMembership,
-            (TeamMembership.team_id == Task.team_id) & (TeamMembership.user_id == feed.user_id),
-        ).where(Task.assignee_id == feed.user_id)
+        # Only teams the user is still in, and may see (two-factor requirements).
+        query = query.where(Task.assignee_id == feed.user_id,
+                            Task.team_id.in_(visible_team_ids(feed.user_id)))
         name = f"Tracker: deadlines of {feed.user.name}"
     else:
         member = db.session.scalar(
             select(TeamMembership)
             .options(joinedload(TeamMembership.team))
-            .where(TeamMembership.team_id == feed.team_id, TeamMembership.user_id == feed.user_id)
+            .where(TeamMembership.team_id == feed.team_id, TeamMembership.user_id == feed.user_id,
+                   TeamMembership.team_id.in_(visible_team_ids(feed.user_id)))
         )
         if member is None:
             raise NotFound("No such calendar.")

@@ -21,6 +21,7 @@ from .mail import absolute_url, queue_email
 from .models import ROLES, Invitation, TeamMembership, User, utcnow
 from .teams import require_role
 from .tokens import digest
+from .two_factor import check_team_requirement
 
 LIFETIME = timedelta(days=7)
 TOKEN_MAX = 100  # a token is 43 characters; anything much longer is not one
@@ -109,6 +110,7 @@ def revoke(
     if row is None:
         raise NotFound("No such pending invitation.")
     invitation, membership = row
+    check_team_requirement(user, membership)
     require_role(membership, "manager", "withdraw invitations")
     invitation.revoked_at = now
     db.session.commit()

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import joinedload
 
 from .extensions import db
@@ -22,6 +22,7 @@ from .preferences import (  # noqa: F401  (re-exported: the settings page and th
     preferences,
     set_preferences,
 )
+from .two_factor import visible_team_ids
 from .watchers import watcher_ids
 
 # Sending --------------------------------------------------------------------------------------------
@@ -134,18 +135,26 @@ def _about_comment(user_ids, kind: str, what: str, task: Task, actor: User, comm
 # Reading --------------------------------------------------------------------------------------------
 
 
+def _yours(user: User) -> tuple:
+    """The user's notifications, less those about tasks of teams they may not see now (a team that
+    requires two factors of them while they have none: two_factor.visible_team_ids)."""
+    visible_tasks = select(Task.id).where(Task.team_id.in_(visible_team_ids(user)))
+    return (Notification.user_id == user.id,
+            or_(Notification.task_id.is_(None), Notification.task_id.in_(visible_tasks)))
+
+
 def unread_count(user: User) -> int:
     return db.session.scalar(
         select(func.count())
         .select_from(Notification)
-        .where(Notification.user_id == user.id, Notification.read_at.is_(None))
+        .where(*_yours(user), Notification.read_at.is_(None))
     )
 
 
 def list_notifications(user: User, *, unread_only: bool = False, page: int = 1, per_page: int = 50):
     """One page of the user's notifications, newest first, with actor and task loaded."""
     page, per_page = bounds(page, per_page)
-    where = [Notification.user_id == user.id]
+    where = [*_yours(user)]
     if unread_only:
         where.append(Notification.read_at.is_(None))
     total = db.session.scalar(select(func.count()).select_from(Notification).where(*where))
@@ -162,7 +171,7 @@ def list_notifications(user: User, *, unread_only: bool = False, page: int = 1, 
 
 def mark_read(user: User, ids: Iterable[int] | None = None, now: datetime | None = None) -> int:
     """Mark some of the user's notifications read (all when `ids` is None); others' ids are ignored."""
-    stmt = update(Notification).where(Notification.user_id == user.id, Notification.read_at.is_(None))
+    stmt = update(Notification).where(*_yours(user), Notification.read_at.is_(None))
     if ids is not None:
         ids = [i for i in ids if isinstance(i, int) and not isinstance(i, bool)]
         stmt = stmt.where(Notification.id.in_(ids))

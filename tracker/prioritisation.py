@@ -25,6 +25,7 @@ from .paging import bounds
 from .stored_forecast import StoredTeamForecast, load, schedule_of
 from .tasks import LIST_LOAD, OPEN_TASK, PRIORITY_ORDER, TaskFilter, filtered_tasks, task_ordering
 from .teams import members_of
+from .two_factor import visible_team_ids
 from .vocabulary import OPEN_STATUSES
 
 DONE_COLUMN_DAYS = 14
@@ -140,9 +141,9 @@ def my_work(user: User, now: datetime | None = None, limit: Limit = BOARD_CARDS)
     """The user's open tasks across all their teams, in deadline buckets of their own time zone, most
     important first: the first `limit` of each bucket, and how many each holds."""
     now = now or utcnow()
-    their_teams = select(TeamMembership.team_id).where(TeamMembership.user_id == user.id)
     base = select(Task).where(
-        Task.team_id.in_(their_teams), Task.assignee_id == user.id, OPEN_TASK, Task.deleted_at.is_(None),
+        Task.team_id.in_(visible_team_ids(user)), Task.assignee_id == user.id, OPEN_TASK,
+        Task.deleted_at.is_(None),
     )
     order = (PRIORITY_ORDER, *task_ordering("due_at"))
     bucket = work_bucket_sql(Task.due_at, now, user.timezone)

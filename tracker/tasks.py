@@ -31,7 +31,7 @@ from .paging import Page, bounds
 from .recurrence import RuleError, next_deadline, normalise_rule
 from .teams import require_role
 from .text import render_markdown
-from .two_factor import check_team_requirement
+from .two_factor import check_team_requirement, visible_team_ids
 from .vocabulary import (
     DESCRIPTION_MAX,
     EARLIEST_DATE,
@@ -128,7 +128,8 @@ def assigned_with_deadline():
             TeamMembership,
             (TeamMembership.team_id == Task.team_id) & (TeamMembership.user_id == Task.assignee_id),
         )
-        .where(Task.status != "done", Task.deleted_at.is_(None), Task.due_at.is_not(None))
+        .where(Task.status != "done", Task.deleted_at.is_(None), Task.due_at.is_not(None),
+               Task.team_id.in_(visible_team_ids(Task.assignee_id)))
     )
 
 

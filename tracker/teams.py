@@ -32,6 +32,12 @@ def require_role(membership: TeamMembership, role: str, action: str = "do that")
 
 def membership_for(user: User, team_id: int) -> TeamMembership:
     """The user's membership of a team; NotFound when they are not in it (or it does not exist)."""
+    membership = _own_membership(user, team_id)
+    two_factor.check_team_requirement(user, membership)
+    return membership
+
+
+def _own_membership(user: User, team_id: int) -> TeamMembership:
     membership = db.session.scalar(
         select(TeamMembership)
         .options(selectinload(TeamMembership.team))
@@ -39,17 +45,29 @@ def membership_for(user: User, team_id: int) -> TeamMembership:
     )
     if membership is None:
         raise NotFound("No such team.")
-    two_factor.check_team_requirement(user, membership)
     return membership
 
 
 def teams_of(user: User) -> list[TeamMembership]:
+    """The user's teams whose data they may see now (two_factor.visible_team_ids), by name."""
+    return _memberships(user, TeamMembership.team_id.in_(two_factor.visible_team_ids(user)))
+
+
+def shut_out_of(user: User) -> list[TeamMembership]:
+    """The user's teams that require two factors of them while they have none: the team list names them
+    (to turn two factors on, or to leave), nothing more."""
+    if two_factor.is_enabled(user):
+        return []
+    return _memberships(user, TeamMembership.team_id.not_in(two_factor.visible_team_ids(user)))
+
+
+def _memberships(user: User, condition) -> list[TeamMembership]:
     return list(
         db.session.scalars(
             select(TeamMembership)
             .join(Team)
             .options(selectinload(TeamMembership.team))
-            .where(TeamMembership.user_id == user.id)
+            .where(TeamMembership.user_id == user.id, condition)
             .order_by(Team.name)
         )
     )
@@ -179,6 +197,15 @@ def remove_member(actor: TeamMembership, user_id: int) -> None:
     events.member_removed.send(actor.team, actor=actor.user, user_id=target.user_id)
     db.session.delete(target)
     db.session.commit()
+
+
+def leave(user: User, team_id: int) -> Team:
+    """The user leaves a team, even one whose two-factor requirement shuts them out of it for now:
+    nobody is held in a team by a setting they have not met. Returns the team left."""
+    membership = _own_membership(user, team_id)
+    team = membership.team
+    leave_team(membership)
+    return team
 
 
 def leave_team(membership: TeamMembership) -> None:

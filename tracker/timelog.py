@@ -14,6 +14,7 @@ from .extensions import db
 from .models import Task, TeamMembership, TimeEntry, User, utcnow
 from .tasks import get_on_task, list_on_task
 from .teams import has_role
+from .two_factor import visible_team_ids
 from .vocabulary import EARLIEST_DATE, LATEST_DATE
 
 MAX_HOURS_PER_ENTRY = 24
@@ -100,10 +101,10 @@ def week_entries(user: User, monday: date) -> list[TimeEntry]:
         db.session.scalars(
             select(TimeEntry)
             .join(Task, Task.id == TimeEntry.task_id)
-            .join(TeamMembership, (TeamMembership.team_id == Task.team_id) & (TeamMembership.user_id == user.id))
             .options(joinedload(TimeEntry.task).joinedload(Task.team))
             .where(
                 TimeEntry.user_id == user.id,
+                Task.team_id.in_(visible_team_ids(user)),
                 TimeEntry.spent_on >= monday,
                 TimeEntry.spent_on < monday + timedelta(days=7),
                 Task.deleted_at.is_(None),

@@ -7,7 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 import pyotp
 import segno
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import ColumnElement, Select, and_, delete, func, or_, select, update
+from sqlalchemy.orm import aliased
 from werkzeug.security import check_password_hash
 
 from . import accounts, sessions, tokens
@@ -65,6 +66,30 @@ def check_team_requirement(user: User, membership: TeamMembership) -> None:
     """Raise TwoFactorRequired when the membership's team requires two factors of `user`, who has none."""
     if not is_enabled(user) and required_for(membership.team.two_factor_required, membership.role):
         raise TwoFactorRequired(membership.team)
+
+
+def usable_membership(membership=TeamMembership, team=Team, user=User) -> ColumnElement[bool]:
+    """SQL: a membership row (joined with its team and user; aliases may be given) gives access to the
+    team's data now — the member has two factors on, or the team's requirement does not cover their role.
+    The SQL twin of `check_team_requirement`, for queries that span teams."""
+    covered = or_(team.two_factor_required == "everyone",
+                  and_(team.two_factor_required == "managers",
+                       membership.role.in_([r for r in ROLES if required_for("managers", r)])))
+    return or_(user.two_factor_enabled_at.is_not(None), ~covered)
+
+
+def visible_team_ids(user: User | int | ColumnElement[int]) -> Select:
+    """The one rule for every view that spans teams (my work and its plan, calendar and iCal feeds,
+    notifications, time, digests and reminders, the team list): a subquery of the ids of the teams whose
+    data `user` may see now — the teams they are in, less those that require two factors of them while
+    they have none. `user` may be a column holding a user id, for queries over many users; aliases keep
+    the subquery from correlating with the caller's own joins. Use as `X.team_id.in_(visible_team_ids(u))`."""
+    user_id = user.id if isinstance(user, User) else user
+    membership, team, member = aliased(TeamMembership), aliased(Team), aliased(User)
+    return (select(membership.team_id)
+            .join(team, team.id == membership.team_id)
+            .join(member, member.id == membership.user_id)
+            .where(membership.user_id == user_id, usable_membership(membership, team, member)))
 
 
 # Enrolment ------------------------------------------------------------------------------------------

@@ -19,7 +19,8 @@ def require_login():
 
 
 def _teams_page(form: TeamForm):
-    return render_template("teams/index.html", memberships=teams.teams_of(current_user), form=form)
+    return render_template("teams/index.html", memberships=teams.teams_of(current_user),
+                           shut_out=teams.shut_out_of(current_user), form=form)
 
 
 @bp.get("")
@@ -103,20 +104,21 @@ def change_role(team_id: int, user_id: int):
 
 @bp.post("/<int:team_id>/members/<int:user_id>/remove")
 def remove_member(team_id: int, user_id: int):
+    if user_id == current_user.id:
+        return leave(team_id)
     member = teams.membership_for(current_user, team_id)
-    leaving = user_id == current_user.id
     with on_invalid(lambda: redirect(url_for("teams.members", team_id=team_id))):
         teams.remove_member(member, user_id)
-    if leaving:
-        flash(f"You left {member.team.name}.", "success")
-        return redirect(url_for("teams.index"))
     flash("The member was removed from the team.", "success")
     return redirect(url_for("teams.members", team_id=team_id))
 
 
 @bp.post("/<int:team_id>/leave")
 def leave(team_id: int):
-    return remove_member(team_id, current_user.id)
+    with on_invalid(lambda: redirect(url_for("teams.members", team_id=team_id))):
+        team = teams.leave(current_user, team_id)
+    flash(f"You left {team.name}.", "success")
+    return redirect(url_for("teams.index"))
 
 
 def _settings_page(member, form=None, category_form=None):
