@@ -44,17 +44,20 @@ def notify(
     ids = {i for i in user_ids if i is not None and (actor is None or i != actor.id)}
     if not ids:
         return []
-    users = db.session.scalars(
-        select(User)
+    rows = db.session.execute(
+        select(User, TeamMembership.team_id.in_(visible_team_ids(User.id)))
         .join(TeamMembership, TeamMembership.user_id == User.id)
         .where(User.id.in_(ids), TeamMembership.team_id == task.team_id)
         .order_by(User.id)
     ).all()
-    chosen = channels([u.id for u in users], kind)
+    chosen = channels([user.id for user, _visible in rows], kind)
     now = now or utcnow()
     notified = []
-    for user in users:
-        channel = chosen[user.id]
+    for user, visible in rows:
+        # Someone the team's two-factor requirement shuts out gets no email about its work; the in-app
+        # notification waits, hidden, until they turn two factors on.
+        channel = chosen[user.id] if visible else {"both": "in_app", "email": "none"}.get(chosen[user.id],
+                                                                                       chosen[user.id])
         if channel in ("in_app", "both"):
             db.session.add(
                 Notification(

@@ -10,12 +10,21 @@ from datetime import UTC, date, datetime, time, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from tests.factories import add_to_team, login, make_team, make_task, make_user
+from tests.factories import add_to_team, login, make_task, make_team, make_user
 from tests.test_mail import mail_app, smtp  # noqa: F401  (the SMTP server fixture)
 from tests.test_two_factor import enrol_through_pages, enrolled
-from tracker import feeds, invitations, mail, stored_forecast, tokens
+from tracker import feeds, invitations, mail, notifications, preferences, stored_forecast, tokens
 from tracker.extensions import db
-from tracker.models import CalendarFeed, Invitation, Notification, OutboxEmail, Task, Team, TeamMembership, TimeEntry
+from tracker.models import (
+    CalendarFeed,
+    Invitation,
+    Notification,
+    OutboxEmail,
+    Task,
+    Team,
+    TeamMembership,
+    TimeEntry,
+)
 
 NOW = datetime(2030, 1, 1, 9, 30, tzinfo=UTC)  # a Tuesday
 OPEN_TASK, STRICT_TASK = "Reconcile the ledger", "Rotate the signing keys"
@@ -41,7 +50,7 @@ def mia(app, monkeypatch):
     for member, title in ((harbour, OPEN_TASK), (vault, STRICT_TASK)):
         task = make_task(member, title, assignee_id=mia.id, estimate_hours=2, due_at=NOW + timedelta(days=1))
         db.session.add(TimeEntry(task_id=task.id, user_id=mia.id, hours=1.5, spent_on=date.today()))
-        db.session.add(Notification(user_id=mia.id, kind="assigned", task_id=task.id, summary=f"About {title}"))
+        db.session.add(Notification(user_id=mia.id, kind="assigned", task_id=task.id, summary=title))
         tasks[title] = task
     db.session.commit()
     feeds.feed_urls(mia)
@@ -97,7 +106,8 @@ def test_without_two_factors_only_the_other_teams_work_shows_and_all_of_it_after
     for name, text in surfaces(client, mia).items():
         assert OPEN_TASK in text and STRICT_TASK in text, name
     assert client.get("/notifications/unread").get_json()["unread"] == db.session.scalar(
-        select(func.count()).select_from(Notification).where(Notification.user_id == mia["mia"].id)) > unread_before
+        select(func.count()).select_from(Notification).where(Notification.user_id == mia["mia"].id)
+    ) > unread_before
     assert f"/teams/{mia['vault']}/tasks" in client.get("/teams").get_data(as_text=True)
     status, vault_feed = ical(client, mia["vault"], mia)
     assert status == 200 and STRICT_TASK in vault_feed
@@ -106,7 +116,8 @@ def test_without_two_factors_only_the_other_teams_work_shows_and_all_of_it_after
 def test_marking_all_read_leaves_the_hidden_teams_notifications_alone(client, mia):
     login(client, mia["mia"])
     client.post("/notifications/read", data={})
-    unread = db.session.scalars(select(Task.team_id).join(Notification).where(Notification.read_at.is_(None))).all()
+    unread = db.session.scalars(select(Task.team_id).join(Notification)
+                                .where(Notification.read_at.is_(None))).all()
     assert unread and set(unread) == {mia["vault"]}
 
 
@@ -147,3 +158,28 @@ def test_a_manager_shut_out_cannot_withdraw_the_teams_invitations(client, mia):
     assert response.get_json()["title"] == "Two-factor authentication required"
     db.session.expire_all()
     assert db.session.get(Invitation, invitation.id).revoked_at is None
+
+
+def test_no_email_about_the_teams_work_until_two_factors_are_on(app, mia):
+    preferences.set_preferences(mia["mia"], {"assigned": "both"})
+    vault_task, harbour_task = mia["tasks"][STRICT_TASK], mia["tasks"][OPEN_TASK]
+
+    def emails_about(task) -> int:
+        return db.session.scalar(select(func.count()).select_from(OutboxEmail).where(
+            OutboxEmail.to_address == mia["mia"].email, OutboxEmail.text_body.contains(task.title)))
+
+    def in_app_about(task) -> int:
+        return db.session.scalar(select(func.count()).select_from(Notification).where(
+            Notification.task_id == task.id))
+
+    before = emails_about(vault_task), emails_about(harbour_task), in_app_about(vault_task)
+    for task in (vault_task, harbour_task):
+        assert notifications.notify([mia["mia"].id], "assigned", task=task, actor=None, summary=task.title)
+    db.session.commit()
+    assert (emails_about(vault_task), emails_about(harbour_task)) == (before[0], before[1] + 1)
+    assert in_app_about(vault_task) == before[2] + 1  # kept, hidden until two factors are on
+
+    enrolled(mia["mia"], datetime.now(UTC) - timedelta(minutes=5))
+    notifications.notify([mia["mia"].id], "assigned", task=vault_task, actor=None, summary=vault_task.title)
+    db.session.commit()
+    assert emails_about(vault_task) == before[0] + 1
