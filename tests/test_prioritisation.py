@@ -510,6 +510,24 @@ def test_the_matrix_and_my_work_show_the_first_tasks_of_each_group(client, app):
     assert bucket.count('class="work-item"') == 3 and more_link(bucket) is None
 
 
+def test_my_work_shows_fewer_cards_per_bucket_than_the_board_in_the_same_order(client, app, monkeypatch):
+    monkeypatch.setattr(prioritisation, "MY_WORK_CARDS", 2)
+    ana = make_user("Ana")
+    team = make_team(ana)
+    made = [make_task(team, f"Low {i}", priority=p, assignee_id=ana.id)
+            for i, p in enumerate(["low", "critical", "low", "high", "medium"])]
+    login(client, ana)
+    def work_ids(html: str) -> list[int]:
+        return [int(i) for i in re.findall(r'<a href="/tasks/(\d+)"><span class="muted">#', html)]
+
+    bucket = section(client.get("/my-work").get_data(as_text=True), 'class="bucket bucket-no_due"')
+    assert work_ids(bucket) == [made[1].id, made[3].id] and '<span class="count">5</span>' in bucket
+    assert "(3 not shown)" in bucket and more_link(bucket) == "/my-work?limit_no_due=4"
+    bucket = section(client.get("/my-work?limit_no_due=4").get_data(as_text=True), 'class="bucket bucket-no_due"')
+    assert work_ids(bucket) == [made[1].id, made[3].id, made[4].id, made[0].id]
+    assert more_link(bucket) == "/my-work?limit_no_due=6"
+
+
 def test_a_calendar_day_shows_its_first_deadlines_and_links_to_the_rest(client, app):
     ana = make_user("Ana", timezone="Asia/Tokyo")
     team = make_team(ana)

@@ -36,6 +36,9 @@ LOAD_WINDOWS = {"week": timedelta(days=7), "four_weeks": timedelta(days=28)}
 # Pages show the first few tasks of each board column, matrix quadrant and my-work bucket (the pages'
 # BOARD_CARDS setting, this by default), with a count of all and a link to show more; never all of them.
 BOARD_CARDS = 50
+# My work shows fewer per bucket: its five buckets stack on one page, and a person with thousands of open
+# tasks would otherwise get 250 cards (a few dozen at most is what a person reads before acting).
+MY_WORK_CARDS = 10
 MOST_CARDS = 200  # the most a group shows when asked for more (as many as one page of a list)
 CALENDAR_PER_DAY = 5
 DASHBOARD_LIST = 10
@@ -54,6 +57,7 @@ class Groups(dict):
         super().__init__(items)
         self.totals = {name: int(totals.get(name) or 0) for name in items}
         self.limits = dict(limits)
+        self.step: int | None = None  # how many more a "show more" link adds (None: the pages' BOARD_CARDS)
 
     def hidden(self, name: str) -> int:
         """How many tasks of group `name` are not shown."""

@@ -38,11 +38,12 @@ def _cards() -> int:
     return current_app.config.get("BOARD_CARDS", prioritisation.BOARD_CARDS)
 
 
-def _limits(names) -> dict[str, int]:
-    """How many tasks each column, quadrant or bucket shows: BOARD_CARDS, or what its ?limit_<name>=
-    asks for (the "show more" links do)."""
+def _limits(names, cards: int | None = None) -> dict[str, int]:
+    """How many tasks each column, quadrant or bucket shows: `cards` (default BOARD_CARDS), or what its
+    ?limit_<name>= asks for (the "show more" links do)."""
+    cards = cards or _cards()
     asked = {name: request.args.get(f"limit_{name}", "") for name in names}
-    return {name: int(raw) if raw.isdecimal() and len(raw) <= 4 else _cards() for name, raw in asked.items()}
+    return {name: int(raw) if raw.isdecimal() and len(raw) <= 4 else cards for name, raw in asked.items()}
 
 
 @bp.app_template_global()
@@ -51,8 +52,9 @@ def more_args(groups, name: str) -> dict[str, int] | None:
     it already shows as many as it may."""
     if groups.limits[name] >= prioritisation.MOST_CARDS:
         return None
-    args = {f"limit_{n}": limit for n, limit in groups.limits.items() if limit != _cards()}
-    args[f"limit_{name}"] = min(groups.limits[name] + _cards(), prioritisation.MOST_CARDS)
+    step = groups.step or _cards()
+    args = {f"limit_{n}": limit for n, limit in groups.limits.items() if limit != step}
+    args[f"limit_{name}"] = min(groups.limits[name] + step, prioritisation.MOST_CARDS)
     return args
 
 
@@ -77,7 +79,9 @@ def _team_page(template: str, member, **context):
 
 @bp.get("/my-work")
 def my_work():
-    work = prioritisation.my_work(current_user, limit=_limits(BUCKETS))
+    cards = min(_cards(), prioritisation.MY_WORK_CARDS)
+    work = prioritisation.my_work(current_user, limit=_limits(BUCKETS, cards))
+    work.buckets.step = cards
     return render_template("views/my_work.html", work=work, buckets=BUCKETS, statuses=STATUSES)
 
 
