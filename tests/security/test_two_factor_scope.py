@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from tests.factories import add_to_team, login, make_task, make_team, make_user
 from tests.test_mail import mail_app, smtp  # noqa: F401  (the SMTP server fixture)
 from tests.test_two_factor import enrol_through_pages, enrolled
-from tracker import feeds, invitations, mail, notifications, preferences, stored_forecast, tokens
+from tracker import feeds, invitations, mail, notifications, preferences, stored_forecast, tokens, two_factor
 from tracker.extensions import db
 from tracker.models import (
     CalendarFeed,
@@ -99,6 +99,9 @@ def test_without_two_factors_only_the_other_teams_work_shows_and_all_of_it_after
     assert [t["id"] for t in listed["items"]] == [mia["harbour"]]
     feed_urls = client.get("/api/v1/me/calendar", headers=mia["headers"]).get_json()["team_feed_urls"]
     assert list(feed_urls) == [str(mia["harbour"])]
+    vault_secret = db.session.scalar(select(CalendarFeed.secret).where(CalendarFeed.team_id == mia["vault"]))
+    settings_page = client.get("/settings/calendar").get_data(as_text=True)
+    assert vault_secret not in settings_page and "Vault" not in settings_page
     assert ical(client, mia["vault"], mia)[0] == 404  # the team feed made before the requirement
     assert ical(client, mia["harbour"], mia)[0] == 200
 
@@ -183,3 +186,18 @@ def test_no_email_about_the_teams_work_until_two_factors_are_on(app, mia):
     notifications.notify([mia["mia"].id], "assigned", task=vault_task, actor=None, summary=vault_task.title)
     db.session.commit()
     assert emails_about(vault_task) == before[0] + 1
+
+
+@pytest.mark.parametrize(("requirement", "role", "visible"), [
+    ("nobody", "manager", True), ("managers", "member", True), ("managers", "manager", False),
+    ("everyone", "member", False),
+])
+def test_the_rule_follows_the_teams_requirement_and_the_role(app, requirement, role, visible):
+    olga, mia = make_user("Olga"), make_user("Mia")
+    enrolled(olga, datetime.now(UTC) - timedelta(minutes=5))
+    team = make_team(olga, "Vault")
+    add_to_team(team, mia, role=role)
+    db.session.get(Team, team.team_id).two_factor_required = requirement
+    db.session.commit()
+    assert (team.team_id in db.session.scalars(two_factor.visible_team_ids(mia)).all()) is visible
+    assert db.session.scalars(two_factor.visible_team_ids(olga)).all() == [team.team_id]
