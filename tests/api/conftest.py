@@ -182,6 +182,7 @@ def live_api(make_app):
         "comment_id": comment.id,
         "feature_id": feature.id,
         "item_id": item.id,
+        "category_id": member.team.categories[0].id,
     }
     db.session.remove()
     server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=QuietHandler)
