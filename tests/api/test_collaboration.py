@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from tests.factories import make_task, membership
+from tracker.comments import BODY_MAX
 
 from .conftest import assert_problem
 
@@ -37,6 +38,18 @@ def test_comments_with_mentions_edit_and_delete(api, cast):
     assert_problem(api.as_(cast["outsider_token"]).get(f"/comments/{comment['id']}"), 404)
     assert api.delete(f"/comments/{comment['id']}").status_code == 204
     assert_problem(api.get(f"/comments/{comment['id']}"), 404)
+
+
+def test_a_comment_body_is_held_to_its_documented_type_and_length(api, cast, contract):
+    """What the document says the body may be is what the API takes: a string of at most BODY_MAX
+    characters (the limit the comment module applies is in the schema too), nothing else in the object."""
+    task = make_task(membership(cast["team_id"], cast["owner"]))
+    schema = contract.document["components"]["schemas"]["CommentWrite"]
+    assert schema["properties"]["body"]["maxLength"] == BODY_MAX
+    for bad in ({"body": "x" * (BODY_MAX + 1)}, {"body": 1}, {"body": True}, {"body": "ok", "author_id": 1}):
+        assert_problem(api.post(f"/tasks/{task.id}/comments", json=bad), 422)
+    assert api.get(f"/tasks/{task.id}/comments").get_json()["total"] == 0
+    assert api.post(f"/tasks/{task.id}/comments", json={"body": "x" * BODY_MAX}).status_code == 201
 
 
 def test_task_history_and_team_feed(api, cast):

@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
+from ..comments import BODY_MAX as COMMENT_MAX
 from ..models import PRIORITIES, ROLES, STATUSES, FeatureActivity
 from ..paging import MAX_PAGE
 from ..prioritisation import BOARD_CARDS, MOST_CARDS
@@ -756,7 +757,9 @@ class CommentWrite(Body):
         json_schema_extra={"examples": [{"body": "Looks good to me, @Ana; one nit in the migration."}]}
     )
 
-    body: str = Field(min_length=1, description="Markdown; mentioned members are notified.")
+    body: str = Field(
+        min_length=1, max_length=COMMENT_MAX, description="Markdown; mentioned members are notified."
+    )
 
 
 class ActivityOut(Out):
