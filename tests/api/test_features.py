@@ -263,6 +263,19 @@ def test_the_definition_of_done_is_read_by_members_and_set_by_managers(api, cast
     assert created["required_categories"] == ["server-code", "database", "security"]
 
 
+def test_a_nul_character_sent_to_an_id_no_route_takes_is_a_problem_not_an_html_page(api, cast):
+    """Found by schemathesis: a body with U+0000 to /teams/-5/definition-of-done matched no route, so the
+    NUL refusal (a check of every request) answered with the HTML error page, which the document does not
+    list. Routing problems under /api/ come first, as problem details."""
+    body = '{"categories": ["te\\u0000sting"]}'
+    team = cast["team_id"]
+    for path, status in (("/teams/-5/definition-of-done", 404), (f"/teams/{team}/templates/0", 404),
+                         (f"/teams/{team}/definition-of-done", 400)):
+        assert_problem(api.put(path, data=body, content_type="application/json"), status)
+    assert api.get(f"/teams/{team}/definition-of-done").get_json()["categories"] == [
+        "server-code", "api-docs", "testing", "security"]
+
+
 def test_templates_are_read_by_members_and_set_or_reset_by_managers(api, cast):
     team = cast["team_id"]
     member, manager = api.as_(cast["member_token"]), api.as_(cast["manager_token"])

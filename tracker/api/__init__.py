@@ -136,7 +136,6 @@ def register_api(app: Flask) -> None:
     app.register_blueprint(bp)
     app.register_blueprint(docs.bp)
 
-    @app.before_request
     def api_routing_errors():
         """An unknown path or method under /api/ gets problem details, not the HTML error page."""
         exc = request.routing_exception
@@ -147,3 +146,7 @@ def register_api(app: Flask) -> None:
         ):
             return _http_problem(_real_routing_error(exc))
         return None
+
+    # First of the app's checks: a request that no API route matched belongs to no blueprint, so a later
+    # check's abort (the NUL refusal's 400) would get the HTML error page instead of problem details.
+    app.before_request_funcs.setdefault(None, []).insert(0, api_routing_errors)
