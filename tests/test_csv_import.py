@@ -10,10 +10,13 @@ from sqlalchemy import func, select
 
 from tests.factories import add_to_team, login, make_task, make_team, make_user
 from tests.snapshot import database_digest
+from tests.support import recorded_statements
 from tracker import csv_import, transfer
 from tracker.errors import Forbidden, Invalid
 from tracker.extensions import db
-from tracker.models import Activity, Notification, StoredForecast, Task, Team, Webhook, WebhookDelivery
+from tracker.models import (
+    Activity, Notification, StoredForecast, Task, TaskWatcher, Team, Webhook, WebhookDelivery,
+)
 
 DATA = Path(__file__).parent / "data"
 
@@ -86,6 +89,32 @@ def test_jira_import_creates_tasks_through_the_domain_quietly(team):
     [told] = db.session.scalars(select(Notification).where(Notification.id > notifications))
     assert told.user_id == team["mia"].id and told.summary.endswith("and 1 more")
     assert db.session.scalar(select(func.count(WebhookDelivery.id))) == 0
+
+
+def _jira_rows(count: int) -> csv_import.Sheet:
+    lines = ["Summary,Issue key,Status,Priority,Assignee,Due Date,Labels,Original Estimate"]
+    lines += [f"Task {i},K-{i},To Do,High,{('Olga', 'Mia', '')[i % 3]},10/Dec/26 12:00 AM,l{i % 7},3600"
+              for i in range(count)]
+    return csv_import.read_sheet("\n".join(lines))
+
+
+@pytest.mark.parametrize("count", [10, 200])
+def test_an_import_costs_the_same_statements_for_10_rows_as_for_200(team, count):
+    """The rows are checked in memory with the team's lookups read once, the tasks inserted in one batch:
+    a dry run's statements and an import's do not grow with the rows (they did: about 7 per row)."""
+    s = _jira_rows(count)
+    options = csv_import.default_options(team["o"], s)
+    with recorded_statements() as dry:
+        assert csv_import.import_rows(team["o"], s, options, dry_run=True).valid
+    with recorded_statements() as written:
+        assert csv_import.import_rows(team["o"], s, options, dry_run=False).written
+    assert len(dry) <= 4
+    inserts = [sql for sql in written if sql.lstrip().upper().startswith("INSERT")]
+    assert len(written) - len(inserts) <= 40, written[:60]
+    # History, watchers (the reporter, and the assignee when another) and labels for every row.
+    assert db.session.scalar(select(func.count(Activity.id)).where(Activity.kind == "created")) == count
+    watchers = db.session.scalar(select(func.count()).select_from(TaskWatcher))
+    assert watchers == count + sum(1 for i in range(count) if i % 3 == 1)
 
 
 def test_github_issues_are_recognised(team):

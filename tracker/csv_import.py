@@ -34,12 +34,16 @@ FIELD_LABELS = {
 }
 ESTIMATE_UNITS = ("hours", "seconds")
 MAX_CSV_BYTES = 2_000_000
-# 2,000 Jira-shaped rows (assignees, deadlines, labels), SQLite, the shared 2-core machine under load,
-# import_rows alone: when every row went through create_task (its queries, a flush per query, a rollback
-# for the dry run) a dry run took 5.2 s (3.5 s CPU; 23 s reported under heavier load) and an import 6.0 s
-# (3.9 s CPU; 27 s reported). Checked in memory with the team's lookups loaded once, created with them,
-# watchers added without a query: a dry run takes 0.07 s, an import 3.3-3.5 s (2.7 s CPU), the stored
-# forecast recomputed once at the commit (1.3 s of it). Limits the issue set: dry run < 2 s, import < 8 s.
+# 2,000 Jira-shaped rows (assignees, deadlines, labels), SQLite, the shared 2-core machine (load 4-9),
+# before -> after, wall (process CPU). import_rows alone: dry run 5.2-15.8 s (3.4-5.7 s) -> 0.07-0.2 s
+# (0.07 s); import 6.0 s (3.9 s) -> 4.1-5.5 s (1.7-1.8 s). Through the upload page (POST, preview page
+# rendered): dry run 9.8-14.8 s (4.0-5.3 s) -> 0.3-0.6 s (0.15 s); import 12.0-15.8 s (4.7-5.1 s) ->
+# 3.5-7.0 s (1.7-1.8 s). (23 s and 27 s were reported under heavier load.) Before, each row went through
+# create_task with its queries and an autoflush per query, and a dry run created and rolled back; now the
+# rows are checked in memory with the team's lookups read once (tasks.check_new_task), the tasks inserted
+# in one flush (tasks.create_tasks), history and watchers added without a query. cProfile: about a third
+# of the import is now the stored forecast recomputed once at the commit. Targets: dry run < 2 s, import
+# < 8 s. tests/test_csv_import.py checks that the statements (but inserts) do not grow with the rows.
 MAX_ROWS = 2_000
 MAX_COLUMNS = 300
 
@@ -369,9 +373,7 @@ def import_rows(member: TeamMembership, sheet: Sheet, options: Options, *, dry_r
         db.session.rollback()
         return preview
     try:
-        with db.session.no_autoflush:  # each task is flushed once, by create_task, for its id
-            created = [tasks.create_task(member, data, commit=False, imported=True, lookups=lookups)
-                       for _, data in checked]
+        created = tasks.create_tasks(member, [data for _, data in checked], lookups)
         for (row, _), task in zip(checked, created, strict=True):
             row.task_id = task.id
         _tell_assignees(member, created)

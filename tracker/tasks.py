@@ -671,10 +671,31 @@ def create_task(
     lookups: TeamLookups | None = None,
 ) -> Task:
     """A new task in the member's team; `category` and `title` are required. `commit=False` leaves the
-    commit to the caller (an import of many rows, all or nothing); `imported` tells the receivers that
-    the task came in with many others (notifications and webhooks stay quiet); `lookups` (team_lookups)
-    spares many creations in one team their per-task queries."""
-    clean = check_new_task(member, data, lookups)
+    commit to the caller; `imported` tells the receivers that the task came in with many others
+    (notifications and webhooks stay quiet); `lookups` (team_lookups) spares many creations in one team
+    their per-task queries."""
+    task = _new_task(member, check_new_task(member, data, lookups))
+    db.session.add(task)
+    db.session.flush()  # the task's id, for whoever receives the event
+    events.task_created.send(task, actor=member.user, imported=imported)
+    if commit:
+        db.session.commit()
+    return task
+
+
+def create_tasks(member: TeamMembership, rows: list[Mapping[str, Any]], lookups: TeamLookups) -> list[Task]:
+    """Many new tasks in the member's team (an import), each checked as create_task checks one, inserted
+    in one flush and announced as imported; the commit, all or nothing, is the caller's."""
+    created = [_new_task(member, check_new_task(member, data, lookups)) for data in rows]
+    db.session.add_all(created)
+    db.session.flush()  # one batch of inserts: the ids, for whoever receives the events
+    with db.session.no_autoflush:  # what the receivers add is flushed with the commit, in batches too
+        for task in created:
+            events.task_created.send(task, actor=member.user, imported=True)
+    return created
+
+
+def _new_task(member: TeamMembership, clean: dict[str, Any]) -> Task:
     now = utcnow()
     task = Task(
         team_id=member.team_id,
@@ -686,11 +707,6 @@ def create_task(
         updated_at=now,
     )
     _assign(task, clean, now)
-    db.session.add(task)
-    db.session.flush()  # the task's id, for whoever receives the event
-    events.task_created.send(task, actor=member.user, imported=imported)
-    if commit:
-        db.session.commit()
     return task
 
 
