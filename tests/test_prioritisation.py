@@ -87,7 +87,8 @@ def test_status_change_with_a_stale_version_changes_nothing(client, app):
     assert db.session.get(Task, task.id).status == "in_progress"
     r = client.post(f"/tasks/{task.id}/status", data={"status": "done", "version": stale + 1},
                     headers={"Accept": "application/json"})
-    assert r.status_code == 200 and r.get_json() == {"status": "done", "version": stale + 2}
+    assert r.status_code == 200 and r.get_json() == {"status": "done", "version": stale + 2,
+                                                      "undo": r.get_json()["undo"]}  # done: Undo offered
     r = client.post(f"/tasks/{task.id}/status", data={"status": "bogus"})
     assert r.status_code == 302
     db.session.expire_all()
