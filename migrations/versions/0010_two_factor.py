@@ -41,13 +41,12 @@ def upgrade():
                                       server_default='nobody'))
 
 
+# Plain DROP COLUMN (SQLite has it), not a batch copy: copying `teams` or `users` drops the old table,
+# and with foreign keys on that deletes every row that cascades from it (the teams' tasks).
 def downgrade():
-    with op.batch_alter_table('teams', schema=None) as batch_op:
-        batch_op.drop_column('two_factor_required')
-    with op.batch_alter_table('users', schema=None) as batch_op:
-        batch_op.drop_column('totp_last_step')
-        batch_op.drop_column('two_factor_enabled_at')
-        batch_op.drop_column('totp_secret')
+    op.drop_column('teams', 'two_factor_required')
+    for column in ('totp_last_step', 'two_factor_enabled_at', 'totp_secret'):
+        op.drop_column('users', column)
     with op.batch_alter_table('recovery_codes', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_recovery_codes_user_id'))
     op.drop_table('recovery_codes')
