@@ -38,7 +38,8 @@ MAX_CSV_BYTES = 2_000_000
 # before -> after, wall (process CPU). import_rows alone: dry run 5.2-15.8 s (3.4-5.7 s) -> 0.07-0.2 s
 # (0.07 s); import 6.0 s (3.9 s) -> 4.1-5.5 s (1.7-1.8 s). Through the upload page (POST, preview page
 # rendered): dry run 9.8-14.8 s (4.0-5.3 s) -> 0.3-0.6 s (0.15 s); import 12.0-15.8 s (4.7-5.1 s) ->
-# 3.5-7.0 s (1.7-1.8 s). (23 s and 27 s were reported under heavier load.) Before, each row went through
+# 3.5-7.0 s (1.7-1.8 s). PostgreSQL 15, import_rows: dry run 8.1 s -> 0.07 s, import 16.4 s -> 2.8 s.
+# (23 s and 27 s were reported under heavier load.) Before, each row went through
 # create_task with its queries and an autoflush per query, and a dry run created and rolled back; now the
 # rows are checked in memory with the team's lookups read once (tasks.check_new_task), the tasks inserted
 # in one flush (tasks.create_tasks), history and watchers added without a query. cProfile: about a third
@@ -360,8 +361,8 @@ def import_rows(member: TeamMembership, sheet: Sheet, options: Options, *, dry_r
     """Check every row as tracker.tasks checks a new task, in memory with the team's lookups loaded once;
     then, when every row is valid and this is not a dry run, create the tasks through tracker.tasks
     (history, watchers and the forecast follow; no notification or webhook per row: each assignee hears
-    of their tasks once) in one transaction. Either way every row's outcome is in the preview. (Its cost
-    per row is under MAX_ROWS.)"""
+    of their tasks once) in one transaction. Either way every row's outcome is in the preview. (What 2,000
+    rows cost: beside MAX_ROWS.)"""
     require_role(member, "manager", "import tasks")
     lookups = tasks.team_lookups(member.team_id)
     team = _Team(lookups.categories, list(db.session.scalars(
