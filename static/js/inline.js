@@ -131,8 +131,15 @@ document.addEventListener("change", (event) => {
   }
   if (control.matches?.("[data-past-warning]")) pastWarning(control);
 });
+// As it is typed: a changed field shows its Save button (hidden while the field holds the saved value).
+document.addEventListener("input", (event) => {
+  const control = event.target;
+  const form = control.closest?.("form[data-inline]");
+  if (form) form.classList.toggle("is-changed", control.value !== (form.dataset.saved ?? savedValue(control)));
+});
+// A date typed in the past is said at once; one already saved shows as overdue where it is listed.
 document.querySelectorAll("[data-past-warning]").forEach((input) => {
-  if (input.value) pastWarning(input);
+  if (input.value && input.value !== input.defaultValue) pastWarning(input);
 });
 
 function savedValue(control) {

@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from tracker.demo import DEMO_PASSWORD, PEOPLE, seed_demo
 from tracker.extensions import db
-from tracker.models import Task
+from tracker.models import StoredForecast, Task, utcnow
 
 from .conftest import DESKTOP, PHONE, assert_accessible, assert_no_horizontal_overflow, log_in
 
@@ -25,6 +25,11 @@ VIEWS = [  # file name, URL, a heading it must show
     ("calendar", "/teams/{team}/calendar", "{month}"),
     ("dashboard", "/teams/{team}/dashboard", "Workload per person"),
     ("task", "/tasks/{task}", "#{task}"),
+    ("plan", "/my-work/plan?days=1", "Plan for your working day"),
+    ("rebalance", "/tasks/{at_risk}/proposals", "Rebalance #{at_risk}"),
+    ("week", "/teams/{team}/calendar?view=week&blocks=1", "Legend"),
+    ("coverage", "/teams/{team}/coverage", "Coverage of the active features"),
+    ("list", "/teams/{team}/tasks", "{team_name}"),
 ]
 
 
@@ -38,8 +43,15 @@ def demo(live_server):
                    Task.assignee_id.is_not(None))
             .order_by(Task.id)
         ).first()
+        at_risk = db.session.scalars(
+            select(StoredForecast.task_id).join(Task, Task.id == StoredForecast.task_id)
+            .where(Task.team_id == team.id, StoredForecast.at_risk, Task.due_at > utcnow(),
+                   Task.estimate_hours.is_not(None))
+            .order_by(Task.due_at, Task.id)
+        ).first()
         month = datetime.now(ZoneInfo(PEOPLE[0][2])).strftime("%B %Y")
-        return {"team": team.id, "task": task.id, "email": logins[0][0], "month": month}
+        return {"team": team.id, "team_name": team.name, "task": task.id, "at_risk": at_risk,
+                "email": logins[0][0], "month": month}
 
 
 @pytest.fixture(scope="module")
