@@ -11,10 +11,12 @@ from sqlalchemy import insert, select
 
 from tests.factories import make_team, make_user
 from tracker.deadlines import (
+    BUCKETS,
     eisenhower_conditions,
     eisenhower_quadrant,
     eisenhower_sql,
     work_bucket,
+    work_bucket_conditions,
     work_bucket_sql,
 )
 from tracker.extensions import db
@@ -108,3 +110,15 @@ def test_the_sql_bucket_is_the_pure_bucket(app, zone, now):
     expected = [work_bucket(due, now, zone) for due in dues]
     assert computed(ids, work_bucket_sql(Task.due_at, now, zone)) == expected
     assert set(expected) >= {"no_due", "overdue", "today", "later"}
+
+
+@pytest.mark.parametrize(("zone", "now"), VIEWS)
+def test_each_bucket_condition_holds_for_exactly_the_pure_buckets_tasks(app, zone, now):
+    dues = [None if offset is None else now + offset for offset in OFFSETS]
+    ids = stored([("medium", due) for due in dues])
+    expected = [work_bucket(due, now, zone) for due in dues]
+    conditions = work_bucket_conditions(Task.due_at, now, zone)
+    assert list(conditions) == list(BUCKETS)
+    for name, condition in conditions.items():
+        found = set(db.session.scalars(select(Task.id).where(Task.id.in_(ids), condition)))
+        assert found == {i for i, bucket in zip(ids, expected, strict=True) if bucket == name}, name

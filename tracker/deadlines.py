@@ -143,13 +143,18 @@ def eisenhower_conditions(priority, due_at, now: datetime, urgency_window_hours:
             "delegate": and_(unimportant, urgent), "later": and_(unimportant, not_urgent)}
 
 
-def work_bucket_sql(due_at, now: datetime, tz: str | tzinfo):
-    """``work_bucket`` as a SQL expression over the column ``due_at``: the same calendar days of zone
-    ``tz``, turned into the UTC instants where they start."""
+def _work_bucket_edges(now: datetime, tz: str | tzinfo) -> tuple[datetime, datetime]:
+    """The UTC instants where tomorrow and next week start in zone ``tz``."""
     require_aware(now, "now")
     today = utc_to_local(now, tz).date()
     tomorrow = local_to_utc(datetime.combine(today + timedelta(days=1), time()), tz)
-    next_week = local_to_utc(datetime.combine(today + timedelta(days=8 - today.isoweekday()), time()), tz)
+    return tomorrow, local_to_utc(datetime.combine(today + timedelta(days=8 - today.isoweekday()), time()), tz)
+
+
+def work_bucket_sql(due_at, now: datetime, tz: str | tzinfo):
+    """``work_bucket`` as a SQL expression over the column ``due_at``: the same calendar days of zone
+    ``tz``, turned into the UTC instants where they start."""
+    tomorrow, next_week = _work_bucket_edges(now, tz)
     return case(
         (due_at.is_(None), "no_due"),
         (due_at < now, "overdue"),
@@ -157,6 +162,16 @@ def work_bucket_sql(due_at, now: datetime, tz: str | tzinfo):
         (due_at < next_week, "this_week"),
         else_="later",
     )
+
+
+def work_bucket_conditions(due_at, now: datetime, tz: str | tzinfo) -> dict:
+    """``work_bucket`` as one SQL condition per bucket (a dict in ``BUCKETS`` order): ranges of the
+    deadline rather than one CASE, so that each bucket reads only its own part of an index in deadline
+    order."""
+    tomorrow, next_week = _work_bucket_edges(now, tz)
+    return {"overdue": due_at < now, "today": and_(due_at >= now, due_at < tomorrow),
+            "this_week": and_(due_at >= tomorrow, due_at < next_week), "later": due_at >= next_week,
+            "no_due": due_at.is_(None)}
 
 
 def month_grid(year: int, month: int, first_weekday: int = 0) -> list[list[date]]:

@@ -16,7 +16,7 @@ from .deadlines import (
     eisenhower_conditions,
     local_to_utc,
     month_grid,
-    work_bucket_sql,
+    work_bucket_conditions,
 )
 from .extensions import db
 from .forecast import WorkSchedule, working_hours_between
@@ -150,8 +150,12 @@ def my_work(user: User, now: datetime | None = None, limit: Limit = BOARD_CARDS)
         Task.deleted_at.is_(None),
     )
     order = (PRIORITY_ORDER, *task_ordering("due_at"))
-    bucket = work_bucket_sql(Task.due_at, now, user.timezone)
-    buckets = bounded(base, bucket, dict.fromkeys(BUCKETS, order), limit, joinedload(Task.team))
+    # Deadline ranges, not one CASE: each bucket reads only its part of the person's open tasks.
+    conditions = work_bucket_conditions(Task.due_at, now, user.timezone)
+    limits = group_limits(BUCKETS, limit)
+    groups = {name: (conditions[name], order) for name in BUCKETS}
+    first = first_of_groups(base, groups, limits, joinedload(Task.team))
+    buckets = Groups(first, counts_of(base, conditions), limits)
     return MyWork(buckets, load(buckets.task_ids))
 
 
@@ -192,6 +196,24 @@ def eisenhower(
               for name, condition in eisenhower_conditions(Task.priority, Task.due_at, now, window).items()}
     limits = group_limits(groups, limit)
     return Groups(first_of_groups(base, groups, limits), quadrant_counts(base, now, window), limits)
+
+
+def forecast_by_person(member: TeamMembership, limit: Limit = BOARD_CARDS) -> tuple[list[User], Groups]:
+    """The forecast grouped by person: each member's open tasks in the order their queue is worked (the
+    stored projected finish, unprojected last), the first `limit` of each and how many each holds; the
+    members in name order. Unassigned tasks are in nobody's queue (the list filters them)."""
+    people = [m.user for m in members_of(member.team)]
+    base = (
+        select(Task)
+        .outerjoin(StoredForecast, StoredForecast.task_id == Task.id)
+        .where(Task.team_id == member.team_id, Task.deleted_at.is_(None), OPEN_TASK,
+               Task.assignee_id.is_not(None))
+    )
+    order = (StoredForecast.projected_finish_at.is_(None), StoredForecast.projected_finish_at, Task.id)
+    groups = {person.id: (Task.assignee_id == person.id, order) for person in people}
+    limits = group_limits(groups, limit)
+    found = first_of_groups(base, groups, limits) if groups else {}
+    return people, Groups(found, counts_by(base, Task.assignee_id), limits)
 
 
 def quadrant_counts(base, now: datetime, urgency_window_hours: float) -> dict[str, int]:
