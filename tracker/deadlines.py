@@ -148,7 +148,8 @@ def _work_bucket_edges(now: datetime, tz: str | tzinfo) -> tuple[datetime, datet
     require_aware(now, "now")
     today = utc_to_local(now, tz).date()
     tomorrow = local_to_utc(datetime.combine(today + timedelta(days=1), time()), tz)
-    return tomorrow, local_to_utc(datetime.combine(today + timedelta(days=8 - today.isoweekday()), time()), tz)
+    next_week = local_to_utc(datetime.combine(today + timedelta(days=8 - today.isoweekday()), time()), tz)
+    return tomorrow, next_week
 
 
 def work_bucket_sql(due_at, now: datetime, tz: str | tzinfo):

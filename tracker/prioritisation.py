@@ -120,14 +120,6 @@ def counts_of(base, groups: Mapping[str, object]) -> dict[str, int]:
     return dict(zip(groups, db.session.execute(base.with_only_columns(*sums)).one(), strict=True))
 
 
-def bounded(base, key, orders: dict[str, tuple], limit: Limit, *load) -> Groups:
-    """The tasks of `base` grouped by the value of `key` (the names of `orders`, each group in its own
-    order): the first few of each, and the count of each, in two statements (and the eager loads)."""
-    limits = group_limits(orders, limit)
-    groups = {name: (key == name, order) for name, order in orders.items()}
-    return Groups(first_of_groups(base, groups, limits, *load), counts_by(base, key), limits)
-
-
 # My work ----------------------------------------------------------------------------------------
 
 
