@@ -223,11 +223,15 @@ def dashboard(team_id: int):
 @bp.get("/teams/<int:team_id>/forecast")
 def forecast(team_id: int):
     member = teams.membership_for(current_user, team_id)
+    as_of = prioritisation.forecast_as_of(team_id)
+    if request.args.get("by") == "person":  # each person's queue in the order it is worked
+        people, queues = prioritisation.forecast_by_person(member, _cards())
+        return _team_page("views/forecast.html", member, people=people, queues=queues, by_person=True,
+                          forecast=stored_forecast.load(queues.task_ids), forecast_as_of=as_of)
     page = tasks.list_tasks(member, tasks.TaskFilter(status="open"), page_number(),
                             per_page=current_app.config["TASKS_PER_PAGE"])
     return _team_page("views/forecast.html", member, page=page, tasks=page.items,
-                      forecast=stored_forecast.load([t.id for t in page.items]),
-                      forecast_as_of=prioritisation.forecast_as_of(team_id))
+                      forecast=stored_forecast.load([t.id for t in page.items]), forecast_as_of=as_of)
 
 
 @bp.post("/teams/<int:team_id>/filters")
