@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
+from sqlalchemy import select
 
 from tests.factories import make_pair_and_outsider, make_task
 from tracker import bulk, tasks, undo
 from tracker.errors import Invalid, NotFound
 from tracker.extensions import db
-from tracker.models import Task, UndoRecord, utcnow
+from tracker.models import Task, TaskOccurrence, UndoRecord, utcnow
 
 
 @pytest.fixture
@@ -91,3 +92,37 @@ def test_undo_of_a_bulk_deadline_puts_back_each_deadline(pair):
 def test_nothing_to_undo_records_nothing(pair):
     assert undo.record(pair["owner"], pair["team_id"], "bulk", "Nothing.", []) is None
     assert db.session.query(UndoRecord).count() == 0
+
+
+def test_undoing_a_recurring_completion_takes_back_its_untouched_next_occurrence(pair):
+    task = make_task(pair["o"], recurrence="FREQ=WEEKLY", due_at=utcnow() + timedelta(days=1))
+    record = _done(pair["o"], task)
+    following = db.session.get(TaskOccurrence, task.id).next_task_id
+    outcomes = undo.undo(pair["owner"], record.id)
+    assert outcomes[0].outcome == "restored" and f"#{following} went to the trash" in outcomes[0].detail
+    assert db.session.get(Task, following).deleted_at is not None
+    assert db.session.get(TaskOccurrence, task.id) is None
+    tasks.update_task(pair["o"], task, {"status": "done"})  # completed again: a new next occurrence, once
+    again = db.session.get(TaskOccurrence, task.id).next_task_id
+    assert again != following and db.session.get(Task, again).deleted_at is None
+
+
+def test_a_next_occurrence_changed_since_stays_when_the_completion_is_undone(pair):
+    task = make_task(pair["o"], recurrence="FREQ=WEEKLY", due_at=utcnow() + timedelta(days=1))
+    record = _done(pair["o"], task)
+    following = db.session.get(Task, db.session.get(TaskOccurrence, task.id).next_task_id)
+    tasks.update_task(pair["m"], following, {"priority": "high"})
+    outcomes = undo.undo(pair["owner"], record.id)
+    assert "was changed since, so it stays" in outcomes[0].detail
+    db.session.refresh(following)
+    assert following.deleted_at is None and task.status != "done"
+
+
+def test_the_daily_purge_deletes_expired_records_only(app, pair):
+    spent, live = _done(pair["o"], make_task(pair["o"])), _done(pair["o"], make_task(pair["o"], "Other"))
+    spent.expires_at = utcnow() - timedelta(seconds=1)
+    db.session.commit()
+    result = app.test_cli_runner().invoke(args=["purge-sessions"])
+    assert result.exit_code == 0 and "deleted 1 expired undo record(s)" in result.output, result.output
+    assert db.session.scalars(select(UndoRecord.id)).all() == [live.id]
+    assert undo.purge() == 0  # idempotent

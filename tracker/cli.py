@@ -9,7 +9,7 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 
 from . import accounts, backup, demo, mail, outbox, reminders, sessions, stored_forecast, tokens, transfer
-from . import two_factor
+from . import two_factor, undo
 from .errors import DomainError, Invalid, NotFound
 from .extensions import db
 from .models import User
@@ -143,10 +143,11 @@ def refresh_forecast() -> None:
 
 @commands.command("purge-sessions")
 def purge_sessions() -> None:
-    """Delete idle sign-in sessions and failed-login counts whose period is over. Idempotent: run it
-    from cron daily."""
+    """Delete idle sign-in sessions, failed-login counts whose period is over, and expired undo records.
+    Idempotent: run it from cron daily."""
     ended, forgotten = sessions.end_idle_sessions(), accounts.forget_old_failures()
-    click.echo(f"Ended {ended} idle session(s); forgot {forgotten} failed-login count(s).")
+    click.echo(f"Ended {ended} idle session(s); forgot {forgotten} failed-login count(s); "
+               f"deleted {undo.purge()} expired undo record(s).")
 
 
 @commands.command("backup")

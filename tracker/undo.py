@@ -14,7 +14,7 @@ from sqlalchemy import delete, update
 from . import tasks
 from .errors import Conflict, Invalid, NotFound
 from .extensions import db
-from .models import Task, UndoRecord, User, utcnow
+from .models import Task, TaskOccurrence, TeamMembership, UndoRecord, User, utcnow
 
 UNDO_SECONDS = 30
 INSTANT_FIELDS = ("due_at", "start_at")
@@ -28,6 +28,9 @@ class Outcome:
     task_id: int
     outcome: str
     detail: str
+
+
+FIRST_VERSION = 1  # a task's version as created (the mapper's version counter)
 
 
 def _plain(value: Any) -> Any:
@@ -68,6 +71,14 @@ def record(user: User, team_id: int, kind: str, label: str, changes: list[dict],
     db.session.add(undo)
     db.session.commit()
     return undo
+
+
+def purge() -> int:
+    """Delete every expired record (each user's go as they act again; this sweeps the rest: cron, with
+    `flask purge-sessions`). Returns how many went."""
+    gone = db.session.execute(delete(UndoRecord).where(UndoRecord.expires_at < utcnow())).rowcount
+    db.session.commit()
+    return gone
 
 
 def get_record(user: User, record_id: int) -> UndoRecord:
@@ -125,13 +136,34 @@ def _undo_one(user: User, entry: dict) -> Outcome:
             return Outcome(task_id, "restored", f"#{task_id} is back from the trash.")
         if task.deleted_at is not None:
             return Outcome(task_id, "conflict", f"#{task_id} is in the trash now, so it was left there.")
+        completed = task.status == "done" and entry["before"].get("status", "done") != "done"
         tasks.update_task(member, task, _values(entry["before"]), expected_version=entry["version"])
     except Conflict:
         return Outcome(task_id, "conflict", _CHANGED_SINCE.format(task_id))
     except Invalid as exc:
         reasons = " ".join(m for ms in exc.errors.values() for m in ms)
         return Outcome(task_id, "refused", f"#{task_id} could not be put back: {reasons}")
-    return Outcome(task_id, "restored", f"#{task_id} is back as it was.")
+    note = _withdraw_next_occurrence(member, task) if completed else ""
+    return Outcome(task_id, "restored", f"#{task_id} is back as it was.{note}")
+
+
+def _withdraw_next_occurrence(member: TeamMembership, task: Task) -> str:
+    """Undoing the completion of a recurring task takes back the occurrence it brought forth: the link
+    goes (completing it again brings forth a new one), and the next task goes to the trash while nobody
+    has changed it since it was made; a changed one stays, and the outcome says so."""
+    link = db.session.get(TaskOccurrence, task.id)
+    if link is None:
+        return ""
+    following = db.session.get(Task, link.next_task_id)
+    db.session.delete(link)
+    if following is None or following.deleted_at is not None:
+        db.session.commit()
+        return ""
+    if following.version != FIRST_VERSION:
+        db.session.commit()
+        return f" Its next occurrence #{following.id} was changed since, so it stays."
+    tasks.move_to_trash(member, following)  # commits the link's removal with it
+    return f" Its next occurrence #{following.id} went to the trash."
 
 
 def _values(before: dict[str, Any]) -> dict[str, Any]:

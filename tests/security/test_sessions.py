@@ -178,7 +178,7 @@ def test_the_purge_command_ends_idle_sessions_and_forgets_spent_failure_counts(a
     db.session.commit()
     result = app.test_cli_runner().invoke(args=["purge-sessions"])
     assert result.exit_code == 0, result.output
-    assert "Ended 1 idle session(s); forgot 1 failed-login count(s)." in result.output
+    assert "Ended 1 idle session(s); forgot 1 failed-login count(s);" in result.output
     assert db.session.scalar(select(func.count()).select_from(LoginSession)) == 1
     left = set(db.session.scalars(select(LoginFailure.email_digest)))
     assert left == {"b" * 64, "c" * 64}  # still locked, and still counting
