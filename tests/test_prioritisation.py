@@ -9,6 +9,7 @@ from sqlalchemy import event, insert, select
 
 from tests.factories import add_to_team, login, make_task, make_team, make_user
 from tracker import prioritisation, stored_forecast, tokens
+from tracker.deadlines import utc_to_local
 from tracker.extensions import db
 from tracker.models import (
     Category,
@@ -524,9 +525,31 @@ def test_my_work_shows_fewer_cards_per_bucket_than_the_board_in_the_same_order(c
     bucket = section(client.get("/my-work").get_data(as_text=True), 'class="bucket bucket-no_due"')
     assert work_ids(bucket) == [made[1].id, made[3].id] and '<span class="count">5</span>' in bucket
     assert "(3 not shown)" in bucket and more_link(bucket) == "/my-work?limit_no_due=4"
-    bucket = section(client.get("/my-work?limit_no_due=4").get_data(as_text=True), 'class="bucket bucket-no_due"')
+    page = client.get("/my-work?limit_no_due=4").get_data(as_text=True)
+    bucket = section(page, 'class="bucket bucket-no_due"')
     assert work_ids(bucket) == [made[1].id, made[3].id, made[4].id, made[0].id]
     assert more_link(bucket) == "/my-work?limit_no_due=6"
+
+
+def test_each_calendar_day_counts_the_deadlines_of_that_day_in_the_viewers_zone(app):
+    # March 2025 in New York: the clocks go forward on Sunday 9 March; deadlines a second either side of
+    # every midnight the grid holds land on the day the zone says.
+    zone = "America/New_York"
+    ana = make_user("Ana", timezone=zone)
+    team = make_team(ana)
+    days = [day for week in prioritisation.month_grid(2025, 3) for day in week]
+    midnights = [prioritisation.local_to_utc(datetime.combine(d, datetime.min.time()), zone) for d in days]
+    dues = [m + offset for m in midnights[1:] for offset in (timedelta(seconds=-1), timedelta(0))]
+    for i, due in enumerate(dues):
+        make_task(team, f"Due {i}", due_at=due)
+    grid = prioritisation.deadline_calendar(team, 2025, 3, TaskFilter(), zone)
+    expected = {}
+    for due in dues:
+        day = utc_to_local(due, zone).date()
+        if days[0] <= day <= days[-1]:
+            expected[day] = expected.get(day, 0) + 1
+    assert grid.totals == expected and len(expected) == len(days)
+    assert all(utc_to_local(t.due_at, zone).date() == day for day, ts in grid.by_day.items() for t in ts)
 
 
 def test_a_calendar_day_shows_its_first_deadlines_and_links_to_the_rest(client, app):

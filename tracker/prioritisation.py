@@ -253,6 +253,19 @@ class Month:
         return [task.id for tasks in self.by_day.values() for task in tasks]
 
 
+def _interval_of(column, ends: list[datetime], first: int, past: int):
+    """Which of the intervals `first`…`past - 1` holds `column` (interval i ends before `ends[i]`; the
+    value lies within them), as a CASE that halves the range at each step: about six comparisons per row
+    for a calendar's 42 days, where one branch per day makes 21 on average."""
+    if past - first == 1:
+        return literal_column(str(first), Integer)
+    middle = (first + past) // 2
+    return case(
+        (column < ends[middle - 1], _interval_of(column, ends, first, middle)),
+        else_=_interval_of(column, ends, middle, past),
+    )
+
+
 def deadline_calendar(
     member: TeamMembership, year: int, month: int, f: TaskFilter, tz: str, per_day: int = CALENDAR_PER_DAY
 ) -> Month:
@@ -263,7 +276,7 @@ def deadline_calendar(
     midnights = (*days, days[-1] + timedelta(days=1))
     starts = [local_to_utc(datetime.combine(day, time()), tz) for day in midnights]
     stmt = filtered_tasks(member.team_id, replace(f, due_after=starts[0], due_before=starts[-1]), member.user)
-    day_of = case(*((Task.due_at < end, index) for index, end in enumerate(starts[1:])))
+    day_of = _interval_of(Task.due_at, starts[1:], 0, len(days))
     keyed = stmt.with_only_columns(Task.id, Task.due_at, day_of.label("day")).subquery()
     position = func.row_number().over(partition_by=keyed.c.day, order_by=(keyed.c.due_at, keyed.c.id))
     ranked = select(keyed.c.id, keyed.c.day, position.label("pos")).subquery()
