@@ -111,6 +111,16 @@ def test_a_bad_wip_limit_is_refused_beside_its_field_and_nothing_is_written(boar
     assert boards.wip_limits(board["team_id"]) == {"todo": 4}
 
 
+def test_a_refused_limits_form_with_filter_like_fields_remembers_no_filter(board, app):
+    """The form fuzzing found it: the refused form's fields were read as the board's filter and kept."""
+    client = app.test_client()
+    login(client, board["manager"])
+    response = client.post(f"/teams/{board['team_id']}/board/limits",
+                           data={"in_progress": "x", "status": "todo", "lanes": "assignee"})
+    assert response.status_code == 422
+    assert db.session.query(BoardView).count() == 0
+
+
 def test_a_member_cannot_post_limits_and_another_team_is_not_found(board, client):
     assert client.post(f"/teams/{board['team_id']}/board/limits", data={"todo": "3"}).status_code == 403
     assert client.post(f"/teams/{board['other_team_id']}/board/limits", data={"todo": "3"}).status_code == 404

@@ -22,10 +22,14 @@ def board_filter(member):
     except Invalid as exc:
         lanes, error = None, Invalid({**(error.errors if error else {}), **exc.errors})
         task_filter = tasks.TaskFilter()
+    # Only a GET of the board remembers or forgets: a refused form shown with the board (a POST) writes
+    # nothing but what it was for, and its fields are not a filter chosen.
+    looking = request.method == "GET"
     if error is not None and from_memory:
-        boards.remember(member, {})
+        if looking:
+            boards.remember(member, {})
         return tasks.TaskFilter(), None, {}, False, None
-    if error is None and not from_memory and boards.worth_remembering(args):
+    if looking and error is None and not from_memory and boards.worth_remembering(args):
         boards.remember(member, args)
     return task_filter, lanes, args, from_memory, error
 
