@@ -56,10 +56,10 @@ function show(task) {
       if (control && task[name] !== undefined) {
         control.value = task[name];
         control.removeAttribute("aria-invalid");
-        form.dataset.saved = control.value;
+        control.dataset.saved = control.value;
+        fieldOf(control)?.classList.remove("is-changed");
       }
     }
-    form.classList.remove("is-changed");
   });
   document.querySelectorAll(
     `[data-task-id="${task.id}"] input[name=version], input[data-version-of="${task.id}"]`,
@@ -70,7 +70,8 @@ function show(task) {
 }
 
 async function send(form) {
-  const control = form.querySelector("select, input:not([type=hidden])");
+  const fields = [...form.elements].filter((el) => el.matches("select, input:not([type=hidden])"));
+  const control = fields.find((el) => fieldOf(el)?.classList.contains("is-changed")) || fields[0];
   const csrf = form.elements.csrf_token?.value;
   form.setAttribute("aria-busy", "true");
   try {
@@ -107,11 +108,11 @@ document.addEventListener("submit", (event) => {
 // An option picked with the pointer is a choice; arrow keys only move through the options, and Enter
 // (or the Save button) saves what they reached.
 document.addEventListener("pointerdown", (event) => {
-  const select = event.target.closest?.("form[data-inline] select");
+  const select = inlineSelect(event.target);
   if (select) select.dataset.pointer = "1";
 });
 document.addEventListener("keydown", (event) => {
-  const select = event.target.closest?.("form[data-inline] select");
+  const select = inlineSelect(event.target);
   if (!select) return;
   delete select.dataset.pointer;
   if (event.key === "Enter") {
@@ -121,9 +122,9 @@ document.addEventListener("keydown", (event) => {
 });
 document.addEventListener("change", (event) => {
   const control = event.target;
-  const form = control.closest?.("form[data-inline]");
+  const form = inlineForm(control);
   if (form) {
-    form.classList.toggle("is-changed", control.value !== (form.dataset.saved ?? savedValue(control)));
+    markChanged(control);
     if (control.tagName === "SELECT" && control.dataset.pointer) {
       delete control.dataset.pointer;
       form.requestSubmit();
@@ -133,14 +134,33 @@ document.addEventListener("change", (event) => {
 });
 // As it is typed: a changed field shows its Save button (hidden while the field holds the saved value).
 document.addEventListener("input", (event) => {
-  const control = event.target;
-  const form = control.closest?.("form[data-inline]");
-  if (form) form.classList.toggle("is-changed", control.value !== (form.dataset.saved ?? savedValue(control)));
+  if (inlineForm(event.target)) markChanged(event.target);
 });
 // A date typed in the past is said at once; one already saved shows as overdue where it is listed.
 document.querySelectorAll("[data-past-warning]").forEach((input) => {
   if (input.value && input.value !== input.defaultValue) pastWarning(input);
 });
+
+// An in-place control's form: the one around it, or the row's form it is joined to (`form` attribute).
+function inlineForm(control) {
+  const form = control?.form;
+  return form?.matches("form[data-inline]") ? form : null;
+}
+
+function inlineSelect(target) {
+  return target?.tagName === "SELECT" && inlineForm(target) ? target : null;
+}
+
+// The field a control belongs to: its own small form, or its cell's wrapper in a list row.
+function fieldOf(control) {
+  return control.closest(".inline-edit");
+}
+
+// A field whose value differs from the saved one shows its Save button.
+function markChanged(control) {
+  const saved = control.dataset.saved ?? savedValue(control);
+  fieldOf(control)?.classList.toggle("is-changed", control.value !== saved);
+}
 
 function savedValue(control) {
   if (control.tagName !== "SELECT") return control.defaultValue;
