@@ -27,7 +27,7 @@ REASONS = ("ok", "late", "overdue", "no_estimate", "unassigned")
 _ZERO = timedelta(0)
 _HOUR = timedelta(hours=1)
 _ONE_DAY = timedelta(days=1)
-_NEVER = datetime.max.replace(tzinfo=UTC)  # sorts undated tasks after every deadline
+NEVER = datetime.max.replace(tzinfo=UTC)  # sorts undated tasks after every deadline
 
 
 @dataclass(frozen=True)
@@ -275,12 +275,12 @@ def forecast(
     blockers = {i: [b for b in links[i] if (i, b) not in cycle_links] for i in projected}
 
     queues: dict[int, list[int]] = {}
-    for i in sorted(projected, key=lambda i: _queue_key(by_id[i])):
+    for i in sorted(projected, key=lambda i: queue_key(by_id[i])):
         queues.setdefault(by_id[i].assignee_id, []).append(i)
     timelines = _timelines(by_id.values(), schedules, now)
 
     finish, order = _simulate(queues, {i: by_id[i].remaining for i in projected}, blockers, timelines, now)
-    queue_keys = {person: [_queue_key(by_id[i]) for i in queue] for person, queue in queues.items()}
+    queue_keys = {person: [queue_key(by_id[i]) for i in queue] for person, queue in queues.items()}
 
     results: dict[int, TaskForecast] = {}
     for i in ids:
@@ -324,11 +324,11 @@ def _timelines(
     }
 
 
-def _queue_key(task: ForecastTask) -> tuple:
+def queue_key(task: ForecastTask) -> tuple:
     """The order an assignee works their tasks: earliest deadline (or the place a manager gave it in the
     queue), priority, id; undated last."""
     at = task.queue_at or task.due_at
-    return (at is None, at or _NEVER, PRIORITY_RANK[task.priority], task.id)
+    return (at is None, at or NEVER, PRIORITY_RANK[task.priority], task.id)
 
 
 def _links_closing_cycles(links: Mapping[int, list[int]]) -> set[tuple[int, int]]:
@@ -481,7 +481,7 @@ def _task_forecast(
 
     if task.assignee_id is None or remaining is None:
         # No projection. An unestimated task still has a place in its assignee's (sorted) queue.
-        earlier = bisect_left(queue_keys, _queue_key(task))
+        earlier = bisect_left(queue_keys, queue_key(task))
         return TaskForecast(
             task_id=task.id,
             projected_finish_at=None,

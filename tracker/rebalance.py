@@ -20,12 +20,19 @@ from sqlalchemy import and_, func, or_, select
 from .deadlines import end_of_day, utc_to_local
 from .errors import Invalid
 from .extensions import db
-from .forecast import ForecastTask, TaskForecast, WorkSchedule, forecast, working_hours_between
+from .forecast import (
+    NEVER,
+    ForecastTask,
+    TaskForecast,
+    WorkSchedule,
+    forecast,
+    queue_key,
+    working_hours_between,
+)
 from .models import StoredForecast, Task, TeamMembership, User
 from .stored_forecast import _inputs, clock, schedule_of
 from .tasks import update_task
 from .teams import members_of
-from .vocabulary import PRIORITY_RANK
 
 REASSIGN_CANDIDATES = 5  # people simulated for a reassignment
 REORDER_CANDIDATES = 5  # places tried in the task's own queue, nearest first
@@ -168,8 +175,8 @@ class _World:
     def _heads(self, people: set, task: ForecastTask) -> dict[int, ForecastTask]:
         """The queues of `people` up to the horizon, with `task` as given; a task that waits for one past
         the horizon (dropped, or finishing after it elsewhere) is past it too."""
-        chosen = {t.id: t for t in self.tasks.values()
-                  if t.assignee_id in people and t.id != task.id and _key(t)[:2] <= (False, self.horizon)}
+        chosen = {t.id: t for t in self.tasks.values() if t.assignee_id in people and t.id != task.id
+                  and queue_key(t)[:2] <= (False, self.horizon)}
         chosen[task.id] = task
         dropped = True
         while dropped:
@@ -200,17 +207,17 @@ class _World:
         return forecast(chosen.values(), schedules, self.now)
 
 
-def _world(task: Task, people: set[int], now: datetime) -> _World:
+def _world(task: Task, people: set[int], now: datetime, users: Mapping[int, User]) -> _World:
     """Load the queues of `people` up to the horizon and `task` itself (four queries), the working hours of
-    those with an empty queue and the stored finishes of what they wait for (one more each)."""
+    those with an empty queue (from `users`, loaded already) and the stored finishes of what they wait for
+    (one more query)."""
     horizon = max(now, task.due_at or now) + HORIZON
     queued = and_(Task.assignee_id.in_(people), func.coalesce(Task.queue_at, Task.due_at) <= horizon)
     scope = and_(Task.team_id == task.team_id, or_(queued, Task.id == task.id))
     teamed, schedules = _inputs(db.session, scope)
     tasks = {t.id: t for _team, t in teamed}
     idle = people - set(schedules)  # candidates with nothing queued yet work their own hours too
-    users = db.session.scalars(select(User).where(User.id.in_(idle)))
-    schedules.update({u.id: schedule_of(u) for u in users})
+    schedules.update({i: schedule_of(users[i]) for i in idle})
     wanted = {b for t in tasks.values() for b in t.blocked_by}
     stored = dict(db.session.execute(
         select(StoredForecast.task_id, StoredForecast.projected_finish_at).where(
@@ -235,8 +242,7 @@ def _effect(world: _World, before: dict, after: dict, task_id: int) -> tuple[lis
             t = world.tasks[i]
             moved.append(Moved(i, t.assignee_id, t.due_at, old.projected_finish_at, new.projected_finish_at,
                                _on_time(old), _on_time(new)))
-    never = datetime.max.replace(tzinfo=UTC)
-    moved.sort(key=lambda m: (not (m.on_time_before and not m.on_time_after), m.before or never, m.task_id))
+    moved.sort(key=lambda m: (not (m.on_time_before and not m.on_time_after), m.before or NEVER, m.task_id))
     return moved[:MOVED_SHOWN], len(moved)
 
 
@@ -318,8 +324,9 @@ class _Proposing:
         """Start the task just before one that its assignee works earlier: the nearest such place that makes
         it on time (further ones only push more of the queue back)."""
         me = self.me
-        ahead = sorted((t for t in self.world.queue(me.assignee_id) if t.id != me.id and _key(t) < _key(me)),
-                       key=_key)
+        mine = queue_key(me)
+        ahead = sorted((t for t in self.world.queue(me.assignee_id) if t.id != me.id and queue_key(t) < mine),
+                       key=queue_key)
         # Before ahead[i], ahead[:i] is worked first: places with more work before it than there are working
         # hours until the deadline cannot make it on time, so the simulation starts at the nearest other one.
         room = working_hours_between(self.world.schedules[me.assignee_id], self.world.now, me.due_at)
@@ -364,12 +371,6 @@ def _minute_after(at: datetime) -> datetime:
     return whole if whole == at else whole + timedelta(minutes=1)
 
 
-def _key(t: ForecastTask) -> tuple:
-    """A task's place in its queue, as the forecast orders it (dated first)."""
-    at = t.queue_at or t.due_at
-    return (at is None, at or datetime.max.replace(tzinfo=UTC), PRIORITY_RANK[t.priority], t.id)
-
-
 def _rank(p: Proposal) -> tuple:
     """On time without making anyone late first; then reassigning (to the most experienced) and reordering
     before giving up time; then the move that disturbs fewest tasks."""
@@ -392,7 +393,7 @@ def propose(member: TeamMembership, task: Task, now: datetime | None = None) -> 
     remaining = row.remaining_hours if row and row.remaining_hours is not None else task.estimate_hours or 0.0
     candidates = _candidates(loads, task, remaining)
     queues = {load.user.id for load in candidates} | ({task.assignee_id} if task.assignee_id else set())
-    run = _Proposing(task, _world(task, queues, now), names)
+    run = _Proposing(task, _world(task, queues, now, people), names)
     if run.me.assignee_id is None or run.me.remaining is None:
         return Rebalance(task, None, [], names, now, people)
     current = run.before(frozenset({run.me.assignee_id}))[task.id]
