@@ -30,7 +30,7 @@ def register():
         return render_template("auth/register.html", form=form)
     with submitted(form, lambda: render_template("auth/register.html", form=form)):
         user = accounts.register_user(form.email.data, form.name.data, form.password.data, form.timezone.data)
-    _sign_in(user)
+    sign_in(user)
     flash(f"Welcome, {user.name}! Create a team or ask a colleague to invite you to theirs.", "success")
     return redirect(safe_next(request.args.get("next"), "teams.index"))  # e.g. back to an invitation
 
@@ -39,7 +39,7 @@ def _login_failed(response) -> bool:
     return response.status_code != 302
 
 
-def _sign_in(user, remember: bool = False) -> None:
+def sign_in(user, remember: bool = False) -> None:
     """Start a server-side session for this browser; its token goes into the session cookie (and the
     remember-me cookie) through User.get_id."""
     session.pop(PENDING_LOGIN, None)
@@ -72,7 +72,7 @@ def login():
             session[PENDING_LOGIN] = two_factor.pending_login(user, remember=form.remember.data)
             return redirect(url_for("two_factor.login", next=request.args.get("next")))
         if user is not None:
-            _sign_in(user, remember=form.remember.data)
+            sign_in(user, remember=form.remember.data)
             return redirect(safe_next(request.args.get("next")))
         form.password.errors = ["Wrong email or password."]
     return render_template("auth/login.html", form=form), 422 if form.errors else 200
@@ -141,7 +141,7 @@ def change_password():
     # Every session of the account has ended: sign this browser in again with a new one (and a new
     # remember-me cookie if it had one), so only the other browsers are signed out.
     remembered = current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token") in request.cookies
-    _sign_in(current_user._get_current_object(), remember=remembered)
+    sign_in(current_user._get_current_object(), remember=remembered)
     flash("Your password is changed. Other browsers signed in to your account are signed out.", "success")
     if revoked:
         flash(f"Your API tokens ({revoked}) are revoked with the old password: create new ones for your "

@@ -3,10 +3,11 @@ answer comes back to the callback (tracker/oidc.py checks it and finds the accou
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
-from flask_login import current_user, login_user
+from flask_login import current_user
 
 from .. import accounts, oidc, sessions
 from ..mail import absolute_url
+from . import auth
 from .query import safe_next
 
 bp = Blueprint("sso", __name__)
@@ -48,9 +49,7 @@ def callback():
     user, created = oidc.account_for(claims, session.pop(TIMEZONE, ""))
     if current_user.is_authenticated:  # someone else was signed in in this browser: end that session
         sessions.end_session(current_user.session_token)
-    # The same server-side session as a password login (tracker/web/auth.py).
-    sessions.start_session(user, user_agent=request.user_agent.string, ip=request.remote_addr or "")
-    login_user(user)
+    auth.sign_in(user)  # the same server-side session as a password login
     if created:
         flash(f"Welcome, {user.name}! Your account was created from your sign-in; check your time zone "
               "in the settings.", "success")

@@ -113,7 +113,7 @@ def login():
     except accounts.LoginLocked as exc:
         form.code.errors = [exc.detail]
         return page(), 429, {"Retry-After": str(exc.retry_after)}
-    auth._sign_in(user, remember=marker.get("remember") is True)
+    auth.sign_in(user, remember=marker.get("remember") is True)
     if used == "recovery":
         left = two_factor.remaining_recovery_codes(user)
         flash(f"You used a recovery code; {left} left. Make new ones in your settings when you run low.",
