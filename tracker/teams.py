@@ -95,7 +95,8 @@ def _check_team_fields(name: str | None, urgency: int | None, errors: dict) -> N
         errors["urgency_window_hours"] = ["Choose between 1 hour and 60 days (1440 hours)."]
 
 
-def _unique_slug(base: str) -> str:
+def unique_slug(base: str) -> str:
+    """`base`, or `base-2`, `base-3`… whichever no team has yet."""
     taken = set(db.session.scalars(select(Team.slug).where(Team.slug.like(f"{base}%"))))
     slug, n = base, 2
     while slug in taken:
@@ -112,7 +113,7 @@ def create_team(owner: User, name: str, slug: str | None = None) -> Team:
         errors["slug"] = ["Use at most 48 lower-case letters, digits and single hyphens."]
     if errors:
         raise Invalid(errors)
-    team = Team(name=name.strip(), slug=_unique_slug(slug or slugify(name)), urgency_window_hours=72)
+    team = Team(name=name.strip(), slug=unique_slug(slug or slugify(name)), urgency_window_hours=72)
     team.categories = [
         Category(slug=cat_slug, name=cat_name, position=i)
         for i, (cat_slug, cat_name) in enumerate(DEFAULT_CATEGORIES)

@@ -58,7 +58,7 @@ from .recurrence import RuleError, normalise_rule
 from .saved_filters import VIEWS
 from .serialise import plain
 from .tasks import spent_hours
-from .teams import slugify
+from .teams import slugify, unique_slug
 from .text import render_markdown
 from .timelog import MAX_HOURS_PER_ENTRY
 from .two_factor import REQUIREMENTS, requirement_problems
@@ -816,7 +816,7 @@ def _people(d: TeamDocument, owner: User, known_to: User | None) -> tuple[dict[s
 
 
 def _new_team(d: TeamDocument, owner: User, people: dict[str, int]) -> Team:
-    team = Team(name=d.team.name.strip(), slug=_free_slug(d.team.slug or slugify(d.team.name)),
+    team = Team(name=d.team.name.strip(), slug=unique_slug(slugify(d.team.slug or d.team.name)),
                 urgency_window_hours=d.team.urgency_window_hours,
                 two_factor_required=d.team.two_factor_required)
     team.categories = [Category(slug=c.slug, name=c.name, position=c.position, archived=c.archived)
@@ -828,15 +828,6 @@ def _new_team(d: TeamDocument, owner: User, people: dict[str, int]) -> Team:
     db.session.add(team)
     db.session.flush()
     return team
-
-
-def _free_slug(base: str) -> str:
-    base = slugify(base)
-    taken = set(db.session.scalars(select(Team.slug).where(Team.slug.like(f"{base}%"))))
-    slug, n = base, 2
-    while slug in taken:
-        slug, n = f"{base}-{n}", n + 1
-    return slug
 
 
 def _team_settings(d: TeamDocument, team: Team, people: dict[str, int]) -> dict[str, int]:
