@@ -45,6 +45,14 @@ class Block:
         return round((self.end_at - self.start_at) / timedelta(hours=1), 2)
 
 
+def by_local_day(blocks: list[Block], zone: ZoneInfo) -> dict[date, list[Block]]:
+    """The blocks grouped by their day in `zone`, in the order they come."""
+    grouped: dict[date, list[Block]] = {}
+    for block in blocks:
+        grouped.setdefault(block.start_at.astimezone(zone).date(), []).append(block)
+    return grouped
+
+
 def day_hours(schedule: WorkSchedule, day: date) -> tuple[datetime, datetime] | None:
     """The working hours of one local day as UTC instants; None on a day off (or one whose window a
     DST gap swallowed)."""
@@ -128,10 +136,7 @@ class Plan:
     @property
     def by_day(self) -> list[tuple[date, list[Block]]]:
         """The blocks grouped by the person's local day, in order."""
-        zone, grouped = ZoneInfo(self.timezone), {}
-        for block in self.blocks:
-            grouped.setdefault(block.start_at.astimezone(zone).date(), []).append(block)
-        return list(grouped.items())
+        return list(by_local_day(self.blocks, ZoneInfo(self.timezone)).items())
 
     @property
     def now_block(self) -> Block | None:
@@ -236,7 +241,4 @@ def blocks_by_day(user: User, days: list[date], team_id: int | None = None,
     start = local_to_utc(datetime.combine(days[0], time()), zone)
     end = local_to_utc(datetime.combine(days[-1] + _ONE_DAY, time()), zone)
     blocks, _rows, _later = planned(user, max(start, now or stored_forecast.clock()), end, team_id)
-    by_day: dict[date, list[Block]] = {}
-    for block in blocks:
-        by_day.setdefault(block.start_at.astimezone(zone).date(), []).append(block)
-    return by_day, load_tasks({b.task_id for b in blocks})
+    return by_local_day(blocks, zone), load_tasks({b.task_id for b in blocks})
