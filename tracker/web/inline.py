@@ -144,10 +144,10 @@ def undo_offer():
 
 
 @bp.app_template_global()
-def inline_people(team_id: int) -> list[tuple[int, str]]:
-    """Who a task of this team can be given to, for the in-place assignee choice (one query a page)."""
-    team = teams.membership_for(current_user, team_id).team
-    return [(m.user_id, m.user.name) for m in teams.members_of(team)]
+def inline_people(members) -> list[tuple[int, str]]:
+    """Who a task of the team can be given to, for the in-place assignee choice: (user id, name) of the
+    team's memberships (teams.members_of, which the team pages load already)."""
+    return [(m.user_id, m.user.name) for m in members]
 
 
 # In-place edits ---------------------------------------------------------------------------------------

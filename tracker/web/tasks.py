@@ -150,7 +150,7 @@ def index(team_id: int):
         statuses=STATUSES,
         priorities=PRIORITIES,
         forecast=stored_forecast.load([t.id for t in result.items]),
-        people=[(m.user_id, m.user.name) for m in members],
+        people=inline.inline_people(members),
         select_all=request.args.get("select") == "all",
         bulk_results=inline.bulk_results(),
     ), 422 if error else 200
@@ -194,7 +194,7 @@ def show(task_id: int):
         time_entries=timelog.list_time_entries(task),
         time_form=g.get("time_form"),  # a refused time entry, shown again with its errors
         forecast=stored_forecast.load([task.id]) if task.is_open else None,
-        people=[(m.user_id, m.user.name) for m in teams.members_of(member.team)],
+        people=inline.inline_people(teams.members_of(member.team)),
     )
 
 
