@@ -90,7 +90,7 @@ def _apply_one(member: TeamMembership, task: Task, changes: Mapping[str, Any] | 
     except Conflict as exc:
         return RowResult(task.id, "conflict", "Changed by someone else meanwhile.", current=exc.current)
     except Invalid as exc:
-        reason = " ".join(m for ms in exc.errors.values() for m in ms)
+        reason = " ".join(exc.messages)
         return RowResult(task.id, "refused", reason, errors=exc.errors)
     return RowResult(task.id, "applied", before=before, version=task.version)
 

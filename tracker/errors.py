@@ -37,6 +37,11 @@ class Invalid(DomainError):
         super().__init__(detail or "Some fields are not valid: " + ", ".join(sorted(errors)))
         self.errors = errors
 
+    @property
+    def messages(self) -> list[str]:
+        """Every message, field by field, in order."""
+        return [m for ms in self.errors.values() for m in ms]
+
 
 class Conflict(DomainError):
     """The object changed since the caller read it; `current` is the object as it now is."""

@@ -141,7 +141,7 @@ def _undo_one(user: User, entry: dict) -> Outcome:
     except Conflict:
         return Outcome(task_id, "conflict", _CHANGED_SINCE.format(task_id))
     except Invalid as exc:
-        reasons = " ".join(m for ms in exc.errors.values() for m in ms)
+        reasons = " ".join(exc.messages)
         return Outcome(task_id, "refused", f"#{task_id} could not be put back: {reasons}")
     note = _withdraw_next_occurrence(member, task) if completed else ""
     return Outcome(task_id, "restored", f"#{task_id} is back as it was.{note}")

@@ -161,7 +161,7 @@ def move_quadrant(task_id: int):
                                 expected_version=int(version) if version.isdecimal() else None)
     except Invalid as exc:
         if wants_json():
-            return jsonify(error=" ".join(sum(exc.errors.values(), [])), errors=exc.errors), 422
+            return jsonify(error=" ".join(exc.messages), errors=exc.errors), 422
         g.moving = {"task_id": task.id, "errors": exc.errors}
         return eisenhower(task.team_id)[0], 422
     except Conflict as exc:
