@@ -1,0 +1,25 @@
+"""person loads: each member's workload stored with the forecast
+
+Revision ID: 0019
+Revises: 0018
+Create Date: 2026-11-30 07:05:00.000000
+
+(Reserved; filled by the change that needs it.)
+"""
+from alembic import op  # noqa: F401
+import sqlalchemy as sa  # noqa: F401
+
+
+# revision identifiers, used by Alembic.
+revision = '0019'
+down_revision = '0018'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    pass
+
+
+def downgrade():
+    pass
