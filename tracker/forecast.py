@@ -68,6 +68,17 @@ class WorkSchedule:
         return len(self.work_days) * self.hours_per_day
 
 
+def schedule_of(user) -> WorkSchedule:
+    """A person's schedule from their stored working hours (a tracker.models.User, or anything with its
+    timezone, work_day_numbers, work_start and work_end)."""
+    return WorkSchedule(
+        timezone=user.timezone,
+        work_days=frozenset(user.work_day_numbers),
+        work_start=user.work_start,
+        work_end=user.work_end,
+    )
+
+
 class _WorkingTime:
     """One schedule's working intervals as UTC instants, generated day by day on demand.
 

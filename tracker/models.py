@@ -638,6 +638,31 @@ class StoredForecast(db.Model):
     computed_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
+class StoredPersonLoad(db.Model):
+    """One member's workload over the team's open tasks (tracker.workload.PersonLoad), computed with the
+    stored forecast and kept fresh by the same events and periodic pass; the dashboard reads it."""
+
+    __tablename__ = "person_loads"
+
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    open_tasks: Mapped[int] = mapped_column(Integer)
+    remaining_hours: Mapped[float] = mapped_column(Float)
+    unestimated: Mapped[int] = mapped_column(Integer)
+    tight_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    needed_hours: Mapped[float] = mapped_column(Float)
+    available_hours: Mapped[float] = mapped_column(Float)
+    overdue_tasks: Mapped[int] = mapped_column(Integer)
+    overdue_hours: Mapped[float] = mapped_column(Float)
+    week_hours: Mapped[float] = mapped_column(Float)
+    week_capacity_hours: Mapped[float] = mapped_column(Float)
+    four_weeks_hours: Mapped[float] = mapped_column(Float)
+    four_weeks_capacity_hours: Mapped[float] = mapped_column(Float)
+    computed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 # Features: a team's epics, what each must cover before it ships, and the task checklists.
 
 

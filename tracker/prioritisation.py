@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import Integer, and_, case, cast, func, literal, literal_column, or_, select, true, union_all
+from sqlalchemy import Integer, and_, case, func, literal_column, or_, select, true, union_all
 from sqlalchemy.orm import joinedload
 
 from .deadlines import (
@@ -19,20 +19,17 @@ from .deadlines import (
     work_bucket_conditions,
 )
 from .extensions import db
-from .forecast import WorkSchedule, working_hours_between
-from .models import Category, StoredForecast, Task, TeamMembership, User, UTCDateTime, utcnow
+from .models import Category, StoredForecast, StoredPersonLoad, Task, TeamMembership, User, utcnow
 from .paging import bounds
-from .stored_forecast import StoredTeamForecast, load, schedule_of
+from .stored_forecast import StoredTeamForecast, load
 from .tasks import LIST_LOAD, OPEN_TASK, PRIORITY_ORDER, TaskFilter, filtered_tasks, task_ordering
 from .teams import members_of
 from .two_factor import visible_team_ids
 from .vocabulary import OPEN_STATUSES
+from .workload import PersonLoad, stored_load, workload  # noqa: F401  (workload: its old home)
 
 DONE_COLUMN_DAYS = 14
 BURNUP_WEEKS = 8
-WORKLOAD_HORIZON = timedelta(days=366)
-# The dashboard's load against capacity over the coming week and the coming four weeks.
-LOAD_WINDOWS = {"week": timedelta(days=7), "four_weeks": timedelta(days=28)}
 # Pages show the first few tasks of each board column, matrix quadrant and my-work bucket (the pages'
 # BOARD_CARDS setting, this by default), with a count of all and a link to show more; never all of them.
 BOARD_CARDS = 50
@@ -299,32 +296,6 @@ def deadline_calendar(
 
 
 @dataclass
-class PersonLoad:
-    user: User
-    open_tasks: int
-    remaining_hours: float
-    unestimated: int
-    capacity_hours_per_week: float
-    # The tightest deadline still ahead: hours due by then against working hours until then.
-    tight_due_at: datetime | None
-    needed_hours: float
-    available_hours: float
-    # Work whose deadline has passed, on its own: it has no working hours left before its deadline, so it
-    # would make anyone look over capacity at any deadline.
-    overdue_tasks: int = 0
-    overdue_hours: float = 0.0
-    # Hours due in the coming week and four weeks (LOAD_WINDOWS) against working hours in them.
-    week_hours: float = 0.0
-    week_capacity_hours: float = 0.0
-    four_weeks_hours: float = 0.0
-    four_weeks_capacity_hours: float = 0.0
-
-    @property
-    def overloaded(self) -> bool:
-        return self.needed_hours > self.available_hours + 1e-9
-
-
-@dataclass
 class Dashboard:
     lists: Groups  # overdue, due_soon and at_risk: the first few of each, and how many each holds
     by_category: list[dict]
@@ -346,123 +317,13 @@ class Dashboard:
         return self.lists["at_risk"]
 
 
-def _tightest(schedule: WorkSchedule, dated, now: datetime) -> tuple[datetime | None, float, float]:
-    """The deadline with the most hours due by then beyond the working hours until then: (that deadline,
-    hours due by it, working hours until it), from (deadline, hours) pairs."""
-    needed = available = 0.0
-    reached = now  # working hours are summed from now up to here, one stretch per deadline
-    tight = (None, 0.0, 0.0, -1.0)
-    for due, hours in sorted(dated):
-        if due <= now:  # overdue work is shown on its own (PersonLoad.overdue_hours)
-            continue
-        needed += hours
-        # Capacity is counted at most a year ahead: that is planning horizon enough, and walking the
-        # working days up to a deadline in 2100 would cost seconds per page.
-        horizon = min(due, now + WORKLOAD_HORIZON)
-        if horizon > reached:
-            available += working_hours_between(schedule, reached, horizon)
-            reached = horizon
-        pressure = needed - (available if due > now else 0.0)
-        if pressure > tight[3]:
-            tight = (due, needed, available if due > now else 0.0, pressure)
-    return tight[0], tight[1], tight[2]
-
-
-def _windows(schedule: WorkSchedule, dated, now: datetime) -> dict[str, float]:
-    """Hours overdue, and hours due in each of LOAD_WINDOWS with the working hours in it."""
-    figures = {"overdue_hours": round(sum(h for due, h in dated if due <= now), 2)}
-    for name, length in LOAD_WINDOWS.items():
-        figures[f"{name}_hours"] = round(sum(h for due, h in dated if now < due < now + length), 2)
-        figures[f"{name}_capacity_hours"] = round(working_hours_between(schedule, now, now + length), 2)
-    return figures
-
-
-def person_load(user: User, counts: tuple[int, float, int], dated, now: datetime, overdue_tasks: int = 0
-                ) -> PersonLoad:
-    """A person's load from (open tasks, remaining hours, tasks without estimate), the (deadline,
-    remaining hours) pairs of their estimated tasks with a deadline, and how many tasks are overdue."""
-    due, needed, available = _tightest(schedule_of(user), dated, now)
-    return PersonLoad(
-        overdue_tasks=overdue_tasks,
-        **_windows(schedule_of(user), dated, now),
-        user=user,
-        open_tasks=counts[0],
-        remaining_hours=round(counts[1], 2),
-        unestimated=counts[2],
-        capacity_hours_per_week=user.capacity_hours_per_week,
-        tight_due_at=due,
-        needed_hours=round(needed, 2),
-        available_hours=round(available, 2),
-    )
-
-
-def workload(user: User, tasks: list[tuple[datetime | None, float | None]], now: datetime) -> PersonLoad:
-    """Open estimated hours against the person's capacity up to each of their deadlines, from the
-    (deadline, remaining hours) of each open task: the reference that the dashboard's sums follow."""
-    hours = [h for _, h in tasks if h is not None]
-    dated = [(due, h) for due, h in tasks if due is not None and h is not None]
-    overdue = sum(1 for due, _ in tasks if due is not None and due <= now)
-    return person_load(user, (len(tasks), sum(hours), len(tasks) - len(hours)), dated, now, overdue)
-
-
-def deadline_window(due_at, now: datetime):
-    """The SQL expression of a deadline's window for the dashboard's workload: -1 without a deadline, 0
-    when passed (no working hours before it), then one window per day from now up to the capacity
-    horizon, and one past it. The tightest deadline is looked for at the last deadline of each window,
-    so a person's load costs the same however many tasks they hold."""
-    start = literal(now, UTCDateTime())
-    if db.session.get_bind().dialect.name == "postgresql":
-        days = func.floor(func.extract("epoch", due_at - start) / 86400)
-    else:
-        days = func.julianday(due_at) - func.julianday(start)
-    return case(
-        (due_at.is_(None), -1),
-        (due_at <= now, 0),
-        (due_at >= now + WORKLOAD_HORIZON, WORKLOAD_HORIZON.days + 1),
-        else_=1 + cast(days, Integer),
-    )
-
-
-def _remaining_hours(base):
-    """The SQL expression of a task's remaining hours (estimate less time logged, at least 0; NULL
-    without an estimate), read from the stored forecast, which keeps it for every open assigned task
-    (time logging refreshes it); and `base` joined to that table. A task whose row is missing yet counts
-    its whole estimate."""
-    stored = func.coalesce(StoredForecast.remaining_hours, Task.estimate_hours)
-    remaining = case((Task.estimate_hours.is_(None), None), else_=stored)
-    return remaining, base.outerjoin(StoredForecast, StoredForecast.task_id == Task.id)
-
-
-def workloads(member: TeamMembership, base, now: datetime) -> list[PersonLoad]:
-    """Each member's load over the open tasks of `base`, from one grouped sum per person and deadline
-    window (`deadline_window`; undated tasks in a window of their own)."""
-    remaining, joined = _remaining_hours(base.where(Task.assignee_id.is_not(None)))
-    window = deadline_window(Task.due_at, now)
-    keyed = joined.with_only_columns(
-        Task.assignee_id, Task.due_at, remaining.label("hours"), window.label("window")
-    ).subquery()
-    # A window counts at its last deadline with work left (where `workload` settles a tie), else its first.
-    estimated_due = case((keyed.c.hours.is_not(None), keyed.c.due_at))
-    last_due = func.coalesce(func.max(case((keyed.c.hours > 0, keyed.c.due_at))), func.min(estimated_due))
-    unestimated = func.sum(case((keyed.c.hours.is_(None), 1), else_=0))
-    sums = (func.count(), func.sum(keyed.c.hours), unestimated, last_due)
-    rows = db.session.execute(
-        select(keyed.c.assignee_id, keyed.c.window, *sums).group_by(keyed.c.assignee_id, keyed.c.window)
-    )
-    counts: dict[int, list] = defaultdict(lambda: [0, 0.0, 0])
-    dated: dict[int, list] = defaultdict(list)
-    overdue: dict[int, int] = defaultdict(int)
-    for who, index, n, hours, without_estimate, due in rows:
-        overdue[who] += n if index == 0 else 0
-        counts[who][0] += n
-        counts[who][1] += float(hours or 0)
-        counts[who][2] += without_estimate
-        if index >= 0 and due is not None:
-            dated[who].append((due, float(hours or 0)))
-    return [
-        person_load(m.user, tuple(counts[m.user_id]), dated[m.user_id], now, overdue[m.user_id])
-        for m in members_of(member.team)
-    ]
+def workloads(member: TeamMembership, now: datetime) -> list[PersonLoad]:
+    """Each member's load over the team's open tasks, as the stored forecast keeps it (computed with
+    tracker.workload's rules after every change that moves it, and by the periodic pass); a member
+    without a stored load has no open task there."""
+    stored = db.session.scalars(select(StoredPersonLoad).where(StoredPersonLoad.team_id == member.team_id))
+    rows = {row.user_id: row for row in stored}
+    return [stored_load(m.user, rows.get(m.user_id), now) for m in members_of(member.team)]
 
 
 def by_category(member: TeamMembership, base, now: datetime) -> list[dict]:
@@ -511,10 +372,12 @@ def dashboard(member: TeamMembership, now: datetime | None = None, limit: int = 
     return Dashboard(
         lists=lists,
         by_category=categories,
-        by_assignee=workloads(member, base, now),
+        by_assignee=(loads := workloads(member, now)),
         burnup=burnup(member.team_id, now),
         forecast=load(lists.task_ids),
-        forecast_as_of=forecast_as_of(member.team_id),
+        # The page's freshness is that of the oldest figure it shows: forecasts and loads alike.
+        forecast_as_of=min((at for at in (forecast_as_of(member.team_id), *(p.computed_at for p in loads))
+                            if at is not None), default=None),
     )
 
 

@@ -1,5 +1,6 @@
 """The deadline-risk forecast as stored data: one row per open task (tracker.models.StoredForecast),
-recomputed after every change that moves it and read by pages and the API like any column.
+and each member's workload per team (StoredPersonLoad, tracker.workload's rules over the same queues),
+recomputed after every change that moves them and read by pages and the API like any column.
 
 What moves a task's forecast is its assignee's queue, and through "blocked by" links the queues of the
 people it waits for or who wait for it. The domain events name what changed; the receivers below note
@@ -24,8 +25,18 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from .extensions import db
-from .forecast import ForecastTask, TaskForecast, WorkSchedule, explain, forecast
-from .models import StoredForecast, Task, TimeEntry, User, task_blockers, utcnow
+from .forecast import ForecastTask, TaskForecast, WorkSchedule, explain, forecast, schedule_of
+from .models import (
+    StoredForecast,
+    StoredPersonLoad,
+    Task,
+    TeamMembership,
+    TimeEntry,
+    User,
+    task_blockers,
+    utcnow,
+)
+from .workload import load_row, workload
 
 log = logging.getLogger(__name__)
 
@@ -41,15 +52,6 @@ _BATCH = 2000
 def clock() -> datetime:
     """"Now" for the forecast (tests freeze it to compare stored and recomputed values)."""
     return utcnow()
-
-
-def schedule_of(user: User) -> WorkSchedule:
-    return WorkSchedule(
-        timezone=user.timezone,
-        work_days=frozenset(user.work_day_numbers),
-        work_start=user.work_start,
-        work_end=user.work_end,
-    )
 
 
 # Receivers of the domain events (connected in tracker/subscribers.py) ----------------------------------
@@ -187,11 +189,27 @@ def _inputs(session: Session, scope) -> tuple[list, dict[int, WorkSchedule]]:
 
 def compute(session: Session, scope, now: datetime) -> dict[int, dict]:
     """The forecast of the open tasks in `scope`, as rows for the task_forecasts table."""
+    return _recompute(session, scope, None, now)[0]
+
+
+def _recompute(session: Session, scope, members, now: datetime) -> tuple[dict[int, dict], list[dict]]:
+    """The forecast of the open tasks in `scope` (rows for task_forecasts), and the load of each
+    membership that `members` (a condition on TeamMembership; None: none) selects, over the person's
+    open tasks of that team, which `scope` must hold all of (rows for person_loads)."""
     teamed, schedules = _inputs(session, scope)
     results = forecast([t for _team, t in teamed], schedules, now)
-    return {
-        t.id: _row(results[t.id], team_id, t.assignee_id, now) for team_id, t in teamed
-    }
+    rows = {t.id: _row(results[t.id], team_id, t.assignee_id, now) for team_id, t in teamed}
+    if members is None:
+        return rows, []
+    queues: dict[tuple[int, int], list] = defaultdict(list)
+    for team_id, t in teamed:
+        if t.assignee_id is not None:  # (deadline, remaining hours), as workload() takes them
+            queues[team_id, t.assignee_id].append((t.due_at, rows[t.id]["remaining_hours"]))
+    memberships = session.execute(
+        select(TeamMembership.team_id, User).join(User, User.id == TeamMembership.user_id).where(members)
+    )
+    loads = [load_row(team, workload(user, queues[team, user.id], now), now) for team, user in memberships]
+    return rows, loads
 
 
 def _row(f: TaskForecast, team_id: int, assignee_id: int | None, now: datetime) -> dict:
@@ -205,22 +223,36 @@ def _row(f: TaskForecast, team_id: int, assignee_id: int | None, now: datetime) 
     }
 
 
-def _store(session: Session, rows: list[dict]) -> None:
-    """Insert or replace rows, in task order (two writers then lock rows in the same order)."""
+def _store(session: Session, rows: list[dict], model=StoredForecast, keys=("task_id",)) -> None:
+    """Insert or replace rows, in key order (two writers then lock rows in the same order)."""
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    rows = sorted(rows, key=lambda r: r["task_id"])
+    rows = sorted(rows, key=lambda r: tuple(r[k] for k in keys))
     for start in range(0, len(rows), _BATCH):
-        stmt = insert(StoredForecast).values(rows[start : start + _BATCH])
-        updated = {c: stmt.excluded[c] for c in rows[0] if c != "task_id"}
-        session.execute(stmt.on_conflict_do_update(index_elements=["task_id"], set_=updated))
+        stmt = insert(model).values(rows[start : start + _BATCH])
+        updated = {c: stmt.excluded[c] for c in rows[0] if c not in keys}
+        session.execute(stmt.on_conflict_do_update(index_elements=list(keys), set_=updated))
+
+
+def _store_loads(session: Session, loads: list[dict], people) -> None:
+    """Insert or replace the loads, and drop those of `people` (a condition on StoredPersonLoad) whose
+    membership has ended."""
+    member = select(TeamMembership.user_id).where(
+        TeamMembership.team_id == StoredPersonLoad.team_id, TeamMembership.user_id == StoredPersonLoad.user_id
+    )
+    session.execute(delete(StoredPersonLoad).where(people, ~member.exists()))
+    if loads:
+        _store(session, loads, StoredPersonLoad, ("team_id", "user_id"))
 
 
 def refresh(session: Session, people: set[int], task_ids: set[int], now: datetime | None = None) -> int:
     """Recompute the queues of `people` and everyone linked to them, and the tasks `task_ids`; tasks
-    among these that are no longer open lose their row. Commits; returns how many rows were written."""
+    among these that are no longer open lose their row. The loads of these people in each of their teams
+    are rewritten, and dropped where they are no longer members. Commits; returns how many forecast rows
+    were written."""
     now = now or clock()
     group = _group(session, people, task_ids)
-    rows = compute(session, _scope(group, task_ids), now)
+    # The scope holds every open task of the group's people, so their loads are whole.
+    rows, loads = _recompute(session, _scope(group, task_ids), TeamMembership.user_id.in_(group), now)
     gone = set(task_ids) - set(rows)
     if gone:
         session.execute(delete(StoredForecast).where(StoredForecast.task_id.in_(gone)))
@@ -234,18 +266,21 @@ def refresh(session: Session, people: set[int], task_ids: set[int], now: datetim
         )
     if rows:
         _store(session, list(rows.values()))
+    _store_loads(session, loads, StoredPersonLoad.user_id.in_(group))
     session.commit()
     return len(rows)
 
 
 def refresh_all(session: Session | None = None, now: datetime | None = None) -> int:
-    """Recompute every open task's forecast and drop the rows of tasks no longer open (the periodic
-    pass; safe to run on several hosts at once, since each run writes the same values for its `now`)."""
+    """Recompute every open task's forecast and every member's load, and drop the rows of tasks no longer
+    open and of memberships that ended (the periodic pass; safe to run on several hosts at once, since each
+    run inserts or replaces the same values for its `now`)."""
     session = session or db.session
     now = now or clock()
-    rows = compute(session, true(), now)
+    rows, loads = _recompute(session, true(), true(), now)
     session.execute(delete(StoredForecast).where(StoredForecast.task_id.not_in(select(Task.id).where(_OPEN))))
     _store(session, list(rows.values()))
+    _store_loads(session, loads, true())
     session.commit()
     return len(rows)
 
