@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from . import stored_forecast, tasks, undo
+from . import stored_forecast, tallies, tasks, undo
 from .errors import Conflict, Invalid
 from .extensions import db
 from .models import Task, TeamMembership
@@ -66,7 +66,8 @@ def apply(member: TeamMembership, ids: Any, *, changes: Mapping[str, Any] | None
         .where(Task.id.in_(wanted), Task.team_id == member.team_id, Task.deleted_at.is_(None))
     ).unique()}
     results = []
-    with stored_forecast.deferred():  # the queues are recomputed once, after the last task
+    # The queues are recomputed, and the tallies' days recounted, once, after the last task.
+    with stored_forecast.deferred(), tallies.deferred():
         for task_id in wanted:
             task = found.get(task_id)
             if task is None:  # another team's task is refused like one that does not exist

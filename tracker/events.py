@@ -80,6 +80,12 @@ working_hours_changed = Event(
     "working_hours_changed", doc="A person's zone, working days or hours changed. No payload."
 )
 
+# The stored forecast: sender is the Session it was recomputed in, before its commit.
+forecast_refreshed = Event(
+    "forecast_refreshed", doc="Stored forecasts were recomputed. Payload: team_ids (None: every team's, the "
+    "periodic pass)."
+)
+
 # Features: sender is the Feature; `actor` is the User who acted.
 feature_created = Event("feature_created", doc="A feature was created. Payload: actor.")
 feature_changed = Event(
@@ -95,6 +101,6 @@ ALL = (
     comment_added, comment_edited, comment_deleted,
     time_logged, time_deleted,
     member_added, member_changed, member_removed,
-    working_hours_changed,
+    working_hours_changed, forecast_refreshed,
     feature_created, feature_changed, feature_shipped,
 )

@@ -207,6 +207,14 @@ class Task(db.Model):
             sqlite_where=text("deleted_at IS NULL AND status != 'done'"),
             postgresql_where=text("deleted_at IS NULL AND status != 'done'"),
         ),
+        # The days a change touches, recounted for the dashboard's tallies (tracker/tallies.py): tasks
+        # created on a day, and open tasks due on a day per category (from the index alone).
+        Index("ix_tasks_team_created", "team_id", "created_at"),
+        Index(
+            "ix_tasks_open_by_category_due", "team_id", "due_at", "category_id", "status", "deleted_at",
+            sqlite_where=text("deleted_at IS NULL AND status != 'done'"),
+            postgresql_where=text("deleted_at IS NULL AND status != 'done'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -846,6 +854,34 @@ class BoardView(db.Model):
     team_id: Mapped[int] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"), primary_key=True, index=True)
     args: Mapped[dict] = mapped_column(JSON, default=dict)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class BurnupDay(db.Model):
+    """Per team and UTC day: the estimate of the live tasks created that day and of the done tasks
+    completed that day (the dashboard's burn-up adds these up; tracker/tallies.py keeps them)."""
+
+    __tablename__ = "burnup_days"
+
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    scope_hours: Mapped[float] = mapped_column(Float, default=0.0)
+    done_hours: Mapped[float] = mapped_column(Float, default=0.0)
+
+
+class CategoryDay(db.Model):
+    """Per team, category and UTC day of deadline (UNDATED for none): how many open live tasks are due
+    then and how many of those the stored forecast puts at risk (the dashboard's per-category counts;
+    tracker/tallies.py keeps them). Only days that hold open tasks have a row."""
+
+    __tablename__ = "category_days"
+
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"), primary_key=True)
+    category_id: Mapped[int] = mapped_column(
+        ForeignKey("categories.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    open_tasks: Mapped[int] = mapped_column(Integer, default=0)
+    at_risk_tasks: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class WipLimit(db.Model):

@@ -19,9 +19,20 @@ from .deadlines import (
     work_bucket_conditions,
 )
 from .extensions import db
-from .models import Category, StoredForecast, StoredPersonLoad, Task, TeamMembership, User, utcnow
+from .models import (
+    BurnupDay,
+    Category,
+    CategoryDay,
+    StoredForecast,
+    StoredPersonLoad,
+    Task,
+    TeamMembership,
+    User,
+    utcnow,
+)
 from .paging import bounds
 from .stored_forecast import StoredTeamForecast, load
+from .tallies import day_of, start_of
 from .tasks import LIST_LOAD, OPEN_TASK, PRIORITY_ORDER, TaskFilter, filtered_tasks, task_ordering
 from .teams import members_of
 from .two_factor import visible_team_ids
@@ -327,16 +338,39 @@ def workloads(member: TeamMembership, now: datetime) -> list[PersonLoad]:
 
 
 def by_category(member: TeamMembership, base, now: datetime) -> list[dict]:
-    """Open, overdue, due-soon and at-risk counts per category of the team, in one grouped query."""
-    at_risk = case((StoredForecast.at_risk, 1), else_=0)
-    rows = db.session.execute(
-        base.outerjoin(StoredForecast, StoredForecast.task_id == Task.id).with_only_columns(
-            Task.category_id, func.count(), func.sum(case((Task.due_at < now, 1), else_=0)),
-            func.sum(case((and_(Task.due_at >= now, Task.due_at < now + timedelta(days=7)), 1), else_=0)),
-            func.sum(at_risk),
-        ).group_by(Task.category_id)
+    """Open, overdue, due-soon and at-risk counts per category of the team: the whole days of deadlines
+    added up from the daily tallies (tracker/tallies.py), and the two days that now and now + 7 days cut
+    in two counted from the open tasks due on them (from an index), so the cost does not grow with the
+    team."""
+    week_end = now + timedelta(days=7)
+    today, last = day_of(now), day_of(week_end)
+    open_on = CategoryDay.open_tasks
+    tallied = db.session.execute(
+        select(
+            CategoryDay.category_id, func.sum(open_on),
+            func.sum(case((CategoryDay.day < today, open_on), else_=0)),
+            func.sum(case((and_(CategoryDay.day > today, CategoryDay.day < last), open_on), else_=0)),
+            func.sum(CategoryDay.at_risk_tasks),
+        ).where(CategoryDay.team_id == member.team_id).group_by(CategoryDay.category_id)
     )
-    counted = {row[0]: (row[1], *(n or 0 for n in row[2:])) for row in rows}
+    counted = {row[0]: [int(n or 0) for n in row[1:]] for row in tallied}
+    # One range of ix_tasks_open_by_category_due per cut day (its condition repeated literally).
+    cut = union_all(*(
+        select(Task.category_id, Task.due_at).where(
+            Task.team_id == member.team_id, Task.deleted_at.is_(None), Task.status != literal_column("'done'"),
+            Task.due_at >= start_of(day), Task.due_at < start_of(day) + timedelta(days=1),
+        )
+        for day in (today, last)
+    )).subquery()
+    for category, overdue, due_soon in db.session.execute(
+        select(
+            cut.c.category_id, func.sum(case((cut.c.due_at < now, 1), else_=0)),
+            func.sum(case((and_(cut.c.due_at >= now, cut.c.due_at < week_end), 1), else_=0)),
+        ).group_by(cut.c.category_id)
+    ):
+        row = counted.setdefault(category, [0, 0, 0, 0])
+        row[1] += overdue or 0
+        row[2] += due_soon or 0
     categories = db.session.scalars(
         select(Category).where(Category.team_id == member.team_id).order_by(Category.position, Category.id)
     )
@@ -388,28 +422,21 @@ def forecast_as_of(team_id: int) -> datetime | None:
 
 
 def burnup(team_id: int, now: datetime, weeks: int = BURNUP_WEEKS) -> list[dict]:
-    """Weekly points of total estimate in scope and estimate done, over the last `weeks` weeks: the
-    estimates summed in one query by the week each task came in and the week it was done, then added up
-    point by point."""
-    points = [now - timedelta(weeks=back) for back in range(weeks, -1, -1)]
-
-    def week_of(column):  # the first point at or after `column` (the last plus one after them all)
-        return case(*((column <= at, i) for i, at in enumerate(points)), else_=len(points))
-
-    keyed = select(
-        week_of(Task.created_at).label("created"),
-        case((Task.status == "done", week_of(Task.completed_at))).label("done"),
-        func.coalesce(Task.estimate_hours, 0.0).label("hours"),
-    ).where(Task.team_id == team_id, Task.deleted_at.is_(None)).subquery()
-    scope, done = [0.0] * len(points), [0.0] * len(points)
-    for created, finished, hours in db.session.execute(
-        select(keyed.c.created, keyed.c.done, func.sum(keyed.c.hours)).group_by(keyed.c.created, keyed.c.done)
-    ):
-        for i in range(created, len(points)):
-            scope[i] += hours
-        for i in range(len(points) if finished is None else finished, len(points)):
-            done[i] += hours
+    """Weekly points of total estimate in scope and estimate done over the last `weeks` weeks, added up in
+    one query from the daily tallies (tracker/tallies.py), so the cost does not grow with the team. The
+    points fall on UTC day boundaries: the start of the day `back` weeks ago, exact for that instant,
+    and now for the last point (which counts the whole of today: at a `now` in the past, a task created
+    later that day counts too)."""
+    today = day_of(now)
+    points = [start_of(today - timedelta(weeks=back)) for back in range(weeks, 0, -1)] + [now]
+    ends = [day_of(at) for at in points[:-1]] + [today + timedelta(days=1)]  # each adds the days before
+    sums = [
+        func.coalesce(func.sum(case((BurnupDay.day < end, column), else_=0.0)), 0.0)
+        for end in ends
+        for column in (BurnupDay.scope_hours, BurnupDay.done_hours)
+    ]
+    totals = db.session.execute(select(*sums).where(BurnupDay.team_id == team_id)).one()
     return [
-        {"at": at, "scope_hours": round(in_scope, 2), "done_hours": round(finished, 2)}
-        for at, in_scope, finished in zip(points, scope, done, strict=True)
+        {"at": at, "scope_hours": round(totals[2 * i], 2), "done_hours": round(totals[2 * i + 1], 2)}
+        for i, at in enumerate(points)
     ]

@@ -24,6 +24,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from . import events
 from .extensions import db
 from .forecast import ForecastTask, TaskForecast, WorkSchedule, explain, forecast, schedule_of
 from .models import (
@@ -267,6 +268,7 @@ def refresh(session: Session, people: set[int], task_ids: set[int], now: datetim
     if rows:
         _store(session, list(rows.values()))
     _store_loads(session, loads, StoredPersonLoad.user_id.in_(group))
+    events.forecast_refreshed.send(session, team_ids={row["team_id"] for row in rows.values()})
     session.commit()
     return len(rows)
 
@@ -281,6 +283,7 @@ def refresh_all(session: Session | None = None, now: datetime | None = None) -> 
     session.execute(delete(StoredForecast).where(StoredForecast.task_id.not_in(select(Task.id).where(_OPEN))))
     _store(session, list(rows.values()))
     _store_loads(session, loads, true())
+    events.forecast_refreshed.send(session, team_ids=None)
     session.commit()
     return len(rows)
 

@@ -18,6 +18,7 @@ from . import (
     outbox,
     recurrence,
     stored_forecast,
+    tallies,
     watchers,
     webhooks,
 )
@@ -26,16 +27,20 @@ SUBSCRIPTIONS = (
     (
         events.task_created,
         (activity.record_created, watchers.on_task_created, notifications.on_task_created,
-         webhooks.on_task_created, stored_forecast.on_task_event),
+         webhooks.on_task_created, stored_forecast.on_task_event, tallies.on_task_event),
     ),
     (
         events.task_changed,
         (activity.record_changed, watchers.on_task_changed, notifications.on_task_changed,
-         webhooks.on_task_changed, stored_forecast.on_task_changed, recurrence.on_task_changed,
-         features.on_task_changed),
+         webhooks.on_task_changed, stored_forecast.on_task_changed, tallies.on_task_changed,
+         recurrence.on_task_changed, features.on_task_changed),
     ),
-    (events.task_trashed, (activity.record_trashed, webhooks.on_task_trashed, stored_forecast.on_task_event)),
-    (events.task_restored, (activity.record_restored, stored_forecast.on_task_event)),
+    (
+        events.task_trashed,
+        (activity.record_trashed, webhooks.on_task_trashed, stored_forecast.on_task_event,
+         tallies.on_task_event),
+    ),
+    (events.task_restored, (activity.record_restored, stored_forecast.on_task_event, tallies.on_task_event)),
     (
         events.comment_added,
         (activity.record_comment, watchers.on_comment_added, notifications.on_comment_added,
@@ -49,6 +54,8 @@ SUBSCRIPTIONS = (
     (events.member_added, (stored_forecast.on_person_changed,)),
     (events.member_removed, (stored_forecast.on_person_changed,)),
     (events.working_hours_changed, (stored_forecast.on_person_changed,)),
+    # The dashboard's tallies count at-risk tasks as the stored forecast flags them (tracker/tallies.py).
+    (events.forecast_refreshed, (tallies.on_forecast_refreshed,)),
     (events.feature_created, (activity.record_feature_created, webhooks.on_feature_created)),
     (events.feature_changed, (activity.record_feature_changed, webhooks.on_feature_changed)),
     (events.feature_shipped, (activity.record_feature_shipped, webhooks.on_feature_shipped)),

@@ -28,7 +28,7 @@ from pydantic import (
 from sqlalchemy import func, insert, or_, select
 from sqlalchemy.orm import selectinload
 
-from . import stored_forecast
+from . import stored_forecast, tallies
 from .boards import WIP_MAX, wip_limits
 from .comments import find_mentions, render_body
 from .errors import Invalid, NotFound
@@ -964,6 +964,8 @@ def import_team(data: Mapping[str, Any], owner: User, *, known_to: User | None =
     db.session.commit()
     assignees = {t.assignee_id for t in made.values() if t.assignee_id is not None}
     stored_forecast.refresh(db.session, assignees, {t.id for t in made.values()})
+    tallies.rebuild(db.session, {team.id})  # the tasks were written directly, not through the events
+    db.session.commit()
     return Imported(team=team, unmatched=unmatched, tasks=len(made))
 
 

@@ -1,0 +1,222 @@
+"""The dashboard's daily tallies, so that its burn-up and per-category counts add up a few hundred rows
+whatever the number of tasks: BurnupDay (estimate created and estimate done per team and UTC day) and
+CategoryDay (open and at-risk tasks per team, category and UTC day of deadline).
+
+As for the stored forecast, the receivers of the task events note the (team, day) keys a change touches
+inside its transaction, and once it commits those days are recounted from the tasks in a transaction of
+their own. Recounting from the source (never adding deltas) makes a recount idempotent: running it twice,
+or on several hosts, writes the same rows. At-risk flags move when the stored forecast is recomputed, so
+its refresh announces that (events.forecast_refreshed) and the team's category tallies are recounted in
+the same transaction. `rebuild` recounts everything: the periodic pass, an imported team.
+"""
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime, time, timedelta
+
+from flask import has_app_context
+from sqlalchemy import Date, and_, case, delete, event, false, func, literal, or_, select, true, union_all
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from .extensions import db
+from .models import BurnupDay, CategoryDay, StoredForecast, Task, Team
+from .tasks import OPEN_TASK
+
+log = logging.getLogger(__name__)
+
+_PENDING = "tracker.tallies_pending"
+_DEFERRED = "tracker.tallies_deferred"
+UNDATED = date(9999, 12, 31)  # the "day" of open tasks without a deadline in CategoryDay
+EVERY_DAY = None  # a key's day meaning all the team's days (a reopened task's completion day is gone)
+DAY = timedelta(days=1)
+_BATCH = 1000
+
+
+def start_of(day: date) -> datetime:
+    return datetime.combine(day, time(), tzinfo=UTC)
+
+
+def day_of(moment: datetime | None) -> date | None:
+    return None if moment is None else moment.astimezone(UTC).date()
+
+
+# Receivers of the domain events (connected in tracker/subscribers.py) ----------------------------------
+
+
+def _pending() -> tuple[set, set]:
+    """The (team, day) keys noted in this transaction: of the burn-up, of the category counts."""
+    return db.session.info.setdefault(_PENDING, (set(), set()))
+
+
+def _note_task(task: Task, burnup: bool = True, due: Iterable[datetime | None] = ()) -> None:
+    burnup_keys, category_keys = _pending()
+    if burnup:
+        burnup_keys.update((task.team_id, day_of(m)) for m in (task.created_at, task.completed_at) if m)
+    category_keys.update((task.team_id, day_of(m) or UNDATED) for m in (task.due_at, *due))
+
+
+def on_task_event(task: Task, **_) -> None:
+    """Created, trashed or restored: its creation and completion days, and its deadline's day."""
+    _note_task(task)
+
+
+def on_task_changed(task: Task, *, changes: dict, **_) -> None:
+    moved = changes.keys() & {"estimate_hours", "status"}
+    if moved and changes.get("status", ("",))[0] == "done":  # reopened: which day it was done is gone
+        _pending()[0].add((task.team_id, EVERY_DAY))
+    if moved or changes.keys() & {"due_at", "category"}:
+        _note_task(task, bool(moved), [changes["due_at"][0]] if "due_at" in changes else [])
+
+
+def on_forecast_refreshed(session: Session, *, team_ids: set[int] | None, **_) -> None:
+    """The stored forecast was recomputed in `session` (not yet committed) for `team_ids`: their at-risk
+    counts are recounted with it. None is the periodic pass over all: every tally is rebuilt with it."""
+    if team_ids is None:
+        rebuild(session)
+    for team_id in _teams(session, team_ids or set()):
+        recount_categories(session, team_id, EVERY_DAY)
+
+
+@contextmanager
+def deferred() -> Iterator[None]:
+    """Within the block, each commit keeps the days it noted; they are recounted once, at the end."""
+    db.session.info[_DEFERRED] = True
+    try:
+        yield
+    finally:
+        db.session.info.pop(_DEFERRED, None)
+        _recount_pending(db.session.info.pop(_PENDING, None))
+
+
+@event.listens_for(Session, "after_commit")
+def _after_commit(session: Session) -> None:
+    if not session.info.get(_DEFERRED):
+        _recount_pending(session.info.pop(_PENDING, None))
+
+
+@event.listens_for(Session, "after_rollback")
+def _after_rollback(session: Session) -> None:
+    if not session.info.get(_DEFERRED):
+        session.info.pop(_PENDING, None)
+
+
+def _recount_pending(pending: tuple[set, set] | None) -> None:
+    if pending and any(pending) and has_app_context():
+        try:
+            with Session(db.engine) as own:
+                recount(own, *pending)
+        except Exception:  # the change is committed; the periodic pass repairs what this missed
+            log.exception("recounting the dashboard's tallies failed")
+
+
+# Counting -------------------------------------------------------------------------------------------
+
+
+def _by_team(keys: Iterable[tuple[int, date | None]]) -> dict[int, set[date] | None]:
+    """Days per team; None (EVERY_DAY) when any key says every day."""
+    days: dict[int, set[date] | None] = defaultdict(set)
+    for team_id, day in keys:
+        if day is EVERY_DAY or days[team_id] is EVERY_DAY:
+            days[team_id] = EVERY_DAY
+        else:
+            days[team_id].add(day)
+    return days
+
+
+def recount(session: Session, burnup_keys: set, category_keys: set) -> None:
+    """Recount the noted (team, day) keys of both tallies from the tasks, and commit."""
+    for team_id, days in sorted(_by_team(burnup_keys).items()):
+        recount_burnup(session, team_id, days)
+    for team_id, days in sorted(_by_team(category_keys).items()):
+        recount_categories(session, team_id, days)
+    session.commit()
+
+
+def rebuild(session: Session | None = None, team_ids: set[int] | None = None) -> None:
+    """Recount every day of `team_ids` (None: every team); the caller commits."""
+    session = session or db.session
+    for team_id in _teams(session, team_ids):
+        recount_burnup(session, team_id, EVERY_DAY)
+        recount_categories(session, team_id, EVERY_DAY)
+
+
+def _teams(session: Session, team_ids: set[int] | None) -> list[int]:
+    return sorted(team_ids if team_ids is not None else session.scalars(select(Team.id)))
+
+
+def _day_expression(session: Session, column):
+    """The UTC day of a time column, as a date, on either database."""
+    if session.get_bind().dialect.name == "postgresql":
+        return func.date(func.timezone("UTC", column), type_=Date)
+    return func.date(column, type_=Date)
+
+
+def _within(column, days: set[date] | None):
+    """`column` falls on one of `days` (every day when None)."""
+    if days is EVERY_DAY:
+        return true()
+    dated = [and_(column >= start_of(d), column < start_of(d) + DAY) for d in sorted(days) if d != UNDATED]
+    return or_(false(), *dated, *([column.is_(None)] if UNDATED in days else []))
+
+
+def recount_burnup(session: Session, team_id: int, days: set[date] | None) -> None:
+    """The estimate of the team's live tasks created on each of `days`, and of those done on each."""
+    created = _day_expression(session, Task.created_at)
+    completed = _day_expression(session, Task.completed_at)
+    live = and_(Task.team_id == team_id, Task.deleted_at.is_(None))
+    hours = func.coalesce(Task.estimate_hours, 0.0)
+    scope = select(created.label("day"), hours.label("scope"), literal(0.0).label("done")).where(
+        live, _within(Task.created_at, days)
+    )
+    done = select(completed, literal(0.0), hours).where(
+        live, Task.status == "done", Task.completed_at.is_not(None), _within(Task.completed_at, days)
+    )
+    both = union_all(scope, done).subquery()
+    found = session.execute(
+        select(both.c.day, func.sum(both.c.scope), func.sum(both.c.done)).group_by(both.c.day)
+    ).all()
+    rows = [{"team_id": team_id, "day": day, "scope_hours": s, "done_hours": d} for day, s, d in found]
+    _replace(session, BurnupDay, and_(BurnupDay.team_id == team_id, _in_days(BurnupDay.day, days)), rows)
+
+
+def recount_categories(session: Session, team_id: int, days: set[date] | None) -> None:
+    """Open live tasks and those at risk per category, for the deadlines on each of `days`."""
+    due = _day_expression(session, Task.due_at)
+    at_risk = func.sum(case((StoredForecast.at_risk, 1), else_=0))
+    found = session.execute(
+        select(Task.category_id, due, func.count(), at_risk)
+        .outerjoin(StoredForecast, StoredForecast.task_id == Task.id)
+        .where(Task.team_id == team_id, Task.deleted_at.is_(None), OPEN_TASK, _within(Task.due_at, days))
+        .group_by(Task.category_id, due)
+    ).all()
+    rows = [
+        {"team_id": team_id, "category_id": category, "day": day or UNDATED, "open_tasks": n,
+         "at_risk_tasks": risky or 0}
+        for category, day, n, risky in found
+    ]
+    scope = and_(CategoryDay.team_id == team_id, _in_days(CategoryDay.day, days))
+    _replace(session, CategoryDay, scope, rows)
+
+
+def _in_days(column, days: set[date] | None):
+    return true() if days is EVERY_DAY else column.in_(sorted(days))
+
+
+def _replace(session: Session, model, scope, rows: list[dict]) -> None:
+    """Rows of `model` in `scope` become `rows`: the others go, these are inserted or updated (a
+    concurrent recount of the same day then updates rather than fails)."""
+    session.execute(delete(model).where(scope))
+    if not rows:
+        return
+    keys = [c.name for c in model.__table__.primary_key.columns]
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    rows = sorted(rows, key=lambda r: tuple(r[k] for k in keys))  # rows locked in one order by all
+    for start in range(0, len(rows), _BATCH):
+        stmt = insert(model).values(rows[start : start + _BATCH])
+        values = {name: stmt.excluded[name] for name in rows[0] if name not in keys}
+        session.execute(stmt.on_conflict_do_update(index_elements=keys, set_=values))
