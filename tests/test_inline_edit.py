@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from tests.factories import login, make_pair_and_outsider, make_task
+from tests.factories import PASSWORD, login, make_pair_and_outsider, make_task
 from tracker import tasks
 from tracker.extensions import db
 from tracker.models import Task, UndoRecord, utcnow
@@ -170,11 +170,61 @@ def test_a_bulk_form_without_a_choice_is_refused_and_writes_nothing(client, pair
     assert db.session.query(UndoRecord).count() == 0
 
 
-def test_board_cards_carry_the_in_place_edits(client, pair):
-    task = make_task(pair["o"])
+def test_board_cards_link_to_their_edits_instead_of_carrying_forms(client, pair):
+    tasks_ = [make_task(pair["o"], f"Card {n}") for n in range(3)]
     page = client.get(f"/teams/{pair['team_id']}/board").get_data(as_text=True)
-    assert f'id="card-priority-{task.id}"' in page
-    assert f'Edit<span class="visually-hidden"> #{task.id} in place' in page
+    for task in tasks_:
+        # Without a script "Edit" opens the task page's in-place forms; a script fetches the card's own.
+        assert (f'<a class="card-edit" href="/tasks/{task.id}#act-title" data-card-edit="/tasks/{task.id}/card-edit">'
+                f'Edit<span class="visually-hidden"> #{task.id} in place</span></a>') in page
+    assert 'id="card-priority-' not in page and f'action="/tasks/{tasks_[0].id}/inline"' not in page
+    assert page.count('name="assignee_id"') <= 1  # the filter's only, not one select per card
+
+
+def test_a_cards_edit_form_is_fetched_for_its_own_team_only(client, pair):
+    task = make_task(pair["o"], "On the board")
+    response = client.get(f"/tasks/{task.id}/card-edit?next=/teams/{pair['team_id']}/board%3Fq%3Dx")
+    fragment = response.get_data(as_text=True)
+    assert response.status_code == 200 and response.headers["Cache-Control"] == "no-store"
+    assert fragment.startswith('<details class="card-edit" open>') and "<html" not in fragment
+    for name, label in (("priority", "Priority"), ("assignee_id", "Assignee"), ("due_date", "Deadline"),
+                        ("estimate_hours", "Estimate (h)")):
+        assert f'<label for="card-{name}-{task.id}">{label}</label>' in fragment
+    assert f'<option value="{pair["mate"].id}">Mia' in fragment
+    assert f'name="version" value="{task.version}"' in fragment
+    assert f'name="next" value="/teams/{pair["team_id"]}/board?q=x"' in fragment
+    # Another site's address is not a place to come back to.
+    fragment = client.get(f"/tasks/{task.id}/card-edit?next=https://evil.example/").get_data(as_text=True)
+    assert "evil.example" not in fragment
+    theirs = make_task(pair["x"], "Not yours")
+    assert client.get(f"/tasks/{theirs.id}/card-edit").status_code == 404
+    assert client.get("/tasks/999999/card-edit").status_code == 404
+    tasks.move_to_trash(pair["o"], task)
+    assert client.get(f"/tasks/{task.id}/card-edit").status_code == 404
+
+
+def test_a_fetched_card_form_saves_with_its_csrf_token_and_version(make_app):
+    app = make_app(WTF_CSRF_ENABLED=True)
+    client = app.test_client()
+    world = make_pair_and_outsider()
+    task = make_task(world["o"], "Guarded")
+    shown = task.version
+    page = client.get("/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+    assert client.post("/login", data={"email": world["owner"].email, "password": PASSWORD,
+                                       "csrf_token": token}).status_code == 302
+    fragment = client.get(f"/tasks/{task.id}/card-edit").get_data(as_text=True)
+    form = fragment[fragment.index('class="inline-edit inline-priority"'):]
+    token = re.search(r'name="csrf_token" value="([^"]+)"', form).group(1)
+    assert client.post(f"/tasks/{task.id}/inline", data={"version": shown, "priority": "critical"},
+                       headers=JSON).status_code == 400  # no token: refused, nothing written
+    assert db.session.get(Task, task.id).priority == "medium"
+    answer = client.post(f"/tasks/{task.id}/inline", headers=JSON,
+                         data={"csrf_token": token, "version": shown, "priority": "critical"})
+    assert answer.status_code == 200 and answer.json["task"]["priority"] == "critical"
+    stale = client.post(f"/tasks/{task.id}/inline", headers=JSON,
+                        data={"csrf_token": token, "version": shown, "priority": "low"})
+    assert stale.status_code == 409 and db.session.get(Task, task.id).priority == "critical"
 
 
 # The task page's forms: errors beside the form submitted, the input kept, the page brought to the form.

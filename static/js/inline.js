@@ -141,6 +141,29 @@ document.querySelectorAll("[data-past-warning]").forEach((input) => {
   if (input.value && input.value !== input.defaultValue) pastWarning(input);
 });
 
+// A board card's "Edit" is a link to the task page (its in-place forms work without a script); here it
+// opens the card's own forms instead, fetched when first opened (the board does not carry them).
+document.addEventListener("click", async (event) => {
+  const link = event.target.closest?.("a[data-card-edit]");
+  if (!link || event.defaultPrevented || event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey) return;
+  event.preventDefault();
+  if (link.getAttribute("aria-busy")) return;
+  link.setAttribute("aria-busy", "true");
+  const next = new URLSearchParams({ next: location.pathname + location.search });
+  try {
+    const response = await fetch(`${link.dataset.cardEdit}?${next}`, { headers: { Accept: "text/html" } });
+    if (!response.ok) throw new Error(String(response.status));
+    const holder = document.createElement("template");
+    holder.innerHTML = await response.text();
+    const details = holder.content.querySelector("details.card-edit");
+    if (!details) throw new Error("no form");
+    link.replaceWith(details);
+    details.querySelector("summary").focus(); // where "Edit" was, now open
+  } catch {
+    location.assign(link.href); // the task page's forms, as without a script
+  }
+});
+
 // An in-place control's form: the one around it, or the row's form it is joined to (`form` attribute).
 function inlineForm(control) {
   const form = control?.form;

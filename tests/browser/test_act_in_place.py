@@ -182,7 +182,7 @@ def test_the_new_controls_pass_axe_in_both_themes_and_on_a_phone(live_server, te
         for path in (f"/tasks/{task_id}", f"/teams/{team['team']}/tasks", f"/teams/{team['team']}/board"):
             page.goto(path)
             if "board" in path:
-                page.locator(f"li[data-task-id='{task_id}'] .card-edit summary").click()
+                page.locator(f"li[data-task-id='{task_id}'] a.card-edit").click()
                 expect(page.locator(f"#card-priority-{task_id}")).to_be_visible()
             assert_accessible(page)
             if viewport == PHONE:
@@ -200,6 +200,41 @@ def test_without_javascript_an_in_place_form_saves_and_offers_undo(live_server, 
     page.get_by_role("button", name="Undo").click()
     expect(page.get_by_text("Undone: 1 task put back.")).to_be_visible()
     assert stored(live_server, task_id).status == "in_progress"
+
+
+def test_a_cards_edit_is_fetched_when_opened_and_saves_in_place(live_server, team, page, js_problems):
+    task_id = new_task(live_server, team, "Card edited in place", priority="medium")
+    log_in(page, team["olga"])
+    page.goto(f"/teams/{team['team']}/board?q=Card+edited")
+    card = page.locator(f"li[data-task-id='{task_id}']")
+    expect(card.locator("select[name=priority]")).to_have_count(0)  # not carried by the board
+    card.get_by_role("link", name=f"Edit #{task_id} in place").focus()
+    page.keyboard.press("Enter")
+    priority = card.get_by_label("Priority", exact=True)
+    expect(priority).to_be_visible()
+    expect(card.locator(".card-edit summary")).to_be_focused()  # where "Edit" was, now open
+    priority.select_option("high")
+    card.get_by_role("button", name=f"Save priority of #{task_id}").click()
+    expect(page.locator("#inline-status")).to_contain_text(f"#{task_id}: priority changed.")
+    assert stored(live_server, task_id).priority == "high"
+    card.get_by_label("Estimate (h)").fill("3")  # the next save carries the fresh version
+    page.keyboard.press("Enter")
+    expect(page.locator("#inline-status")).to_contain_text(f"#{task_id}: estimate changed.")
+    expect(card.get_by_label("Estimate (h)")).to_be_focused()
+    assert stored(live_server, task_id).estimate_hours == 3
+
+
+def test_without_javascript_a_cards_edit_opens_the_task_pages_forms(live_server, team, new_context):
+    task_id = new_task(live_server, team, "Card without script")
+    page = new_context(java_script_enabled=False).new_page()
+    log_in(page, team["olga"])
+    page.goto(f"/teams/{team['team']}/board?q=Card+without")
+    page.get_by_role("link", name=f"Edit #{task_id} in place").click()
+    expect(page).to_have_url(re.compile(rf"/tasks/{task_id}#act-title$"))
+    page.get_by_label("Priority", exact=True).select_option("low")
+    page.get_by_role("button", name="Save priority").click()
+    expect(page.get_by_label("Priority", exact=True)).to_have_value("low")
+    assert stored(live_server, task_id).priority == "low"
 
 
 def test_a_card_dragged_to_done_can_be_taken_back(live_server, team, page):

@@ -157,6 +157,7 @@ ROUTES: dict[str, Route] = {
     "views.move_quadrant": Route("team", body=form(quadrant="schedule", priority="high", version=task_version)),
     "views.set_wip_limits": Route("team", "manager", form(in_progress="3")),
     "inline.change": Route("team", body=form(priority="high", version=task_version)),
+    "inline.card_edit": Route("team"),
     "inline.bulk_change": Route("team", body=form(ids=lambda side: str(side.task_id), priority="low")),
     "inline.take_back": Route("own"),
     "api.bulk_tasks": Route("team", body=form(ids=lambda side: [side.task_id], set={"priority": "low"})),
