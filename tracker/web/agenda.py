@@ -35,9 +35,10 @@ def week_view(member, task_filter, today: date) -> dict:
     the week's days and, with `&blocks=1`, the viewer's own planned work in this team."""
     monday = agenda.week_start(request.args.get("week"), today)
     days = [monday + timedelta(days=n) for n in range(7)]
-    # The month grid holds whole weeks, so the month of the week's Monday holds the whole week.
+    # The month grid holds whole weeks, so the month of the week's Monday holds the whole week; only the
+    # week's own days are read.
     zone = current_user.timezone
-    grid = prioritisation.deadline_calendar(member, monday.year, monday.month, task_filter, zone)
+    grid = prioritisation.deadline_calendar(member, monday.year, monday.month, task_filter, zone, only=days)
     show_blocks = request.args.get("blocks") == "1"
     blocks, block_tasks = ({}, {})
     if show_blocks:
