@@ -18,6 +18,7 @@ from .errors import Conflict, Invalid, NotFound
 from .extensions import db
 from .models import (
     Category,
+    ChecklistItem,
     Feature,
     Task,
     TaskLabel,
@@ -29,6 +30,7 @@ from .models import (
 )
 from .paging import Page, bounds
 from .recurrence import RuleError, next_deadline, normalise_rule
+from .serialise import checklist_item_fields, task_values
 from .teams import require_role
 from .text import render_markdown
 from .two_factor import check_team_requirement, visible_team_ids
@@ -307,20 +309,80 @@ def list_tasks(
     member: TeamMembership, f: TaskFilter, page: int = 1, per_page: int = 50
 ) -> Page:
     """One page of a team's tasks: a count and a select, with what the list shows loaded up front."""
+    return _one_page(member, f, page, per_page, lambda window: list(
+        db.session.scalars(window.options(*LIST_LOAD)).unique()
+    ))
+
+
+def list_task_values(
+    member: TeamMembership, f: TaskFilter, page: int = 1, per_page: int = 50
+) -> Page:
+    """The same page as list_tasks, as the API sends it: serialise.task_values of plain rows, with the
+    page's labels, blockers, checklist items and logged hours read in one query each."""
+    return _one_page(member, f, page, per_page, _task_values)
+
+
+def _one_page(member: TeamMembership, f: TaskFilter, page: int, per_page: int, read) -> Page:
+    """Count the filtered tasks, then `read` the page's window of them in the filter's order."""
     page, per_page = bounds(page, per_page)
     stmt = filtered_tasks(member.team_id, f, member.user)
     total = db.session.scalar(select(func.count()).select_from(stmt.subquery()))
     if (page - 1) * per_page >= total:  # past the end (also keeps a huge ?page= from overflowing OFFSET)
         return Page([], total, page, per_page)
-    items = list(
-        db.session.scalars(
-            stmt.options(*LIST_LOAD)
-            .order_by(*task_ordering(f.sort))
-            .limit(per_page)
-            .offset((page - 1) * per_page)
-        ).unique()
+    window = stmt.order_by(*task_ordering(f.sort)).limit(per_page).offset((page - 1) * per_page)
+    return Page(read(window), total, page, per_page)
+
+
+# A task's own columns that the API shows, and its category's slug: the list reads these as rows.
+VALUE_COLUMNS = (
+    Task.id, Task.team_id, Task.title, Task.description, Task.description_html, Task.status,
+    Task.priority, Task.due_at, Task.start_at, Task.queue_at, Task.estimate_hours, Task.assignee_id,
+    Task.reporter_id, Task.feature_id, Task.recurrence, Task.version, Task.created_at, Task.updated_at,
+    Category.slug.label("category_slug"),
+)
+
+
+def _task_values(window) -> list[dict[str, Any]]:
+    """The window's tasks as plain rows; what hangs off them in one query each, keyed by their ids (the
+    orders are the relationships': labels by name, blockers by id, checklist items by position)."""
+    rows = db.session.execute(
+        window.with_only_columns(*VALUE_COLUMNS).join_from(Task, Category, Category.id == Task.category_id)
+    ).all()
+    ids = [row.id for row in rows]
+    labels = _by_task(
+        select(TaskLabel.task_id, TaskLabel.name).where(TaskLabel.task_id.in_(ids)).order_by(TaskLabel.name)
     )
-    return Page(items, total, page, per_page)
+    blockers = _by_task(
+        select(task_blockers.c.task_id, task_blockers.c.blocker_id)
+        .where(task_blockers.c.task_id.in_(ids))
+        .order_by(task_blockers.c.blocker_id)
+    )
+    items = _by_task(
+        select(ChecklistItem.task_id, ChecklistItem.id, ChecklistItem.text, ChecklistItem.done,
+               ChecklistItem.position)
+        .where(ChecklistItem.task_id.in_(ids))
+        .order_by(ChecklistItem.position, ChecklistItem.id)
+    )
+    spent = spent_hours(ids)
+    return [
+        task_values(
+            row,
+            category=row.category_slug,
+            labels=[label.name for label in labels.get(row.id, ())],
+            blocked_by=[blocker.blocker_id for blocker in blockers.get(row.id, ())],
+            checklist=[checklist_item_fields(item) for item in items.get(row.id, ())],
+            spent_hours=spent.get(row.id, 0.0),
+        )
+        for row in rows
+    ]
+
+
+def _by_task(stmt) -> dict[int, list]:
+    """A select's rows grouped by their task_id, in the select's order."""
+    grouped: dict[int, list] = {}
+    for row in db.session.execute(stmt):
+        grouped.setdefault(row.task_id, []).append(row)
+    return grouped
 
 
 def trashed_tasks(member: TeamMembership) -> list[Task]:
@@ -793,6 +855,7 @@ __all__ = [
     "create_task",
     "filtered_tasks",
     "get_task",
+    "list_task_values",
     "list_tasks",
     "move_to_trash",
     "parse_task_filter",

@@ -49,10 +49,10 @@ def list_tasks(team_id: int, query: TaskQuery):
     deadline sort last."""
     member = teams.membership_for(caller(), team_id)
     task_filter = tasks.parse_task_filter(request.args)
-    page = tasks.list_tasks(member, task_filter, query.page, query.per_page)
-    spent = tasks.spent_hours([t.id for t in page.items])
-    items = [TaskOut.of(t, spent.get(t.id, 0.0)) for t in page.items]
-    return reply(TaskPage(items=items, total=page.total, page=page.page, per_page=page.per_page))
+    page = tasks.list_task_values(member, task_filter, query.page, query.per_page)
+    return reply(TaskPage.model_validate(
+        {"items": page.items, "total": page.total, "page": page.page, "per_page": page.per_page}
+    ))
 
 
 @operation(
