@@ -105,7 +105,8 @@ def team(crew, frozen):
                   assignee_id=crew["member"].id),
         make_task(owner_m, "Due later today", estimate_hours=30, due_at=NOW + timedelta(hours=3),
                   assignee_id=crew["member"].id),
-        make_task(owner_m, "Due in a week, before", estimate_hours=1, due_at=NOW + timedelta(days=7, hours=-1)),
+        make_task(owner_m, "Due in a week, before", estimate_hours=1,
+                  due_at=NOW + timedelta(days=7, hours=-1)),
         make_task(owner_m, "Due in a week, after", estimate_hours=1, due_at=NOW + timedelta(days=7, hours=1),
                   category="architecture"),
         make_task(owner_m, "Undated", category="architecture"),
@@ -125,11 +126,13 @@ def test_the_dashboard_shows_what_every_task_adds_up_to(team):
     by_slug = {row["slug"]: row for row in shown.by_category}
     assert sum(row["open"] for row in shown.by_category) == 6
     assert sum(row["overdue"] for row in shown.by_category) == 2  # three days ago, and two hours ago
-    assert sum(row["due_soon"] for row in shown.by_category) == 2  # in three hours, and in 7 days less one
+    assert sum(row["due_soon"] for row in shown.by_category) == 2  # in three hours; in 7 days less one
     assert by_slug["architecture"]["open"] == 2
     assert shown.burnup[-1]["at"] == NOW
-    assert all(p["at"] == datetime.combine(p["at"].date(), datetime.min.time(), UTC) for p in shown.burnup[:-1])
-    assert [p["scope_hours"] for p in shown.burnup][-5:] == [0.0, 0.0, 8.0, 13.0, 47.0]  # each created 04:30 on a point's day
+    midnight = [datetime.combine(p["at"].date(), datetime.min.time(), UTC) for p in shown.burnup[:-1]]
+    assert [p["at"] for p in shown.burnup[:-1]] == midnight
+    # Each was created at 04:30 on a point's day, after that point (its midnight).
+    assert [p["scope_hours"] for p in shown.burnup][-5:] == [0.0, 0.0, 8.0, 13.0, 47.0]
     assert [p["done_hours"] for p in shown.burnup][-4:] == [0.0, 8.0, 8.0, 8.0]
 
 
@@ -169,7 +172,8 @@ def _csv_import(s):
              "Imported one,K-1,To Do,High,03/Dec/26 12:00 AM,36000",
              "Imported two,K-2,Done,High,,7200"]
     sheet = csv_import.read_sheet("\n".join(lines))
-    csv_import.import_rows(s["owner_m"], sheet, csv_import.default_options(s["owner_m"], sheet), dry_run=False)
+    options = csv_import.default_options(s["owner_m"], sheet)
+    csv_import.import_rows(s["owner_m"], sheet, options, dry_run=False)
 
 
 def _periodic_pass(s):
@@ -284,7 +288,8 @@ def sqlite_only(team):
 def test_the_cut_days_are_counted_from_the_covering_index(sqlite_only):
     member = sqlite_only["owner_m"]
     plan, = _plans(lambda: prioritisation.by_category(member, None, NOW), "UNION ALL")
-    assert plan.count("COVERING INDEX ix_tasks_open_by_category_due (team_id=? AND due_at>? AND due_at<?)") == 2
+    covering = "COVERING INDEX ix_tasks_open_by_category_due (team_id=? AND due_at>? AND due_at<?)"
+    assert plan.count(covering) == 2
     tallied, = _plans(lambda: prioritisation.by_category(member, None, NOW), "FROM category_days")
     assert "SEARCH category_days" in tallied and "SCAN" not in tallied
     burnup, = _plans(lambda: prioritisation.burnup(member.team_id, NOW), "FROM burnup_days")
