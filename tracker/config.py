@@ -38,9 +38,10 @@ class Config:
     # Board columns, matrix quadrants and my-work buckets show this many tasks each (and "show more").
     BOARD_CARDS = int(os.environ.get("TRACKER_BOARD_CARDS", "50"))
     WTF_CSRF_TIME_LIMIT = None  # a form left open over lunch must still save
-    # Rate limits (Flask-Limiter syntax). The default memory storage counts per process; give a
-    # Redis URL (redis://host:6379/0, needs the `redis` package) when several app servers share them.
-    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    # Rate limits (Flask-Limiter syntax). The default memory storage counts per process (swept-memory:
+    # limits' memory:// without a thread per hit, tracker/extensions.py); give a Redis URL
+    # (redis://host:6379/0, needs the `redis` package) when several app servers share them.
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "swept-memory://")
     RATELIMIT_HEADERS_ENABLED = True
     # Said for every app: Flask-Limiter's one module-level Limiter keeps the previous app's setting
     # when a config is silent, so an app made without limits would switch them off for later apps.
