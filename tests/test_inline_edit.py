@@ -175,7 +175,7 @@ def test_board_cards_link_to_their_edits_instead_of_carrying_forms(client, pair)
     page = client.get(f"/teams/{pair['team_id']}/board").get_data(as_text=True)
     for task in tasks_:
         # Without a script "Edit" opens the task page's in-place forms; a script fetches the card's own.
-        assert (f'<a class="card-edit" href="/tasks/{task.id}#act-title" data-card-edit="/tasks/{task.id}/card-edit">'
+        assert (f'<a class="card-edit" href="/tasks/{task.id}#act-title" data-card-edit>'
                 f'Edit<span class="visually-hidden"> #{task.id} in place</span></a>') in page
     assert 'id="card-priority-' not in page and f'action="/tasks/{tasks_[0].id}/inline"' not in page
     assert page.count('name="assignee_id"') <= 1  # the filter's only, not one select per card

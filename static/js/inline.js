@@ -151,7 +151,7 @@ document.addEventListener("click", async (event) => {
   link.setAttribute("aria-busy", "true");
   const next = new URLSearchParams({ next: location.pathname + location.search });
   try {
-    const response = await fetch(`${link.dataset.cardEdit}?${next}`, { headers: { Accept: "text/html" } });
+    const response = await fetch(`${link.pathname}/card-edit?${next}`, { headers: { Accept: "text/html" } });
     if (!response.ok) throw new Error(String(response.status));
     const holder = document.createElement("template");
     holder.innerHTML = await response.text();

@@ -7,8 +7,18 @@ from __future__ import annotations
 from dataclasses import asdict
 from datetime import date
 
-from flask import (Blueprint, abort, flash, get_template_attribute, jsonify, make_response, redirect, request,
-                   session, url_for)
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    get_template_attribute,
+    jsonify,
+    make_response,
+    redirect,
+    request,
+    session,
+    url_for,
+)
 from flask_login import current_user, login_required
 from markupsafe import Markup
 
@@ -64,27 +74,33 @@ def inline_choices(name: str) -> tuple[str, ...]:
 
 
 class Options:
-    """A select's <option>s, rendered once per chosen value: a list page shows the same choices on every
-    row, and joining ready markup costs a fraction of rendering each option again (issue 10)."""
-
-    _OPTION = Markup('<option value="{}"{}>{}</option>')
+    """A select's <option>s, rendered once: a list page shows the same choices on every row, and marking
+    the chosen one in ready markup costs a fraction of rendering each option again (issue 10)."""
 
     def __init__(self, choices: list[tuple[str, str]]) -> None:
-        self.choices = choices
         self.values = {value for value, _label in choices}
+        self._none = Markup("").join(Markup('<option value="{}">{}</option>').format(value, label)
+                                     for value, label in choices)
         self._shown: dict[str, Markup] = {}
 
     def __getitem__(self, chosen) -> Markup:
         """The options with `chosen` selected (none when it is not among them)."""
         chosen = "" if chosen is None else str(chosen)
-        if chosen not in self._shown:
-            self._shown[chosen] = Markup("").join(
-                self._OPTION.format(value, Markup(" selected") if value == chosen else "", label)
-                for value, label in self.choices)
-        return self._shown[chosen]
+        shown = self._shown.get(chosen)
+        if shown is None:
+            opening = str(Markup('<option value="{}">').format(chosen))
+            marked = str(self._none).replace(opening, opening[:-1] + " selected>", 1)
+            shown = self._shown[chosen] = Markup(marked) if chosen in self.values else self._none
+        return shown
 
     def __contains__(self, value) -> bool:
         return ("" if value is None else str(value)) in self.values
+
+
+@bp.app_template_global()
+def status_options(statuses=STATUSES) -> Options:
+    """A choice of statuses, as people read them ("in progress")."""
+    return Options([(s, s.replace("_", " ")) for s in statuses])
 
 
 @bp.app_template_global()
@@ -92,7 +108,7 @@ def inline_options(people=()) -> dict[str, Options]:
     """The in-place selects' options for one page: status, priority and assignee (`people` as
     inline_people gives them)."""
     return {
-        "status": Options([(s, s.replace("_", " ")) for s in STATUSES]),
+        "status": status_options(),
         "priority": Options([(p, p) for p in PRIORITIES]),
         "assignee_id": Options([("", "Unassigned")] + [(str(user_id), name) for user_id, name in people]),
     }
