@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from typing import Any
 
-from sqlalchemy import and_, case, func, literal, literal_column, or_, select
+from sqlalchemy import and_, bindparam, case, func, literal, literal_column, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -342,27 +342,33 @@ VALUE_COLUMNS = (
 )
 
 
+# What hangs off a page's tasks, one select each for the ids bound as "ids" (built once, not per request;
+# the orders are the relationships': labels by name, blockers by id, checklist items by position).
+_PAGE_IDS = bindparam("ids", expanding=True)
+_PAGE_LABELS = select(TaskLabel.task_id, TaskLabel.name).where(TaskLabel.task_id.in_(_PAGE_IDS)).order_by(
+    TaskLabel.name
+)
+_PAGE_BLOCKERS = (
+    select(task_blockers.c.task_id, task_blockers.c.blocker_id)
+    .where(task_blockers.c.task_id.in_(_PAGE_IDS))
+    .order_by(task_blockers.c.blocker_id)
+)
+_PAGE_CHECKLISTS = (
+    select(ChecklistItem.task_id, ChecklistItem.id, ChecklistItem.text, ChecklistItem.done,
+           ChecklistItem.position)
+    .where(ChecklistItem.task_id.in_(_PAGE_IDS))
+    .order_by(ChecklistItem.position, ChecklistItem.id)
+)
+
+
 def _task_values(window) -> list[dict[str, Any]]:
-    """The window's tasks as plain rows; what hangs off them in one query each, keyed by their ids (the
-    orders are the relationships': labels by name, blockers by id, checklist items by position)."""
+    """The window's tasks as plain rows, with their labels, blockers and checklist items read in one
+    query each, keyed by the window's ids."""
     rows = db.session.execute(
         window.with_only_columns(*VALUE_COLUMNS).join_from(Task, Category, Category.id == Task.category_id)
     ).all()
     ids = [row.id for row in rows]
-    labels = _by_task(
-        select(TaskLabel.task_id, TaskLabel.name).where(TaskLabel.task_id.in_(ids)).order_by(TaskLabel.name)
-    )
-    blockers = _by_task(
-        select(task_blockers.c.task_id, task_blockers.c.blocker_id)
-        .where(task_blockers.c.task_id.in_(ids))
-        .order_by(task_blockers.c.blocker_id)
-    )
-    items = _by_task(
-        select(ChecklistItem.task_id, ChecklistItem.id, ChecklistItem.text, ChecklistItem.done,
-               ChecklistItem.position)
-        .where(ChecklistItem.task_id.in_(ids))
-        .order_by(ChecklistItem.position, ChecklistItem.id)
-    )
+    labels, blockers, items = (_by_task(s, ids) for s in (_PAGE_LABELS, _PAGE_BLOCKERS, _PAGE_CHECKLISTS))
     spent = spent_hours(ids)
     return [
         task_values(
@@ -377,10 +383,10 @@ def _task_values(window) -> list[dict[str, Any]]:
     ]
 
 
-def _by_task(stmt) -> dict[int, list]:
-    """A select's rows grouped by their task_id, in the select's order."""
+def _by_task(stmt, ids: list[int]) -> dict[int, list]:
+    """A select's rows for the tasks `ids`, grouped by their task_id, in the select's order."""
     grouped: dict[int, list] = {}
-    for row in db.session.execute(stmt):
+    for row in db.session.execute(stmt, {"ids": ids}):
         grouped.setdefault(row.task_id, []).append(row)
     return grouped
 

@@ -5,7 +5,7 @@ import re
 import unicodedata
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from . import events, two_factor
 from .errors import Forbidden, Invalid, NotFound
@@ -40,7 +40,7 @@ def membership_for(user: User, team_id: int) -> TeamMembership:
 def _own_membership(user: User, team_id: int) -> TeamMembership:
     membership = db.session.scalar(
         select(TeamMembership)
-        .options(selectinload(TeamMembership.team))
+        .options(joinedload(TeamMembership.team))  # one statement, on every request that names a team
         .where(TeamMembership.team_id == team_id, TeamMembership.user_id == user.id)
     )
     if membership is None:
