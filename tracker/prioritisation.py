@@ -299,9 +299,10 @@ def deadline_calendar(
     days = only or [day for week in weeks for day in week]
     bounds = {day: (local_to_utc(datetime.combine(day, time()), tz),
                     local_to_utc(datetime.combine(day + timedelta(days=1), time()), tz)) for day in days}
-    now = utcnow()
-    base = filtered_tasks(member.team_id, replace(f, due_after=None, due_before=None), member.user, now)
-    # With "overdue" each range ends at now as well: of two upper bounds SQLite's index range takes one.
+    now, unbounded = utcnow(), replace(f, due_after=None, due_before=None, overdue=False)
+    # "Overdue" (still open, due before now, as filtered_tasks has it) as each day's range ending at now:
+    # of two upper bounds on due_at, SQLite's index range takes one, not always the tighter.
+    base = filtered_tasks(member.team_id, unbounded, member.user).where(*[OPEN_TASK] if f.overdue else [])
     within = {day: _deadline_within(start, min(end, now) if f.overdue else end)
               for day, (start, end) in bounds.items()}
     counting = base.with_only_columns(func.count(), maintain_column_froms=True)
