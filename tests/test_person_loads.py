@@ -144,13 +144,14 @@ def _bulk(s):
     bulk.apply(s["owner_m"], ids, changes={"due_at": NOW + timedelta(hours=4)})
 
 
+JIRA_EXPORT = """Summary,Issue key,Status,Priority,Assignee,Due Date,Original Estimate
+Imported one,K-1,To Do,High,Mia,03/Dec/26 12:00 AM,36000
+Imported two,K-2,To Do,High,Mia,,7200"""
+
+
 def _import(s):
-    lines = ["Summary,Issue key,Status,Priority,Assignee,Due Date,Original Estimate",
-             "Imported one,K-1,To Do,High,Mia,03/Dec/26 12:00 AM,36000",
-             "Imported two,K-2,To Do,High,Mia,,7200"]
-    sheet = csv_import.read_sheet("\n".join(lines))
-    options = csv_import.default_options(s["owner_m"], sheet)
-    csv_import.import_rows(s["owner_m"], sheet, options, dry_run=False)
+    owner_m, sheet = s["owner_m"], csv_import.read_sheet(JIRA_EXPORT)
+    csv_import.import_rows(owner_m, sheet, csv_import.default_options(owner_m, sheet), dry_run=False)
 
 
 CHANGES = {
