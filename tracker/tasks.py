@@ -118,7 +118,12 @@ def spent_hours(task_ids: list[int]) -> dict[int, float]:
         .where(TimeEntry.task_id.in_(task_ids))
         .group_by(TimeEntry.task_id)
     )
-    return {task_id: round(float(total or 0), 2) for task_id, total in rows}
+    return {task_id: hours(total) for task_id, total in rows}
+
+
+def hours(total: float | None) -> float:
+    """A sum of logged hours as tasks show it."""
+    return round(float(total or 0), 2)
 
 
 def assigned_with_deadline():
@@ -318,7 +323,7 @@ def list_task_values(
     member: TeamMembership, f: TaskFilter, page: int = 1, per_page: int = 50
 ) -> Page:
     """The same page as list_tasks, as the API sends it: serialise.task_values of plain rows, with the
-    page's labels, blockers, checklist items and logged hours read in one query each."""
+    page's labels, blockers and checklist items read in one query each."""
     return _one_page(member, f, page, per_page, _task_values)
 
 
@@ -333,12 +338,14 @@ def _one_page(member: TeamMembership, f: TaskFilter, page: int, per_page: int, r
     return Page(read(window), total, page, per_page)
 
 
-# A task's own columns that the API shows, and its category's slug: the list reads these as rows.
+# A task's own columns that the API shows, its category's slug and its logged hours: the list reads these
+# as rows.
 VALUE_COLUMNS = (
     Task.id, Task.team_id, Task.title, Task.description, Task.description_html, Task.status,
     Task.priority, Task.due_at, Task.start_at, Task.queue_at, Task.estimate_hours, Task.assignee_id,
     Task.reporter_id, Task.feature_id, Task.recurrence, Task.version, Task.created_at, Task.updated_at,
     Category.slug.label("category_slug"),
+    select(func.sum(TimeEntry.hours)).where(TimeEntry.task_id == Task.id).scalar_subquery().label("spent"),
 )
 
 
@@ -369,7 +376,6 @@ def _task_values(window) -> list[dict[str, Any]]:
     ).all()
     ids = [row.id for row in rows]
     labels, blockers, items = (_by_task(s, ids) for s in (_PAGE_LABELS, _PAGE_BLOCKERS, _PAGE_CHECKLISTS))
-    spent = spent_hours(ids)
     return [
         task_values(
             row,
@@ -377,7 +383,7 @@ def _task_values(window) -> list[dict[str, Any]]:
             labels=[label.name for label in labels.get(row.id, ())],
             blocked_by=[blocker.blocker_id for blocker in blockers.get(row.id, ())],
             checklist=[checklist_item_fields(item) for item in items.get(row.id, ())],
-            spent_hours=spent.get(row.id, 0.0),
+            spent_hours=hours(row.spent),
         )
         for row in rows
     ]
