@@ -16,8 +16,10 @@ ANONYMOUS_PAGES = ["/", "/login", "/register", "/no-such-page"]
 # Routes that answer with something other than a page (their own tests cover them): files, feeds, the
 # single sign-on redirects (404 without OIDC_ISSUER; tests/test_oidc.py drives them) and the export
 # downloads (attachments, which a browser saves rather than shows; tests/test_transfer.py reads them).
+# (A board card's in-place forms, inline.card_edit, are a fragment the board inserts: checked there, by
+# tests/browser/test_act_in_place.py.)
 NOT_PAGES = {"static", "calendar.feed", "sso.start", "sso.callback", "transfer.export_json",
-             "transfer.export_csv"}
+             "transfer.export_csv", "inline.card_edit"}
 
 
 @pytest.fixture(scope="module")
