@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import event, insert, select
 
 from tests.factories import add_to_team, login, make_task, make_team, make_user
-from tracker import prioritisation, stored_forecast, tokens
+from tracker import prioritisation, stored_forecast, tallies, tokens
 from tracker.deadlines import utc_to_local
 from tracker.extensions import db
 from tracker.models import (
@@ -620,7 +620,12 @@ def test_the_burn_up_adds_up_each_week(app):
         if done is not None:
             task.status, task.completed_at = "done", NOW - done * week
     db.session.commit()
+    tallies.rebuild(db.session)  # the dates were written directly, not through the events
+    db.session.commit()
     points = prioritisation.burnup(team.team_id, NOW)
-    assert [p["at"] for p in points] == [NOW - back * week for back in range(8, -1, -1)]
+    # Each point is the start of its UTC day (the tallies are per day), the last one now.
+    midnight = NOW.replace(hour=0)
+    assert [p["at"] for p in points] == [midnight - back * week for back in range(8, 0, -1)] + [NOW]
+    # A task created or done at noon on a point's day counts from the next point (5 and 2 weeks ago).
     assert [(p["scope_hours"], p["done_hours"]) for p in points] == [
-        (8, 8), (8, 8), (8, 8), (12, 8), (12, 8), (14, 8), (14, 12), (14, 12), (15, 13)]
+        (8, 8), (8, 8), (8, 8), (8, 8), (12, 8), (12, 8), (14, 8), (14, 12), (15, 13)]

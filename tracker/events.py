@@ -80,7 +80,8 @@ working_hours_changed = Event(
     "working_hours_changed", doc="A person's zone, working days or hours changed. No payload."
 )
 
-# The stored forecast: sender is the Session it was recomputed in, before its commit.
+# The stored forecast: sender is the Session it was recomputed in, before its commit. Not among ALL (the
+# events of changes): it follows a change, once the change has committed.
 forecast_refreshed = Event(
     "forecast_refreshed", doc="Stored forecasts were recomputed. Payload: team_ids (None: every team's, the "
     "periodic pass)."
@@ -101,6 +102,6 @@ ALL = (
     comment_added, comment_edited, comment_deleted,
     time_logged, time_deleted,
     member_added, member_changed, member_removed,
-    working_hours_changed, forecast_refreshed,
+    working_hours_changed,
     feature_created, feature_changed, feature_shipped,
 )
