@@ -628,7 +628,11 @@ class StoredForecast(db.Model):
     API read these rows like any column instead of recomputing the forecast."""
 
     __tablename__ = "task_forecasts"
-    __table_args__ = (Index("ix_task_forecasts_team_at_risk", "team_id", "at_risk"),)
+    __table_args__ = (
+        Index("ix_task_forecasts_team_at_risk", "team_id", "at_risk"),
+        # The oldest of a team's forecasts (how fresh a page is) read from the index's first entry.
+        Index("ix_task_forecasts_team_computed", "team_id", "computed_at"),
+    )
 
     task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"), primary_key=True)
     team_id: Mapped[int] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"))

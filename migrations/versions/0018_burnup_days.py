@@ -10,6 +10,8 @@ Create Date: 2026-11-30 07:05:00.000000
   risk; the dashboard's per-category counts add these up.
 - ix_tasks_team_created and ix_tasks_open_by_category_due: the days a change touches, recounted from the
   index (tracker/tallies.py).
+- ix_task_forecasts_team_computed: the oldest of a team's forecasts (the dashboard's "as of") from the
+  index's first entry instead of reading every forecast of the team.
 Both tables are filled from the existing tasks here (tallies.rebuild's queries, written out in SQL).
 """
 from alembic import op
@@ -57,6 +59,7 @@ def upgrade():
     )
     op.create_index(op.f('ix_category_days_category_id'), 'category_days', ['category_id'], unique=False)
     op.create_index('ix_tasks_team_created', 'tasks', ['team_id', 'created_at'], unique=False)
+    op.create_index('ix_task_forecasts_team_computed', 'task_forecasts', ['team_id', 'computed_at'], unique=False)
     op.create_index(
         'ix_tasks_open_by_category_due', 'tasks',
         ['team_id', 'due_at', 'category_id', 'status', 'deleted_at'],
@@ -85,6 +88,7 @@ def upgrade():
 
 def downgrade():
     op.drop_index('ix_tasks_open_by_category_due', table_name='tasks')
+    op.drop_index('ix_task_forecasts_team_computed', table_name='task_forecasts')
     op.drop_index('ix_tasks_team_created', table_name='tasks')
     op.drop_index(op.f('ix_category_days_category_id'), table_name='category_days')
     op.drop_table('category_days')
