@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import functools
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from .. import activity, definition_of_done, features, tasks, teams
@@ -37,8 +37,12 @@ def require_login():
 
 @bp.app_template_global()
 def team_features(team_id: int) -> list:
-    """The team's features, for the task filters and forms."""
-    return features.list_features(team_id)
+    """The team's features, for the task filters and forms (read once a request: the list's filters and its
+    bulk form both offer them)."""
+    read = g.setdefault("team_features", {})
+    if team_id not in read:
+        read[team_id] = features.list_features(team_id)
+    return read[team_id]
 
 
 @bp.app_template_global()
