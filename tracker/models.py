@@ -208,10 +208,11 @@ class Task(db.Model):
             postgresql_where=text("deleted_at IS NULL AND status != 'done'"),
         ),
         # The days a change touches, recounted for the dashboard's tallies (tracker/tallies.py): tasks
-        # created on a day, and open tasks due on a day per category (from the index alone).
+        # created on a day, and open tasks due on a day per category (from the index alone; with the id,
+        # PostgreSQL also reads the dashboard's dated lists from it in order).
         Index("ix_tasks_team_created", "team_id", "created_at"),
         Index(
-            "ix_tasks_open_by_category_due", "team_id", "due_at", "category_id", "status", "deleted_at",
+            "ix_tasks_open_by_category_due", "team_id", "due_at", "id", "category_id", "status", "deleted_at",
             sqlite_where=text("deleted_at IS NULL AND status != 'done'"),
             postgresql_where=text("deleted_at IS NULL AND status != 'done'"),
         ),

@@ -62,7 +62,7 @@ def upgrade():
     op.create_index('ix_task_forecasts_team_computed', 'task_forecasts', ['team_id', 'computed_at'], unique=False)
     op.create_index(
         'ix_tasks_open_by_category_due', 'tasks',
-        ['team_id', 'due_at', 'category_id', 'status', 'deleted_at'],
+        ['team_id', 'due_at', 'id', 'category_id', 'status', 'deleted_at'],
         unique=False, sqlite_where=sa.text(OPEN), postgresql_where=sa.text(OPEN),
     )
     created, completed, due = _day('created_at'), _day('completed_at'), _day('due_at')
