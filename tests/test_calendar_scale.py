@@ -222,7 +222,10 @@ def test_each_day_is_a_range_of_a_deadline_index(spread, f, index):
             ranges = [line for line in on_tasks if "due_at>? AND due_at<?" in line]
             assert len(ranges) == days and all(index in line for line in ranges), plan
         else:
-            connection.execute(text("SET enable_seqscan = off"))  # a tiny test table would be scanned anyway
+            connection.execute(text("ANALYZE tasks"))  # without statistics any index of the team looks alike
+            connection.execute(text("SET enable_seqscan = off"))  # a small test table would be scanned anyway
             plan = [row[0] for row in connection.exec_driver_sql(f"EXPLAIN {statement}", parameters)]
-            assert not any("Seq Scan on tasks" in line for line in plan), plan
-            assert sum("due_at >=" in line and "due_at <" in line for line in plan) == days, plan
+            # Which index serves a range depends on the statistics of this small table (at 100,000 tasks:
+            # index-only scans of ix_tasks_live_by_deadline); each day is a range of one, never a scan.
+            ranges = [line for line in plan if re.search(r"Index Cond: .*due_at >= .*due_at < ", line)]
+            assert len(ranges) == days and not any("Seq Scan on tasks" in line for line in plan), plan

@@ -261,8 +261,9 @@ class Month:
 
 
 # A deadline range said so that the live-tasks deadline index serves it as one range: SQLite reads the
-# (due_at IS NULL) column of that index only when the query names it.
-_DATED = Task.due_at.is_(None) == False  # noqa: E712  (SQL: "(due_at IS NULL) = 0", as the index has it)
+# (due_at IS NULL) column of that index only when the query names it, and PostgreSQL only when it is
+# not rewritten: "= false" becomes "due_at IS NOT NULL" (no longer the index's column), "IS false" stays.
+_DATED = Task.due_at.is_(None).is_(False)
 
 
 def _deadline_within(start: datetime, end: datetime):
