@@ -137,8 +137,8 @@ def scan_deadlines() -> None:
 @commands.command("refresh-forecast")
 def refresh_forecast() -> None:
     """Recompute every open task's stored deadline-risk forecast, and every member's workload, for the
-    present moment (changes update them at once; this moves "now" forward). Idempotent: run it from cron
-    every 10 minutes or so."""
+    present moment (changes update them at once; this moves "now" forward), and rebuild the dashboard's
+    daily tallies (tracker/tallies.py). Idempotent: run it from cron every 10 minutes or so."""
     click.echo(f"Forecast {stored_forecast.refresh_all()} open task(s).")
 
 
