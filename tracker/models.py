@@ -216,6 +216,16 @@ class Task(db.Model):
             sqlite_where=text("deleted_at IS NULL AND status != 'done'"),
             postgresql_where=text("deleted_at IS NULL AND status != 'done'"),
         ),
+        # The calendar's days, each one range of deadlines, with what its filters read (status, priority,
+        # category, person, feature): a day's count and first cards come from the index alone under those
+        # filters too. Its condition is the calendar's own wording (prioritisation._DATED), which SQLite
+        # must find literally in a query to use a partial index, so other views' plans are left alone.
+        Index(
+            "ix_tasks_calendar", "team_id", "due_at", "id", "status", "priority", "category_id", "assignee_id",
+            "feature_id", "deleted_at",
+            sqlite_where=text("deleted_at IS NULL AND (due_at IS NULL) IS 0"),
+            postgresql_where=text("deleted_at IS NULL AND (due_at IS NULL) IS false"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
