@@ -48,6 +48,7 @@ MOVING_FIELDS = frozenset(
     {"status", "due_at", "queue_at", "priority", "estimate_hours", "assignee_id", "blocked_by"}
 )
 _BATCH = 2000
+_LOAD_KEYS = ("team_id", "user_id")
 
 
 def clock() -> datetime:
@@ -225,13 +226,33 @@ def _row(f: TaskForecast, team_id: int, assignee_id: int | None, now: datetime) 
 
 
 def _store(session: Session, rows: list[dict], model=StoredForecast, keys=("task_id",)) -> None:
-    """Insert or replace rows, in key order (two writers then lock rows in the same order)."""
+    """Insert or replace rows, in key order (two writers then lock rows in the same order), as one
+    executemany of a cached statement per batch (a multi-row VALUES of 2,000 rows took longer to compile
+    than to run)."""
+    if not rows:
+        return
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     rows = sorted(rows, key=lambda r: tuple(r[k] for k in keys))
+    stmt = insert(model.__table__)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=list(keys), set_={c: stmt.excluded[c] for c in rows[0] if c not in keys}
+    )
     for start in range(0, len(rows), _BATCH):
-        stmt = insert(model).values(rows[start : start + _BATCH])
-        updated = {c: stmt.excluded[c] for c in rows[0] if c not in keys}
-        session.execute(stmt.on_conflict_do_update(index_elements=list(keys), set_=updated))
+        session.execute(stmt, rows[start : start + _BATCH])
+
+
+def _changed(session: Session, rows: list[dict], where, model=StoredForecast, keys=("task_id",)) -> list[dict]:
+    """Those of `rows` that differ from what is stored (or are not stored yet) among the stored rows that
+    `where` selects: only those are written, so a change that moves a few forecasts writes a few rows."""
+    if not rows:
+        return []
+    table = model.__table__
+    stored = {tuple(old[k] for k in keys): old for old in session.execute(select(table).where(where)).mappings()}
+    return [row for row in rows if _differs(row, stored.get(tuple(row[k] for k in keys)))]
+
+
+def _differs(row: dict, old) -> bool:
+    return old is None or any(old[name] != value for name, value in row.items())
 
 
 def _store_loads(session: Session, loads: list[dict], people) -> None:
@@ -241,36 +262,53 @@ def _store_loads(session: Session, loads: list[dict], people) -> None:
         TeamMembership.team_id == StoredPersonLoad.team_id, TeamMembership.user_id == StoredPersonLoad.user_id
     )
     session.execute(delete(StoredPersonLoad).where(people, ~member.exists()))
-    if loads:
-        _store(session, loads, StoredPersonLoad, ("team_id", "user_id"))
+    _store(session, loads, StoredPersonLoad, _LOAD_KEYS)
 
 
 def refresh(session: Session, people: set[int], task_ids: set[int], now: datetime | None = None) -> int:
-    """Recompute the queues of `people` and everyone linked to them, and the tasks `task_ids`; tasks
-    among these that are no longer open lose their row. The loads of these people in each of their teams
-    are rewritten, and dropped where they are no longer members. Commits; returns how many forecast rows
-    were written."""
-    now = now or clock()
+    """Recompute the queues of `people` and everyone linked to them, and the tasks `task_ids`, for the
+    "now" of the forecast they are part of (`as_of`); tasks among these that are no longer open lose
+    their row. The loads of these people in each of their teams are recomputed, and dropped where they
+    are no longer members. Only rows whose values changed are written. Commits; returns how many
+    forecast rows were written."""
+    now = now or as_of(session, people, task_ids)
     group = _group(session, people, task_ids)
     # The scope holds every open task of the group's people, so their loads are whole.
-    rows, loads = _recompute(session, _scope(group, task_ids), TeamMembership.user_id.in_(group), now)
-    gone = set(task_ids) - set(rows)
-    if gone:
-        session.execute(delete(StoredForecast).where(StoredForecast.task_id.in_(gone)))
-    # Someone whose queue emptied may still have stale rows (a reassigned task is in task_ids).
-    if group:
-        session.execute(
-            delete(StoredForecast).where(
-                StoredForecast.assignee_id.in_(group),
-                StoredForecast.task_id.not_in(select(Task.id).where(_OPEN)),
-            )
-        )
-    if rows:
-        _store(session, list(rows.values()))
-    _store_loads(session, loads, StoredPersonLoad.user_id.in_(group))
-    events.forecast_refreshed.send(session, team_ids={row["team_id"] for row in rows.values()})
+    scope = _scope(group, task_ids)
+    rows, loads = _recompute(session, scope, TeamMembership.user_id.in_(group), now)
+    teams = _drop_closed(session, group, task_ids, rows)
+    written = _changed(session, list(rows.values()), StoredForecast.task_id.in_(select(Task.id).where(scope)))
+    _store(session, written)
+    kept = StoredPersonLoad.user_id.in_(group)
+    _store_loads(session, _changed(session, loads, kept, StoredPersonLoad, _LOAD_KEYS), kept)
+    events.forecast_refreshed.send(session, team_ids=teams | {row["team_id"] for row in written})
     session.commit()
-    return len(rows)
+    return len(written)
+
+
+def as_of(session: Session, people: set[int], task_ids: set[int]) -> datetime:
+    """The "now" a change's refresh computes for: that of the stored forecast of the people's queues and
+    the tasks (the last periodic pass), so that what the change did not move stays as it is; the clock
+    where none is stored yet. The periodic pass moves it forward."""
+    stored = session.scalar(
+        select(func.max(StoredForecast.computed_at)).where(
+            or_(StoredForecast.assignee_id.in_(people), StoredForecast.task_id.in_(task_ids))
+        )
+    )
+    return stored or clock()
+
+
+def _drop_closed(session: Session, group: set[int], task_ids: set[int], rows: dict) -> set[int]:
+    """Delete the rows of the given tasks that are no longer open, and the rows of the group's people
+    whose tasks closed (a reassigned task is in task_ids); returns the teams those rows were in."""
+    gone = StoredForecast.task_id.in_(set(task_ids) - set(rows))
+    if group:
+        closed = StoredForecast.task_id.not_in(select(Task.id).where(_OPEN))
+        gone = or_(gone, and_(StoredForecast.assignee_id.in_(group), closed))
+    teams = set(session.scalars(select(StoredForecast.team_id).distinct().where(gone)))
+    if teams:
+        session.execute(delete(StoredForecast).where(gone))
+    return teams
 
 
 def refresh_all(session: Session | None = None, now: datetime | None = None) -> int:
