@@ -10,6 +10,10 @@ SQLite by default: the seeded databases are cached under bench/.data/, keyed by 
 generator and the stored forecast's code, and copied for each run. PostgreSQL when DATABASE_URL names a
 server: one cached database per size on it, copied with CREATE DATABASE … TEMPLATE. --root measures another
 checkout (a `git worktree` of an older commit, say) with this harness and this virtualenv.
+
+The workers keep rendered pages in their response cache (tracker/response_cache.py) as deployed, so repeated
+requests of an unchanged view are answered from it; `TRACKER_RESPONSE_CACHE_MB=0 make bench` measures every
+request doing its page's work (what a view costs right after a write), which is what the growth is about.
 """
 from __future__ import annotations
 
@@ -516,9 +520,10 @@ def main() -> None:
     commit = subprocess.run(["git", "-C", str(checkout.root), "rev-parse", "--short", "HEAD"],
                             capture_output=True, text=True).stdout.strip()
     load = " / ".join(f"{n:.1f}" for n in os.getloadavg())
+    cache_mb = os.environ.get("TRACKER_RESPONSE_CACHE_MB", "32")  # 0: every request does the page's work
     header = (f"# {time.strftime('%Y-%m-%d %H:%M')} · {checkout.root} at {commit} · {databases.dialect} · "
               f"{os.cpu_count()} cores, load {load} at the end · gunicorn 2 sync workers · "
-              f"wrk -t2 -c32 -d{args.seconds}s")
+              f"wrk -t2 -c32 -d{args.seconds}s · response cache {cache_mb} MB per worker")
     print(header + "\n" + report(runs))
     if args.json:
         args.json.write_text(json.dumps({"header": header, "runs": runs}, indent=1))

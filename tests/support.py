@@ -10,12 +10,13 @@ from contextlib import contextmanager
 
 import pytest
 import sqlalchemy as sa
-from flask import Flask, g
+from flask import Flask, current_app, g
 from sqlalchemy import event
 
 from tracker import create_app
 from tracker.config import TestConfig
 from tracker.extensions import db
+from tracker.response_cache import Responses
 
 REQUIRE_ALL = os.environ.get("TRACKER_REQUIRE_ALL") == "1"
 
@@ -101,8 +102,15 @@ def recorded_statements() -> Iterator[list[str]]:
         event.remove(db.engine, "before_cursor_execute", record)
 
 
+def forget_responses() -> None:
+    """Empty the app's response cache (tracker/response_cache.py), so the next GET renders its page."""
+    current_app.extensions.get("response_cache", Responses()).clear()
+
+
 def statements_for(get, url: str) -> int:
-    """How many SQL statements one successful GET of `url` sends; `get` is e.g. `client.get`."""
+    """How many SQL statements one successful GET of `url` sends; `get` is e.g. `client.get`. The
+    response cache is emptied first: the count is the page's own work (a kept response takes two)."""
+    forget_responses()
     with recorded_statements() as statements:
         response = get(url)
     assert response.status_code == 200, (url, response.status_code)

@@ -8,7 +8,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import cli, sessions, subscribers
+from . import cli, response_cache, sessions, subscribers  # noqa: F401  (response_cache: engine events)
 from .api import register_api
 from .config import INSTANCE, ROOT, Config
 from .extensions import csrf, db, limiter, login_manager, migrate

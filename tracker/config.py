@@ -56,6 +56,9 @@ class Config:
     # Reverse proxies in front of the app whose X-Forwarded-For/-Proto to trust: behind one, the client's
     # address (which the login limits count by) is in that header, not in the connection.
     PROXY_HOPS = int(os.environ.get("TRACKER_PROXY_HOPS", "0"))
+    # Pages and API lists kept per process while no write has happened (tracker/response_cache.py):
+    # this many MB per worker; 0 turns the cache off.
+    RESPONSE_CACHE_BYTES = int(float(os.environ.get("TRACKER_RESPONSE_CACHE_MB", "32")) * 1024 * 1024)
     # While the database cannot be reached, pages and API answers are 503 with this Retry-After (seconds).
     DATABASE_RETRY_AFTER = 5
 

@@ -9,6 +9,8 @@ from typing import Any
 
 from flask_login import UserMixin
 from sqlalchemy import (
+    JSON,
+    BigInteger,
     Column,
     Date,
     DateTime,
@@ -16,7 +18,6 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
-    JSON,
     String,
     Table,
     Text,
@@ -907,3 +908,13 @@ class WipLimit(db.Model):
     team_id: Mapped[int] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"), primary_key=True)
     status: Mapped[str] = mapped_column(String(16), primary_key=True)
     wip_limit: Mapped[int] = mapped_column(Integer)
+
+
+class DataVersion(db.Model):
+    """One row whose number every committed write moves on, in the same transaction as the write: what
+    the cached responses are keyed by (tracker/response_cache.py)."""
+
+    __tablename__ = "data_version"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    version: Mapped[int] = mapped_column(BigInteger, default=0)

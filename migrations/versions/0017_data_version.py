@@ -4,10 +4,11 @@ Revision ID: 0017
 Revises: 0016
 Create Date: 2026-11-30 07:05:00.000000
 
-(Reserved; filled by the change that needs it.)
+One row (id 1) whose number every committed write moves on, in the same transaction
+(tracker/response_cache.py): a cached page is served only while it is unchanged.
 """
-from alembic import op  # noqa: F401
-import sqlalchemy as sa  # noqa: F401
+from alembic import op
+import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
@@ -18,8 +19,14 @@ depends_on = None
 
 
 def upgrade():
-    pass
+    table = op.create_table(
+        'data_version',
+        sa.Column('id', sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column('version', sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint('id', name=op.f('pk_data_version')),
+    )
+    op.bulk_insert(table, [{'id': 1, 'version': 0}])
 
 
 def downgrade():
-    pass
+    op.drop_table('data_version')

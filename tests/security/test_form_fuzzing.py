@@ -32,10 +32,12 @@ SETTINGS = {"deadline": None, "database": None, "print_blob": True,
 # Forms whose success may use up a seeded object or sign the owner out: the world is repaired after them.
 USES_UP = ("delete", "remove", "restore", "leave", "revoke", "role", "categories", "sessions", "logout",
            "password", "login", "register")
-# A failed login is counted in the database even though the answer is a refusal: that write is the point.
-WRITES_WHEN_REFUSED = {"/login": frozenset({"login_failures"})}
+# A failed login is counted in the database even though the answer is a refusal: that write is the point
+# (and, as with every write, the data version the response cache is keyed by moves on).
+COUNTED = frozenset({"login_failures", "data_version"})
+WRITES_WHEN_REFUSED = {"/login": COUNTED}
 # So is a wrong two-factor code, wherever it is asked for.
-WRITES_WHEN_REFUSED.update({path: frozenset({"login_failures"}) for path in (
+WRITES_WHEN_REFUSED.update({path: COUNTED for path in (
     "/login/two-factor", "/settings/two-factor/recovery-codes", "/settings/two-factor/disable")})
 # Values that trip parsers: huge and negative numbers, impossible dates, odd Unicode, NUL, paths.
 # The boundaries: past 32 and 64 bits, the first and last days Python knows, digits int() reads but the

@@ -6,6 +6,7 @@ from flask import request, url_for
 
 from .. import tasks, teams
 from ..models import Task
+from ..response_cache import cached
 from .core import ProblemResponse, caller, etag, if_match_fails, operation, reply
 from .schemas import TaskCreate, TaskOut, TaskPage, TaskPatch, TaskQuery
 
@@ -44,6 +45,7 @@ def check_if_match(task: Task) -> None:
     response=TaskPage,
     query=TaskQuery,
 )
+@cached
 def list_tasks(team_id: int, query: TaskQuery):
     """Live tasks (not in the trash) matching every filter given, one page at a time. Tasks without a
     deadline sort last."""

@@ -12,6 +12,7 @@ from .. import features, rebalance, stored_forecast, tasks, teams, timelog, undo
 from ..errors import Conflict, Invalid
 from ..models import PRIORITIES, STATUSES
 from ..recurrence import PRESETS, describe
+from ..response_cache import cached
 from . import inline
 from .errors import submitted
 from .forms import TaskForm, choices
@@ -132,6 +133,7 @@ def _fill_form(form: TaskForm, task) -> None:
 
 
 @bp.get("/teams/<int:team_id>/tasks")
+@cached
 def index(team_id: int):
     member = teams.membership_for(current_user, team_id)
     page = page_number()
@@ -181,6 +183,7 @@ def create(team_id: int):
 
 
 @bp.get("/tasks/<int:task_id>")
+@cached
 def show(task_id: int):
     task, member = tasks.get_task(current_user, task_id)
     return render_template(

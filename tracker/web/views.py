@@ -14,6 +14,7 @@ from ..charts import bar_chart, line_chart
 from ..deadlines import BUCKETS, QUADRANTS
 from ..errors import Conflict, Invalid
 from ..models import OPEN_STATUSES, PRIORITIES, STATUSES
+from ..response_cache import cached
 from . import agenda as agenda_views
 from . import boards as board_views
 from . import inline
@@ -78,6 +79,7 @@ def _team_page(template: str, member, **context):
 
 
 @bp.get("/my-work")
+@cached
 def my_work():
     cards = min(_cards(), prioritisation.MY_WORK_CARDS)
     work = prioritisation.my_work(current_user, limit=_limits(BUCKETS, cards))
@@ -110,6 +112,7 @@ def change_status(task_id: int):
 
 
 @bp.get("/teams/<int:team_id>/board")
+@cached
 def board(team_id: int):
     member = teams.membership_for(current_user, team_id)
     # The filter and swimlanes asked for, or those this person last chose here (tracker/web/boards.py).
@@ -138,6 +141,7 @@ def set_wip_limits(team_id: int):
 
 
 @bp.get("/teams/<int:team_id>/eisenhower")
+@cached
 def eisenhower(team_id: int):
     member = teams.membership_for(current_user, team_id)
     task_filter, error = _task_filter()
@@ -178,6 +182,7 @@ def move_quadrant(task_id: int):
 
 
 @bp.get("/teams/<int:team_id>/calendar")
+@cached
 def calendar(team_id: int):
     member = teams.membership_for(current_user, team_id)
     task_filter, error = _task_filter()
@@ -198,6 +203,7 @@ def calendar(team_id: int):
 
 
 @bp.get("/teams/<int:team_id>/dashboard")
+@cached
 def dashboard(team_id: int):
     member = teams.membership_for(current_user, team_id)
     data = prioritisation.dashboard(member)
@@ -221,6 +227,7 @@ def dashboard(team_id: int):
 
 
 @bp.get("/teams/<int:team_id>/forecast")
+@cached
 def forecast(team_id: int):
     member = teams.membership_for(current_user, team_id)
     as_of = prioritisation.forecast_as_of(team_id)
