@@ -90,7 +90,8 @@ class Options:
         if shown is None:
             opening = str(Markup('<option value="{}">').format(chosen))
             marked = str(self._none).replace(opening, opening[:-1] + " selected>", 1)
-            shown = self._shown[chosen] = Markup(marked) if chosen in self.values else self._none
+            # The options were escaped when rendered; only " selected" is added to one of them.
+            shown = self._shown[chosen] = Markup(marked) if chosen in self.values else self._none  # nosec B704
         return shown
 
     def __contains__(self, value) -> bool:
