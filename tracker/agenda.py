@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
-from . import stored_forecast
+from . import stored_forecast, zones
 from .deadlines import local_to_utc, require_aware
 from .errors import Invalid
 from .extensions import db
@@ -84,7 +84,7 @@ def work_blocks(
     blocks: list[Block] = []
     if not left:
         return blocks
-    last = finish.astimezone(ZoneInfo(schedule.timezone)).date()
+    last = finish.astimezone(zones.named(schedule.timezone)).date()
     for start, end in _working_days(schedule, last, -_ONE_DAY):
         end = min(end, finish)
         if end <= start:
@@ -101,7 +101,7 @@ def window(schedule: WorkSchedule, now: datetime, days: int) -> tuple[datetime, 
     """From now to the end of the `days`-th working day whose hours have not ended yet (so "today"
     after work, or on a day off, is the next working day)."""
     require_aware(now, "now")
-    local_today = now.astimezone(ZoneInfo(schedule.timezone)).date()
+    local_today = now.astimezone(zones.named(schedule.timezone)).date()
     counted = 0
     for _start, end in _working_days(schedule, local_today, _ONE_DAY):
         if end > now:
@@ -136,7 +136,7 @@ class Plan:
     @property
     def by_day(self) -> list[tuple[date, list[Block]]]:
         """The blocks grouped by the person's local day, in order."""
-        return list(by_local_day(self.blocks, ZoneInfo(self.timezone)).items())
+        return list(by_local_day(self.blocks, zones.named(self.timezone)).items())
 
     @property
     def now_block(self) -> Block | None:
@@ -237,7 +237,7 @@ def blocks_by_day(user: User, days: list[date], team_id: int | None = None,
                   now: datetime | None = None) -> tuple[dict[date, list[Block]], dict[int, Task]]:
     """The user's planned blocks on these local days (from now on: the past holds no plan), by day,
     and their tasks."""
-    zone = ZoneInfo(user.timezone)
+    zone = zones.named(user.timezone)
     start = local_to_utc(datetime.combine(days[0], time()), zone)
     end = local_to_utc(datetime.combine(days[-1] + _ONE_DAY, time()), zone)
     blocks, _rows, _later = planned(user, max(start, now or stored_forecast.clock()), end, team_id)

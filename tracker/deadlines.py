@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import calendar
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, case, literal, tuple_
+
+from . import zones
 
 BUCKETS = ("overdue", "today", "this_week", "later", "no_due")
 QUADRANTS = ("do", "schedule", "delegate", "later")
@@ -26,7 +27,7 @@ END_OF_DAY = time(23, 59, 59)
 
 def zone(tz: str | tzinfo) -> tzinfo:
     """The tzinfo for an IANA zone name (a tzinfo passes through unchanged)."""
-    return ZoneInfo(tz) if isinstance(tz, str) else tz
+    return zones.named(tz) if isinstance(tz, str) else tz
 
 
 def require_aware(dt: datetime, name: str = "datetime") -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from . import zones
+
 WHEN = "%a %d %b %Y %H:%M"
 
 
@@ -12,7 +14,7 @@ def local_time(instant: datetime | None, tz: str | ZoneInfo, fmt: str = WHEN, *,
     """`instant` as wall-clock time in zone `tz` ("" for None); `label` appends the zone's name."""
     if instant is None:
         return ""
-    zone = tz if isinstance(tz, ZoneInfo) else ZoneInfo(tz)
+    zone = tz if isinstance(tz, ZoneInfo) else zones.named(tz)
     text = instant.astimezone(zone).strftime(fmt)
     return f"{text} ({zone.key})" if label else text
 
@@ -44,7 +46,7 @@ def deadline_text(due_at: datetime | None, now: datetime, tz: str | ZoneInfo, *,
     year's ("Fri 08 Jan 2027 17:00"), and (`late`) "— 3 days overdue" once passed. "" for None."""
     if due_at is None:
         return ""
-    zone = tz if isinstance(tz, ZoneInfo) else ZoneInfo(tz)
+    zone = tz if isinstance(tz, ZoneInfo) else zones.named(tz)
     local = due_at.astimezone(zone)
     fmt = "%a %d %b" + (" %Y" if local.year != now.astimezone(zone).year else "") + (" %H:%M" if time else "")
     text = local.strftime(fmt)
@@ -62,11 +64,11 @@ def time_with_note(instant: datetime | None, viewer_tz: str | ZoneInfo, person: 
     differs: "Mon 07 Dec 06:30 (Europe/Lisbon; 22:30 Sun for Fran, Los Angeles)". "" for None."""
     if instant is None:
         return ""
-    viewer = viewer_tz if isinstance(viewer_tz, ZoneInfo) else ZoneInfo(viewer_tz)
+    viewer = viewer_tz if isinstance(viewer_tz, ZoneInfo) else zones.named(viewer_tz)
     shown = instant.astimezone(viewer)
     text = f"{shown.strftime(fmt)} ({viewer.key}"
     if person and person_tz:
-        theirs = instant.astimezone(ZoneInfo(person_tz))
+        theirs = instant.astimezone(zones.named(person_tz))
         if theirs.utcoffset() != shown.utcoffset():
             day = "" if theirs.date() == shown.date() else theirs.strftime(" %a")
             text += f"; {theirs:%H:%M}{day} for {person}, {city(person_tz)}"

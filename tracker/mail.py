@@ -9,14 +9,13 @@ import ssl
 from datetime import date, datetime, time, timedelta
 from email.message import EmailMessage
 from email.utils import make_msgid
-from zoneinfo import ZoneInfo
 
 from flask import current_app, has_request_context, request
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
-from . import outbox
+from . import outbox, zones
 from .extensions import db
 from .formatting import local_time, one_line
 from .models import DigestRun, OutboxEmail, Task, User, utcnow
@@ -112,7 +111,7 @@ def send_outbox_email(session: Session, row_id: int, now: datetime) -> bool:
 
 def digest_due(user: User, now: datetime) -> date | None:
     """The user's local date when it is 08:00 or later there, else None."""
-    local = now.astimezone(ZoneInfo(user.timezone))
+    local = now.astimezone(zones.named(user.timezone))
     return local.date() if local.time() >= DIGEST_HOUR else None
 
 
@@ -177,7 +176,7 @@ def _tasks_due_soon(users: list[User], now: datetime) -> dict[int, list[Task]]:
 
 def _queue_digest(user: User, day: date, tasks: list[Task], now: datetime) -> bool:
     """Queue the user's digest of `day` if anything is overdue or due that day; True when queued."""
-    end_of_today = datetime.combine(day + timedelta(days=1), time(), ZoneInfo(user.timezone))
+    end_of_today = datetime.combine(day + timedelta(days=1), time(), zones.named(user.timezone))
     mine = [t for t in tasks if t.due_at < end_of_today]
     overdue = [t for t in mine if t.due_at < now]
     today = [t for t in mine if t.due_at >= now]

@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from dateutil.rrule import rrule, rrulestr
 
-from . import events
+from . import events, zones
 from .deadlines import END_OF_DAY, local_to_utc
 from .extensions import db
 from .models import ChecklistItem, Task, TaskLabel, TaskOccurrence, User, utcnow
@@ -140,7 +139,7 @@ def _until(value: str, tz: str) -> datetime:
         return datetime.combine(datetime.strptime(day, "%Y%m%d").date(), END_OF_DAY)
     moment = datetime.strptime(day + clock, "%Y%m%d%H%M%S")
     if utc:
-        return moment.replace(tzinfo=ZoneInfo("UTC")).astimezone(ZoneInfo(tz)).replace(tzinfo=None)
+        return moment.replace(tzinfo=zones.named("UTC")).astimezone(zones.named(tz)).replace(tzinfo=None)
     return moment
 
 
@@ -179,7 +178,7 @@ def next_deadline(
     """The deadline (UTC) of the occurrence after the one due at `previous`: the rule's first date, on the
     wall clock of `tz`, after `previous` and after `not_before` (an occurrence completed late does not
     bring forth one that is already overdue). None when the series has ended."""
-    zone = ZoneInfo(tz)
+    zone = zones.named(tz)
     start = previous.astimezone(zone).replace(tzinfo=None)
     after = max(previous, not_before or previous).astimezone(zone).replace(tzinfo=None)
     following = _rule(rule, start, tz).after(_shifted(after, _SHIFT))

@@ -8,12 +8,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
+from . import zones
 from .errors import Invalid
 from .extensions import db
 from .forecast import WorkSchedule, working_hours_between
@@ -163,7 +163,7 @@ def _due_soon(task: Task, leads: list[LeadTime], schedule: WorkSchedule, now: da
 
 def _overdue(task: Task, schedule: WorkSchedule, now: datetime) -> Reminder | None:
     """Once each working day of the assignee's, from the start of their day."""
-    local = now.astimezone(ZoneInfo(schedule.timezone))
+    local = now.astimezone(zones.named(schedule.timezone))
     working_now = local.isoweekday() in schedule.work_days and local.time() >= schedule.work_start
     if task.due_at >= now or not working_now:
         return None

@@ -3,12 +3,11 @@ from __future__ import annotations
 
 import math
 from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from . import events
+from . import events, zones
 from .errors import Forbidden, Invalid, NotFound
 from .extensions import db
 from .models import Task, TeamMembership, TimeEntry, User, utcnow
@@ -26,7 +25,7 @@ LAST_DAY = LATEST_DATE.date() - timedelta(days=2)  # 2100-12-31
 
 
 def _local_today(member: TeamMembership) -> date:
-    return utcnow().astimezone(ZoneInfo(member.user.timezone)).date()
+    return utcnow().astimezone(zones.named(member.user.timezone)).date()
 
 
 def log_time(

@@ -3,12 +3,11 @@ from __future__ import annotations
 
 import functools
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from .. import features, rebalance, stored_forecast, tasks, teams, timelog, undo
+from .. import features, rebalance, stored_forecast, tasks, teams, timelog, undo, zones
 from ..errors import Conflict, Invalid
 from ..models import PRIORITIES, STATUSES
 from ..recurrence import PRESETS, describe
@@ -112,7 +111,7 @@ def _shown_dates(task) -> tuple:
         local = task.due_at.astimezone(viewer_zone())
         due_date, due_time = local.date(), local.time().replace(second=0, microsecond=0)
     if task.start_at:
-        start_date = task.start_at.astimezone(ZoneInfo(start_zone(task))).date()
+        start_date = task.start_at.astimezone(zones.named(start_zone(task))).date()
     return due_date, due_time, start_date
 
 

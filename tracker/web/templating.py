@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 from flask import Flask
 from flask_login import current_user
 
+from .. import zones
 from ..formatting import WHEN, deadline_text, lateness, local_time, time_with_note
 from ..models import utcnow
 from ..saved_filters import saved_filters
@@ -16,7 +17,7 @@ from ..text import render_markdown
 
 
 def viewer_zone() -> ZoneInfo:
-    return ZoneInfo(current_user.timezone if current_user.is_authenticated else "UTC")
+    return zones.named(current_user.timezone if current_user.is_authenticated else "UTC")
 
 
 def localtime(value: datetime | None, fmt: str = WHEN, tz: str | None = None) -> str:

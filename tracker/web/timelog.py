@@ -2,12 +2,11 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from zoneinfo import ZoneInfo
 
 from flask import Blueprint, flash, g, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
-from .. import tasks, timelog
+from .. import tasks, timelog, zones
 from ..models import utcnow
 from .errors import submitted
 from .forms import TimeEntryForm
@@ -44,7 +43,7 @@ def delete(entry_id: int):
 
 @bp.get("/my-time")
 def my_time():
-    today = utcnow().astimezone(ZoneInfo(current_user.timezone)).date()
+    today = utcnow().astimezone(zones.named(current_user.timezone)).date()
     monday = timelog.week_of(day("week", today))
     summary = timelog.week_summary(timelog.week_entries(current_user, monday), monday)
     return render_template(
