@@ -900,6 +900,17 @@ class CategoryDay(db.Model):
     at_risk_tasks: Mapped[int] = mapped_column(Integer, default=0)
 
 
+class StatusTotal(db.Model):
+    """Per team and status: how many live tasks have it (the task list's total when no filter but the
+    status narrows it; tracker/tallies.py keeps them). Only statuses that hold live tasks have a row."""
+
+    __tablename__ = "status_totals"
+
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"), primary_key=True)
+    status: Mapped[str] = mapped_column(String(16), primary_key=True)
+    tasks: Mapped[int] = mapped_column(Integer, default=0)
+
+
 class WipLimit(db.Model):
     """A team's work-in-progress limit for one board column (an open status), set by a manager."""
 

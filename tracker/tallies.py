@@ -1,13 +1,16 @@
 """The dashboard's daily tallies, so that its burn-up and per-category counts add up a few hundred rows
 whatever the number of tasks: BurnupDay (estimate created and estimate done per team and UTC day) and
-CategoryDay (open and at-risk tasks per team, category and UTC day of deadline).
+CategoryDay (open and at-risk tasks per team, category and UTC day of deadline); and so that the task
+list's total need not count the team: StatusTotal (live tasks per team and status).
 
 As for the stored forecast, the receivers of the task events note the (team, day) keys a change touches
 inside its transaction, and once it commits those days are recounted from the tasks in a transaction of
 their own. Recounting from the source (never adding deltas) makes a recount idempotent: running it twice,
 or on several hosts, writes the same rows. At-risk flags move when the stored forecast is recomputed, so
 its refresh announces that (events.forecast_refreshed) and the team's category tallies are recounted in
-the same transaction. `rebuild` recounts everything: the periodic pass, an imported team.
+the same transaction. `rebuild` recounts everything: the periodic pass, an imported team. A status total
+is written only under a lock on its team's totals (see recount_statuses), so that of two recounts at once
+the last to write has counted after both changes.
 """
 from __future__ import annotations
 
@@ -16,6 +19,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
 from flask import has_app_context
 from sqlalchemy import Date, and_, case, delete, event, false, func, literal, or_, select, true, union_all
@@ -24,7 +28,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from .extensions import db
-from .models import BurnupDay, CategoryDay, StoredForecast, Task, Team
+from .models import BurnupDay, CategoryDay, StatusTotal, StoredForecast, Task, Team
 from .tasks import OPEN_TASK
 
 log = logging.getLogger(__name__)
@@ -33,6 +37,8 @@ _PENDING = "tracker.tallies_pending"
 _DEFERRED = "tracker.tallies_deferred"
 UNDATED = date(9999, 12, 31)  # the "day" of open tasks without a deadline in CategoryDay
 EVERY_DAY = None  # a key's day meaning all the team's days (a reopened task's completion day is gone)
+EVERY_STATUS = None  # recount_statuses' statuses meaning all of them
+_STATUS_LOCK = 0x5747  # PostgreSQL advisory locks (this, team id): a team's status totals being recounted
 DAY = timedelta(days=1)
 _BATCH = 1000
 
@@ -48,27 +54,31 @@ def day_of(moment: datetime | None) -> date | None:
 # Receivers of the domain events (connected in tracker/subscribers.py) ----------------------------------
 
 
-def _pending() -> tuple[set, set]:
-    """The (team, day) keys noted in this transaction: of the burn-up, of the category counts."""
-    return db.session.info.setdefault(_PENDING, (set(), set()))
+def _pending() -> tuple[set, set, set]:
+    """The keys noted in this transaction: (team, day) of the burn-up and of the category counts, and
+    (team, status) of the status totals."""
+    return db.session.info.setdefault(_PENDING, (set(), set(), set()))
 
 
 def _note_task(task: Task, burnup: bool = True, due: Iterable[datetime | None] = ()) -> None:
-    burnup_keys, category_keys = _pending()
+    burnup_keys, category_keys, _ = _pending()
     if burnup:
         burnup_keys.update((task.team_id, day_of(m)) for m in (task.created_at, task.completed_at) if m)
     category_keys.update((task.team_id, day_of(m) or UNDATED) for m in (task.due_at, *due))
 
 
 def on_task_event(task: Task, **_) -> None:
-    """Created, trashed or restored: its creation and completion days, and its deadline's day."""
+    """Created, trashed or restored: its creation and completion days, its deadline's day, its status."""
     _note_task(task)
+    _pending()[2].add((task.team_id, task.status))
 
 
 def on_task_changed(task: Task, *, changes: dict, **_) -> None:
     moved = changes.keys() & {"estimate_hours", "status"}
     if moved and changes.get("status", ("",))[0] == "done":  # reopened: which day it was done is gone
         _pending()[0].add((task.team_id, EVERY_DAY))
+    if "status" in changes:
+        _pending()[2].update((task.team_id, status) for status in changes["status"])
     if moved or changes.keys() & {"due_at", "category"}:
         _note_task(task, bool(moved), [changes["due_at"][0]] if "due_at" in changes else [])
 
@@ -105,7 +115,7 @@ def _after_rollback(session: Session) -> None:
         session.info.pop(_PENDING, None)
 
 
-def _recount_pending(pending: tuple[set, set] | None) -> None:
+def _recount_pending(pending: tuple[set, set, set] | None) -> None:
     if pending and any(pending) and has_app_context():
         try:
             with Session(db.engine) as own:
@@ -117,9 +127,9 @@ def _recount_pending(pending: tuple[set, set] | None) -> None:
 # Counting -------------------------------------------------------------------------------------------
 
 
-def _by_team(keys: Iterable[tuple[int, date | None]]) -> dict[int, set[date] | None]:
-    """Days per team; None (EVERY_DAY) when any key says every day."""
-    days: dict[int, set[date] | None] = defaultdict(set)
+def _by_team(keys: Iterable[tuple[int, Any]]) -> dict[int, set | None]:
+    """Days (or statuses) per team; None (EVERY_DAY) when any key says every day."""
+    days: dict[int, set | None] = defaultdict(set)
     for team_id, day in keys:
         if day is EVERY_DAY or days[team_id] is EVERY_DAY:
             days[team_id] = EVERY_DAY
@@ -128,12 +138,14 @@ def _by_team(keys: Iterable[tuple[int, date | None]]) -> dict[int, set[date] | N
     return days
 
 
-def recount(session: Session, burnup_keys: set, category_keys: set) -> None:
-    """Recount the noted (team, day) keys of both tallies from the tasks, and commit."""
+def recount(session: Session, burnup_keys: set, category_keys: set, status_keys: set) -> None:
+    """Recount the noted keys of the tallies from the tasks, and commit."""
     for team_id, days in sorted(_by_team(burnup_keys).items()):
         recount_burnup(session, team_id, days)
     for team_id, days in sorted(_by_team(category_keys).items()):
         recount_categories(session, team_id, days)
+    for team_id, statuses in sorted(_by_team(status_keys).items()):
+        recount_statuses(session, team_id, statuses)
     session.commit()
 
 
@@ -143,6 +155,7 @@ def rebuild(session: Session | None = None, team_ids: set[int] | None = None) ->
     for team_id in _teams(session, team_ids):
         recount_burnup(session, team_id, EVERY_DAY)
         recount_categories(session, team_id, EVERY_DAY)
+        recount_statuses(session, team_id, EVERY_STATUS)
 
 
 def _teams(session: Session, team_ids: set[int] | None) -> list[int]:
@@ -181,7 +194,7 @@ def recount_burnup(session: Session, team_id: int, days: set[date] | None) -> No
         select(both.c.day, func.sum(both.c.scope), func.sum(both.c.done)).group_by(both.c.day)
     ).all()
     rows = [{"team_id": team_id, "day": day, "scope_hours": s, "done_hours": d} for day, s, d in found]
-    _replace(session, BurnupDay, and_(BurnupDay.team_id == team_id, _in_days(BurnupDay.day, days)), rows)
+    _replace(session, BurnupDay, and_(BurnupDay.team_id == team_id, _among(BurnupDay.day, days)), rows)
 
 
 def recount_categories(session: Session, team_id: int, days: set[date] | None) -> None:
@@ -199,12 +212,29 @@ def recount_categories(session: Session, team_id: int, days: set[date] | None) -
          "at_risk_tasks": risky or 0}
         for category, day, n, risky in found
     ]
-    scope = and_(CategoryDay.team_id == team_id, _in_days(CategoryDay.day, days))
+    scope = and_(CategoryDay.team_id == team_id, _among(CategoryDay.day, days))
     _replace(session, CategoryDay, scope, rows)
 
 
-def _in_days(column, days: set[date] | None):
-    return true() if days is EVERY_DAY else column.in_(sorted(days))
+def recount_statuses(session: Session, team_id: int, statuses: set[str] | None) -> None:
+    """The team's live tasks with each of `statuses` (every status when None). The team's totals are
+    locked before counting (PostgreSQL: an advisory lock; SQLite: the write lock its DELETE takes) and
+    stay so until the commit: a concurrent recount waits and then counts what this one could not see."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(select(func.pg_advisory_xact_lock(_STATUS_LOCK, team_id)))
+    scope = and_(StatusTotal.team_id == team_id, _among(StatusTotal.status, statuses))
+    session.execute(delete(StatusTotal).where(scope))
+    found = session.execute(
+        select(Task.status, func.count())
+        .where(Task.team_id == team_id, Task.deleted_at.is_(None), _among(Task.status, statuses))
+        .group_by(Task.status)
+    ).all()
+    _replace(session, StatusTotal, scope, [{"team_id": team_id, "status": s, "tasks": n} for s, n in found])
+
+
+def _among(column, values: set | None):
+    """`column` is one of `values` (any value when None: EVERY_DAY, EVERY_STATUS)."""
+    return true() if values is None else column.in_(sorted(values))
 
 
 def _replace(session: Session, model, scope, rows: list[dict]) -> None:

@@ -20,6 +20,7 @@ from .models import (
     Category,
     ChecklistItem,
     Feature,
+    StatusTotal,
     Task,
     TaskLabel,
     TeamMembership,
@@ -331,11 +332,24 @@ def _one_page(member: TeamMembership, f: TaskFilter, page: int, per_page: int, r
     """Count the filtered tasks, then `read` the page's window of them in the filter's order."""
     page, per_page = bounds(page, per_page)
     stmt = filtered_tasks(member.team_id, f, member.user)
-    total = db.session.scalar(select(func.count()).select_from(stmt.subquery()))
+    total = _total(member.team_id, f, stmt)
     if (page - 1) * per_page >= total:  # past the end (also keeps a huge ?page= from overflowing OFFSET)
         return Page([], total, page, per_page)
     window = stmt.order_by(*task_ordering(f.sort)).limit(per_page).offset((page - 1) * per_page)
     return Page(read(window), total, page, per_page)
+
+
+def _total(team_id: int, f: TaskFilter, stmt) -> int:
+    """How many tasks `stmt` (the filter's) selects: added up from the team's status totals (kept by
+    tracker/tallies.py) when nothing but the status narrows the team, else counted."""
+    if not set(f.to_args()) <= {"status", "sort"}:
+        return db.session.scalar(select(func.count()).select_from(stmt.subquery()))
+    totals = select(func.coalesce(func.sum(StatusTotal.tasks), 0)).where(StatusTotal.team_id == team_id)
+    if f.status == "open":
+        totals = totals.where(StatusTotal.status != "done")
+    elif f.status:
+        totals = totals.where(StatusTotal.status == f.status)
+    return db.session.scalar(totals)
 
 
 # A task's own columns that the API shows, its category's slug and its logged hours: the list reads these
