@@ -259,7 +259,10 @@ class TaskForecast:
 
 
 def forecast(
-    tasks: Iterable[ForecastTask], schedules: Mapping[int, WorkSchedule], now: datetime
+    tasks: Iterable[ForecastTask],
+    schedules: Mapping[int, WorkSchedule],
+    now: datetime,
+    outside: Mapping[int, datetime | None] | None = None,
 ) -> dict[int, TaskForecast]:
     """Project every open task's finish and deadline risk, keyed (and ordered) by task id.
 
@@ -272,17 +275,23 @@ def forecast(
       in ``unscheduled_blockers``.
     - Blocker cycles are broken deterministically: walking tasks depth-first in id order, a link
       back to a task already on the walk is ignored and listed in ``cycle_blockers``.
+
+    ``outside`` (a forecast of some queues only): open tasks not in ``tasks`` that some of them wait for,
+    with their projected finish (None: none), taken as they are; no cycle runs through them.
     """
     require_aware(now, "now")
+    outside = outside or {}
+    fixed = {b: at for b, at in outside.items() if at is not None}
     now = now.astimezone(UTC)
     by_id = _by_id(tasks)
     ids = sorted(by_id)
 
     projected = [i for i in ids if by_id[i].assignee_id is not None and by_id[i].remaining is not None]
     projected_set = set(projected)
-    open_blockers = {i: sorted({b for b in by_id[i].blocked_by if b in by_id}) for i in ids}
-    links = {i: [b for b in open_blockers[i] if b in projected_set] for i in projected}
-    cycle_links = _links_closing_cycles(links)
+    scheduled = projected_set.union(fixed)
+    open_blockers = {i: sorted({b for b in by_id[i].blocked_by if b in by_id or b in outside}) for i in ids}
+    links = {i: [b for b in open_blockers[i] if b in scheduled] for i in projected}
+    cycle_links = links_closing_cycles({**dict.fromkeys(fixed, ()), **links})
     blockers = {i: [b for b in links[i] if (i, b) not in cycle_links] for i in projected}
 
     queues: dict[int, list[int]] = {}
@@ -290,7 +299,8 @@ def forecast(
         queues.setdefault(by_id[i].assignee_id, []).append(i)
     timelines = _timelines(by_id.values(), schedules, now)
 
-    finish, order = _simulate(queues, {i: by_id[i].remaining for i in projected}, blockers, timelines, now)
+    remaining = {i: by_id[i].remaining for i in projected}
+    finish, order = _simulate(queues, remaining, blockers, timelines, now, fixed)
     queue_keys = {person: [queue_key(by_id[i]) for i in queue] for person, queue in queues.items()}
 
     results: dict[int, TaskForecast] = {}
@@ -304,7 +314,7 @@ def forecast(
             order.get(i),
             queue_keys.get(task.assignee_id, []),
             waits_for=tuple(blockers.get(i, ())),
-            unscheduled=tuple(b for b in open_blockers[i] if b not in projected_set and b != i),
+            unscheduled=tuple(b for b in open_blockers[i] if b not in scheduled and b != i),
             cycle=tuple(b for b in open_blockers[i] if (i, b) in cycle_links),
         )
     return results
@@ -342,7 +352,7 @@ def queue_key(task: ForecastTask) -> tuple:
     return (at is None, at or NEVER, PRIORITY_RANK[task.priority], task.id)
 
 
-def _links_closing_cycles(links: Mapping[int, list[int]]) -> set[tuple[int, int]]:
+def links_closing_cycles(links: Mapping[int, list[int]]) -> set[tuple[int, int]]:
     """The (task, blocker) links to ignore so the rest is acyclic.
 
     A depth-first walk in id order (iterative: a chain of thousands must not hit the recursion
@@ -377,6 +387,7 @@ def _simulate(
     blockers: Mapping[int, list[int]],
     timelines: Mapping[int, _WorkingTime],
     now: datetime,
+    fixed: Mapping[int, datetime] | None = None,
 ) -> tuple[dict[int, datetime], dict[int, int]]:
     """List scheduling across assignees: projected finish per task, and its place in its queue.
 
@@ -384,9 +395,10 @@ def _simulate(
     first task in their queue whose blockers are all projected finished by then; if none is ready
     they idle until one is. A task is "released" once all its blockers are scheduled, at the latest
     of their finishes; per-assignee heaps of released tasks keep each step O(log n). Blockers form
-    a DAG here (cycles were broken), so every task gets scheduled.
+    a DAG here (cycles were broken), so every task gets scheduled. Blockers in ``fixed`` are not
+    simulated: they finish when it says.
     """
-    run = _ListScheduling(queues, remaining, blockers, timelines, now)
+    run = _ListScheduling(queues, remaining, blockers, timelines, now, fixed or {})
     while run.events:
         at, person = heapq.heappop(run.events)
         if run.wake_at[person] == at:  # else superseded by an earlier wake-up
@@ -409,21 +421,24 @@ class _ListScheduling:
         blockers: Mapping[int, list[int]],
         timelines: Mapping[int, _WorkingTime],
         now: datetime,
+        fixed: Mapping[int, datetime],
     ) -> None:
         self.remaining, self.timelines = remaining, timelines
         self.owner = {task: person for person, queue in queues.items() for task in queue}
         self.rank = {task: place for queue in queues.values() for place, task in enumerate(queue)}
-        self.unscheduled_blockers = {task: len(blockers[task]) for task in self.owner}
+        self.unscheduled_blockers = {task: sum(b not in fixed for b in blockers[task]) for task in self.owner}
         self.dependents: dict[int, list[int]] = {}
         for task in sorted(self.owner):
             for blocker in blockers[task]:
                 self.dependents.setdefault(blocker, []).append(task)
-        self.released_at = dict.fromkeys(self.owner, now)
+        self.released_at = {
+            task: max([now, *(fixed[b] for b in blockers[task] if b in fixed)]) for task in self.owner
+        }
         self.upcoming: dict[int, list[tuple[datetime, int, int]]] = {person: [] for person in queues}
         self.ready: dict[int, list[tuple[int, int]]] = {person: [] for person in queues}
         for task, person in self.owner.items():
             if not self.unscheduled_blockers[task]:
-                heapq.heappush(self.upcoming[person], (now, self.rank[task], task))
+                heapq.heappush(self.upcoming[person], (self.released_at[task], self.rank[task], task))
         self.free_at = dict.fromkeys(queues, now)
         self.wake_at: dict[int, datetime | None] = dict.fromkeys(queues, now)
         self.events = [(now, person) for person in sorted(queues)]

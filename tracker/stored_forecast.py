@@ -12,7 +12,7 @@ moving on (slack shrinking, a deadline passing) is caught by `refresh_all`, the 
 from __future__ import annotations
 
 import logging
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -22,11 +22,19 @@ from flask import has_app_context
 from sqlalchemy import and_, delete, event, func, or_, select, true
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from . import events
 from .extensions import db
-from .forecast import ForecastTask, TaskForecast, WorkSchedule, explain, forecast, schedule_of
+from .forecast import (
+    ForecastTask,
+    TaskForecast,
+    WorkSchedule,
+    explain,
+    forecast,
+    links_closing_cycles,
+    schedule_of,
+)
 from .models import (
     StoredForecast,
     StoredPersonLoad,
@@ -194,12 +202,14 @@ def compute(session: Session, scope, now: datetime) -> dict[int, dict]:
     return _recompute(session, scope, None, now)[0]
 
 
-def _recompute(session: Session, scope, members, now: datetime) -> tuple[dict[int, dict], list[dict]]:
+def _recompute(session: Session, scope, members, now: datetime, outside: dict | None = None
+               ) -> tuple[dict[int, dict], list[dict]]:
     """The forecast of the open tasks in `scope` (rows for task_forecasts), and the load of each
     membership that `members` (a condition on TeamMembership; None: none) selects, over the person's
-    open tasks of that team, which `scope` must hold all of (rows for person_loads)."""
+    open tasks of that team, which `scope` must hold all of (rows for person_loads). `outside`: the
+    projected finishes of open tasks out of `scope` that tasks in it wait for (see forecast())."""
     teamed, schedules = _inputs(session, scope)
-    results = forecast([t for _team, t in teamed], schedules, now)
+    results = forecast([t for _team, t in teamed], schedules, now, outside)
     rows = {t.id: _row(results[t.id], team_id, t.assignee_id, now) for team_id, t in teamed}
     if members is None:
         return rows, []
@@ -241,13 +251,15 @@ def _store(session: Session, rows: list[dict], model=StoredForecast, keys=("task
         session.execute(stmt, rows[start : start + _BATCH])
 
 
-def _changed(session: Session, rows: list[dict], where, model=StoredForecast, keys=("task_id",)) -> list[dict]:
+def _changed(session: Session, rows: list[dict], where, model=StoredForecast, keys=("task_id",)
+             ) -> list[dict]:
     """Those of `rows` that differ from what is stored (or are not stored yet) among the stored rows that
     `where` selects: only those are written, so a change that moves a few forecasts writes a few rows."""
     if not rows:
         return []
     table = model.__table__
-    stored = {tuple(old[k] for k in keys): old for old in session.execute(select(table).where(where)).mappings()}
+    found = session.execute(select(table).where(where)).mappings()
+    stored = {tuple(old[k] for k in keys): old for old in found}
     return [row for row in rows if _differs(row, stored.get(tuple(row[k] for k in keys)))]
 
 
@@ -272,10 +284,7 @@ def refresh(session: Session, people: set[int], task_ids: set[int], now: datetim
     are no longer members. Only rows whose values changed are written. Commits; returns how many
     forecast rows were written."""
     now = now or as_of(session, people, task_ids)
-    group = _group(session, people, task_ids)
-    # The scope holds every open task of the group's people, so their loads are whole.
-    scope = _scope(group, task_ids)
-    rows, loads = _recompute(session, scope, TeamMembership.user_id.in_(group), now)
+    group, scope, rows, loads = _propagate(session, people, task_ids, now) or _whole(session, people, task_ids, now)
     teams = _drop_closed(session, group, task_ids, rows)
     written = _changed(session, list(rows.values()), StoredForecast.task_id.in_(select(Task.id).where(scope)))
     _store(session, written)
@@ -284,6 +293,232 @@ def refresh(session: Session, people: set[int], task_ids: set[int], now: datetim
     events.forecast_refreshed.send(session, team_ids=teams | {row["team_id"] for row in written})
     session.commit()
     return len(written)
+
+
+def _whole(session: Session, people: set[int], task_ids: set[int], now: datetime):
+    """The people's whole connected group of queues recomputed together (where blocker links close a
+    cycle, which only a computation over all of them breaks as the periodic pass does)."""
+    group = _group(session, people, task_ids)
+    # The scope holds every open task of the group's people, so their loads are whole.
+    scope = _scope(group, task_ids)
+    return (group, scope, *_recompute(session, scope, TeamMembership.user_id.in_(group), now))
+
+
+def _propagate(session: Session, people: set[int], task_ids: set[int], now: datetime):
+    """The queues a change moved, recomputed with the stored finishes of the tasks they wait for outside
+    them: first the people noted and the given tasks' assignees; then, until nothing more moves, also
+    those waiting for a task whose projected finish (or being open at all) changed, or whose queue meets
+    theirs at the very instant a blocker with no work left finishes (where the order in which the
+    simulation visits people at one instant decides). Equal to a recomputation of the whole group.
+    Returns (people, scope, forecast rows, loads); None where blocker links close a cycle."""
+    if _cyclic(session):
+        return None
+    group = set(people) | set(session.scalars(select(Task.assignee_id).where(_OPEN, Task.id.in_(task_ids))))
+    group.discard(None)
+    extra = set(task_ids)  # the given tasks, and unassigned tasks waiting for a moved one
+    while True:
+        scope = or_(Task.assignee_id.in_(group), Task.id.in_(extra))
+        outside, stale = _outside(session, scope, now)
+        if stale - group:  # stored for another "now", or not at all: recomputed too
+            group |= stale
+            continue
+        rows, loads = _recompute(session, scope, TeamMembership.user_id.in_(group), now, outside)
+        stored = _stored_finishes(session, scope)
+        moved = {i for i, row in rows.items() if i not in stored or stored[i][0] != row["projected_finish_at"]}
+        reached, waiting = _waiting(session, moved | (set(task_ids) - set(rows)))
+        reached |= _tied(session, rows, stored, now)
+        if reached <= group and waiting <= extra:
+            return group, scope, rows, loads
+        group, extra = group | reached, extra | waiting
+
+
+def _cyclic(session: Session) -> bool:
+    """Whether blocker links between open tasks close a cycle anywhere (the forms refuse them, but a
+    direct write or an old import may have made one)."""
+    blocker = aliased(Task)
+    links: dict[int, list[int]] = defaultdict(list)
+    for task_id, blocker_id in session.execute(
+        select(task_blockers.c.task_id, task_blockers.c.blocker_id)
+        .join(Task, Task.id == task_blockers.c.task_id)
+        .join(blocker, blocker.id == task_blockers.c.blocker_id)
+        .where(_OPEN, blocker.status != "done", blocker.deleted_at.is_(None))
+    ):
+        links[task_id].append(blocker_id)
+    every = {**{b: () for bs in links.values() for b in bs}, **links}
+    return bool(links_closing_cycles(every))
+
+
+def _outside(session: Session, scope, now: datetime) -> tuple[dict[int, datetime | None], set[int]]:
+    """The open tasks out of `scope` that tasks in it wait for, with their stored projected finish, and
+    the people whose stored rows among these are missing or of another "now"."""
+    in_scope = select(Task.id).where(_OPEN, scope)
+    waited = select(task_blockers.c.blocker_id).where(task_blockers.c.task_id.in_(in_scope))
+    found = session.execute(
+        select(Task.id, Task.assignee_id, StoredForecast.assignee_id.label("stored_assignee"),
+               StoredForecast.projected_finish_at, StoredForecast.computed_at)
+        .outerjoin(StoredForecast, StoredForecast.task_id == Task.id)
+        .where(_OPEN, Task.id.in_(waited), Task.id.not_in(in_scope))
+    ).all()
+    outside, stale = {}, set()
+    for row in found:
+        if row.assignee_id is None:
+            outside[row.id] = None
+        elif row.computed_at != now or row.stored_assignee != row.assignee_id:
+            stale.add(row.assignee_id)
+        else:
+            outside[row.id] = row.projected_finish_at
+    return outside, stale
+
+
+def _stored_finishes(session: Session, scope) -> dict[int, tuple]:
+    """The stored (projected finish, remaining hours, assignee, earlier tasks) of the tasks in `scope`, as
+    they were before the change."""
+    found = session.execute(
+        select(StoredForecast.task_id, StoredForecast.projected_finish_at, StoredForecast.remaining_hours,
+               StoredForecast.assignee_id, StoredForecast.earlier_tasks)
+        .where(StoredForecast.task_id.in_(select(Task.id).where(scope)))
+    )
+    return {task_id: tuple(rest) for task_id, *rest in found}
+
+
+def _diverges(rows: dict[int, dict], stored: dict[int, tuple], now: datetime
+              ) -> tuple[datetime | None, set[int]]:
+    """The earliest instant from which the queues of `rows` may be worked differently than before (None:
+    never): the end of the task each person worked just before the first one that changed; and the
+    people whose tasks changed."""
+    old = {(person, place): at for at, _, person, place in stored.values() if at is not None}
+    new = {(r["assignee_id"], r["earlier_tasks"]): r["projected_finish_at"] for r in rows.values()
+           if r["projected_finish_at"] is not None}
+    since, people = None, set()
+    for task_id in rows.keys() | stored.keys():
+        row, before = rows.get(task_id), stored.get(task_id)
+        then = (row["projected_finish_at"], row["remaining_hours"], row["assignee_id"], row["earlier_tasks"]
+                ) if row else None
+        if then == before:
+            continue
+        for finished, state in ((new, then), (old, before)):
+            if state is not None and state[0] is not None:  # worked in the simulation: picked at `start`
+                person, place = state[2], state[3]
+                people.add(person)
+                start = finished.get((person, place - 1), now) if place else now
+                since = start if since is None else min(since, start)
+    return since, people
+
+
+def _waiting(session: Session, moved: set[int]) -> tuple[set[int], set[int]]:
+    """The assignees of open tasks waiting for one of `moved`, and those of them that nobody is assigned."""
+    people, unassigned = set(), set()
+    for part in _chunks(sorted(moved), _BATCH):
+        for task_id, assignee_id in session.execute(
+            select(Task.id, Task.assignee_id)
+            .join(task_blockers, task_blockers.c.task_id == Task.id)
+            .where(_OPEN, task_blockers.c.blocker_id.in_(part))
+        ):
+            (unassigned.add(task_id) if assignee_id is None else people.add(assignee_id))
+    return people, unassigned
+
+
+def _tied(session: Session, rows: dict[int, dict], stored: dict[int, tuple], now: datetime) -> set[int]:
+    """People whose queues must be computed with those of `rows` because the simulation's order of visiting
+    people at one instant decides between them. That happens where a blocker with no work left finishes
+    at the very instant its dependent (another person's) is released, and that person looks for work
+    at that instant anyway (at "now", at the end of another task, or for another task released then).
+    Everyone tied to such a person at that instant through links of that kind (before or after the
+    change) is computed with them as soon as one of them works differently than before (whose queue
+    then moves); elsewhere the order cannot change anything, nor before the instant from which any
+    queue is worked differently."""
+    since, changed = _diverges(rows, stored, now)
+    if since is None:
+        return set()
+    links, waits, before = _cross_links(session)
+    tied: set[int] = set()
+    for after in (False, True):
+        def finish(task_id: int, after: bool = after) -> datetime | None:
+            if after and task_id in rows:
+                return rows[task_id]["projected_finish_at"]
+            return None if after and task_id in stored else before.get(task_id, (None,))[0]
+
+        def idle(task_id: int, after: bool = after) -> bool:  # no work left (rounded, so: at most 18 s)
+            if after and (task_id in rows or task_id in stored):
+                return task_id in rows and rows[task_id]["remaining_hours"] == 0
+            return before.get(task_id, (None, None))[1] == 0
+
+        released = {d: max((at for b in bs if (at := finish(b)) is not None), default=None) for d, bs in waits.items()}
+        meets = [(at, x, y) for d, x, b, y in links if idle(b) and (at := finish(b)) is not None
+                 and at == released[d] and at >= since]
+        if meets:
+            looking = _looking(session, {at for at, _, _ in meets}, rows if after else {}, stored if after else {})
+            owners = {(d, x) for d, x, _, _ in links}
+            twice = Counter((x, released[d]) for d, x in owners)  # two tasks released at once: looking then
+            looking |= {key for key, count in twice.items() if count > 1}
+            tied |= _ties(meets, looking, changed, now)
+    return tied
+
+
+def _cross_links(session: Session) -> tuple[list, dict[int, set[int]], dict[int, tuple]]:
+    """Every link between open tasks of two different people as (task, assignee, blocker, assignee); the
+    blockers of each such task; and the stored (projected finish, remaining hours) of those blockers."""
+    dependent, blocker = aliased(Task), aliased(Task)
+    links = session.execute(
+        select(task_blockers.c.task_id, dependent.assignee_id, task_blockers.c.blocker_id, blocker.assignee_id)
+        .join(dependent, dependent.id == task_blockers.c.task_id)
+        .join(blocker, blocker.id == task_blockers.c.blocker_id)
+        .where(dependent.assignee_id != blocker.assignee_id, dependent.status != "done",
+               dependent.deleted_at.is_(None), blocker.status != "done", blocker.deleted_at.is_(None))
+    ).all()
+    waits: dict[int, set[int]] = {d: set() for d, _, _, _ in links}
+    before: dict[int, tuple] = {}
+    for task_id, blocker_id, at, hours in session.execute(
+        select(task_blockers.c.task_id, task_blockers.c.blocker_id, StoredForecast.projected_finish_at,
+               StoredForecast.remaining_hours)
+        .join(StoredForecast, StoredForecast.task_id == task_blockers.c.blocker_id)
+    ):
+        if task_id in waits:
+            waits[task_id].add(blocker_id)
+            before[blocker_id] = (at, hours)
+    return links, waits, before
+
+
+def _looking(session: Session, instants: set[datetime], rows: dict[int, dict], stored: dict[int, tuple]
+             ) -> set[tuple[int, datetime]]:
+    """(person, instant) where one of the person's tasks is projected to finish at one of `instants`:
+    the stored rows, those of `stored` replaced by `rows` (after the change)."""
+    found = set()
+    for part in _chunks(sorted(instants), _BATCH):
+        for task_id, person, at in session.execute(
+            select(StoredForecast.task_id, StoredForecast.assignee_id, StoredForecast.projected_finish_at)
+            .where(StoredForecast.projected_finish_at.in_(part))
+        ):
+            if task_id not in stored:
+                found.add((person, at))
+    found |= {(row["assignee_id"], row["projected_finish_at"]) for row in rows.values()
+              if row["projected_finish_at"] in instants}
+    return found
+
+
+def _ties(meets: list[tuple], looking: set[tuple], changed: set[int], now: datetime) -> set[int]:
+    """The people of each instant's links (from `meets`: instant, dependent's and blocker's assignee)
+    that are joined, at that instant, to a person looking for work then and to one of `changed`."""
+    tied: set[int] = set()
+    by_instant: dict[datetime, list[tuple[int, int]]] = defaultdict(list)
+    for at, person, other in meets:
+        by_instant[at].append((person, other))
+    for at, pairs in by_instant.items():
+        joined: dict[int, set[int]] = {}
+        for person, other in pairs:  # merge the two people's sets of people joined at this instant
+            merged = joined.get(person, {person}) | joined.get(other, {other})
+            for member in merged:
+                joined[member] = merged
+        hazard = {person for person, _ in pairs if at == now or (person, at) in looking}
+        for members in {id(m): m for m in joined.values()}.values():
+            if members & hazard and members & changed:
+                tied |= members
+    return tied
+
+
+def _chunks(items: list, size: int) -> Iterator[list]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
 
 
 def as_of(session: Session, people: set[int], task_ids: set[int]) -> datetime:
