@@ -201,6 +201,21 @@ class Task(db.Model):
             sqlite_where=text("deleted_at IS NULL AND status != 'done'"),
             postgresql_where=text("deleted_at IS NULL AND status != 'done'"),
         ),
+        # One board column (a status) of open tasks in deadline order: its first cards read from the
+        # status onwards, not by checking the status of every open task of the team in deadline order.
+        Index(
+            "ix_tasks_open_by_status_deadline", "team_id", "status", text("(due_at IS NULL)"), "due_at", "id",
+            sqlite_where=text("deleted_at IS NULL AND status != 'done'"),
+            postgresql_where=text("deleted_at IS NULL AND status != 'done'"),
+        ),
+        # A person's open tasks of one priority in deadline order: my work reads each bucket's first cards
+        # as one LIMITed range per priority, most important first (no sort of all the person's tasks).
+        Index(
+            "ix_tasks_open_by_assignee_priority", "assignee_id", "priority", text("(due_at IS NULL)"), "due_at",
+            "id", "team_id", "status", "deleted_at",
+            sqlite_where=text("deleted_at IS NULL AND status != 'done'"),
+            postgresql_where=text("deleted_at IS NULL AND status != 'done'"),
+        ),
         # A person's open tasks in deadline order (my work's buckets and counts), from the index alone.
         Index(
             "ix_tasks_open_by_assignee", "assignee_id", text("(due_at IS NULL)"), "due_at", "id", "priority",
