@@ -12,7 +12,7 @@ from tests.factories import make_task
 from tracker import prioritisation
 from tracker.extensions import db
 from tracker.models import Task, utcnow
-from tracker.tasks import TaskFilter
+from tracker.tasks import TaskFilter, list_tasks, parse_task_filter
 
 
 def plan_of_first_cards(run, rows: bool = False) -> list:
@@ -141,3 +141,26 @@ def test_postgresql_reads_board_columns_and_my_work_by_status_and_by_priority(bu
     # its few rows; on 100,000 tasks (ANALYZEd) each is an Index Only Scan in deadline order, checked by hand.
     ranges = [line for line in work if "ix_tasks_open_by_assignee_priority" in line]
     assert len(ranges) == 20, "\n".join(work)
+
+
+@pytest.mark.parametrize("status", ["open", "todo", "in_progress"])
+def test_a_list_of_open_tasks_reads_its_page_from_the_open_tasks_deadline_index(busy, status):
+    """The list's page by deadline is its ids from the open tasks' index (not the live tasks' one, which
+    would step over every done task first), then those rows only."""
+    from_list = []
+
+    def record(_conn, _cursor, statement, parameters, *_):
+        if "LIMIT" in statement and "FROM tasks JOIN" in statement:
+            from_list.append((statement, parameters))
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        page = list_tasks(busy["owner_m"], parse_task_filter({"status": status}))
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    assert page.items and all(t.status != "done" for t in page.items)
+    (statement, parameters), = from_list
+    explained = db.session.connection().exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters)
+    plan = " | ".join(row[-1] for row in explained)
+    assert "COVERING INDEX ix_tasks_open_by_deadline" in plan, plan
+    assert "ix_tasks_live_by_deadline" not in plan, plan
