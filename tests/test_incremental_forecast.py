@@ -35,8 +35,10 @@ def chain(crew, frozen):  # noqa: F811
     owner_m, people = crew["owner_m"], {k: crew[k] for k in ("owner", "manager", "member")}
     due = NOW + timedelta(days=10)
     c = make_task(owner_m, "C", assignee_id=people["owner"].id, estimate_hours=6, due_at=due)
-    b = make_task(owner_m, "B", assignee_id=people["member"].id, estimate_hours=4, due_at=due, blocked_by=[c.id])
-    a = make_task(owner_m, "A", assignee_id=people["manager"].id, estimate_hours=3, due_at=due, blocked_by=[b.id])
+    b = make_task(owner_m, "B", assignee_id=people["member"].id, estimate_hours=4, due_at=due,
+                  blocked_by=[c.id])
+    a = make_task(owner_m, "A", assignee_id=people["manager"].id, estimate_hours=3, due_at=due,
+                  blocked_by=[b.id])
     late = make_task(owner_m, "Olga's undated work", assignee_id=people["owner"].id, estimate_hours=5)
     return {**crew, "a": a, "b": b, "c": c, "late": late}
 
@@ -92,7 +94,8 @@ def test_random_changes_keep_the_stored_forecast_equal_to_a_recomputation(crew, 
     for n in range(36):
         blockers = rng.sample([t.id for t in made], min(len(made), rng.choice([0, 0, 1, 2])))
         made.append(make_task(
-            owner_m, f"Task {n}", assignee_id=rng.choice(people).id, estimate_hours=rng.choice([0, 0, 1, 2, 4]),
+            owner_m, f"Task {n}", assignee_id=rng.choice(people).id,
+            estimate_hours=rng.choice([0, 0, 1, 2, 4]),
             due_at=NOW + timedelta(hours=rng.choice([4, 8, 24, 48])), blocked_by=blockers,
         ))
     for task in rng.sample(made, 4):
@@ -118,7 +121,8 @@ def _workload(seed: int) -> tuple[list[ForecastTask], dict[int, WorkSchedule], d
     items = [
         ForecastTask(
             id=i, assignee_id=rng.randrange(4), due_at=now + timedelta(hours=rng.randrange(1, 200)),
-            priority=rng.choice(["critical", "high", "medium", "low"]), estimate_hours=rng.choice([0.5, 1, 3, 7]),
+            priority=rng.choice(["critical", "high", "medium", "low"]),
+            estimate_hours=rng.choice([0.5, 1, 3, 7]),
             blocked_by=tuple(rng.sample(range(i), min(i, rng.choice([0, 0, 1, 2])))),
         )
         for i in range(80)

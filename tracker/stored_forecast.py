@@ -57,6 +57,7 @@ MOVING_FIELDS = frozenset(
 )
 _BATCH = 2000
 _LOAD_KEYS = ("team_id", "user_id")
+_FEW = 6  # a change reaching this many people, and a quarter of its teams', recomputes their whole group
 
 
 def clock() -> datetime:
@@ -284,7 +285,8 @@ def refresh(session: Session, people: set[int], task_ids: set[int], now: datetim
     are no longer members. Only rows whose values changed are written. Commits; returns how many
     forecast rows were written."""
     now = now or as_of(session, people, task_ids)
-    group, scope, rows, loads = _propagate(session, people, task_ids, now) or _whole(session, people, task_ids, now)
+    found = _propagate(session, people, task_ids, now) or _whole(session, people, task_ids, now)
+    group, scope, rows, loads = found
     teams = _drop_closed(session, group, task_ids, rows)
     written = _changed(session, list(rows.values()), StoredForecast.task_id.in_(select(Task.id).where(scope)))
     _store(session, written)
@@ -310,11 +312,12 @@ def _propagate(session: Session, people: set[int], task_ids: set[int], now: date
     those waiting for a task whose projected finish (or being open at all) changed, or whose queue meets
     theirs at the very instant a blocker with no work left finishes (where the order in which the
     simulation visits people at one instant decides). Equal to a recomputation of the whole group.
-    Returns (people, scope, forecast rows, loads); None where blocker links close a cycle."""
+    Returns (people, scope, forecast rows, loads); None where blocker links close a cycle or the change
+    reaches a good part of the people of its teams (their whole group is then computed at once)."""
     if _cyclic(session):
         return None
-    group = set(people) | set(session.scalars(select(Task.assignee_id).where(_OPEN, Task.id.in_(task_ids))))
-    group.discard(None)
+    assignees = session.scalars(select(Task.assignee_id).where(_OPEN, Task.id.in_(task_ids)))
+    group = (set(people) | set(assignees)) - {None}
     extra = set(task_ids)  # the given tasks, and unassigned tasks waiting for a moved one
     while True:
         scope = or_(Task.assignee_id.in_(group), Task.id.in_(extra))
@@ -324,12 +327,22 @@ def _propagate(session: Session, people: set[int], task_ids: set[int], now: date
             continue
         rows, loads = _recompute(session, scope, TeamMembership.user_id.in_(group), now, outside)
         stored = _stored_finishes(session, scope)
-        moved = {i for i, row in rows.items() if i not in stored or stored[i][0] != row["projected_finish_at"]}
+        moved = {i for i, r in rows.items() if i not in stored or stored[i][0] != r["projected_finish_at"]}
         reached, waiting = _waiting(session, moved | (set(task_ids) - set(rows)))
         reached |= _tied(session, rows, stored, now)
         if reached <= group and waiting <= extra:
             return group, scope, rows, loads
         group, extra = group | reached, extra | waiting
+        if len(group) >= _FEW and 4 * len(group) > _people_linked(session, group):
+            return None  # a good part of them: at once, rather than in rounds that each recompute all so far
+
+
+def _people_linked(session: Session, people: set[int]) -> int:
+    """How many people have open tasks in the teams of `people` (at most, those the change can reach)."""
+    teams = select(TeamMembership.team_id).where(TeamMembership.user_id.in_(people))
+    return session.scalar(
+        select(func.count(StoredForecast.assignee_id.distinct())).where(StoredForecast.team_id.in_(teams))
+    ) or 0
 
 
 def _cyclic(session: Session) -> bool:
@@ -406,14 +419,15 @@ def _diverges(rows: dict[int, dict], stored: dict[int, tuple], now: datetime
 
 
 def _waiting(session: Session, moved: set[int]) -> tuple[set[int], set[int]]:
-    """The assignees of open tasks waiting for one of `moved`, and those of them that nobody is assigned."""
+    """The assignees of open tasks waiting for one of `moved`, and those of them that nobody is assigned.
+    (The links are read whole and filtered here: keyed by blocker, SQLite would walk every task.)"""
+    link = task_blockers.c
+    waiting = {task_id for task_id, blocker_id in session.execute(select(link.task_id, link.blocker_id))
+               if blocker_id in moved}
     people, unassigned = set(), set()
-    for part in _chunks(sorted(moved), _BATCH):
-        for task_id, assignee_id in session.execute(
-            select(Task.id, Task.assignee_id)
-            .join(task_blockers, task_blockers.c.task_id == Task.id)
-            .where(_OPEN, task_blockers.c.blocker_id.in_(part))
-        ):
+    for part in _chunks(sorted(waiting), _BATCH):
+        found = session.execute(select(Task.id, Task.assignee_id).where(_OPEN, Task.id.in_(part)))
+        for task_id, assignee_id in found:
             (unassigned.add(task_id) if assignee_id is None else people.add(assignee_id))
     return people, unassigned
 
@@ -431,26 +445,19 @@ def _tied(session: Session, rows: dict[int, dict], stored: dict[int, tuple], now
     if since is None:
         return set()
     links, waits, before = _cross_links(session)
+    after = {k: v for k, v in before.items() if k not in stored}  # (projected finish, remaining hours)
+    after.update((k, (r["projected_finish_at"], r["remaining_hours"])) for k, r in rows.items())
     tied: set[int] = set()
-    for after in (False, True):
-        def finish(task_id: int, after: bool = after) -> datetime | None:
-            if after and task_id in rows:
-                return rows[task_id]["projected_finish_at"]
-            return None if after and task_id in stored else before.get(task_id, (None,))[0]
-
-        def idle(task_id: int, after: bool = after) -> bool:  # no work left (rounded, so: at most 18 s)
-            if after and (task_id in rows or task_id in stored):
-                return task_id in rows and rows[task_id]["remaining_hours"] == 0
-            return before.get(task_id, (None, None))[1] == 0
-
-        released = {d: max((at for b in bs if (at := finish(b)) is not None), default=None) for d, bs in waits.items()}
-        meets = [(at, x, y) for d, x, b, y in links if idle(b) and (at := finish(b)) is not None
-                 and at == released[d] and at >= since]
+    for state, new in ((before, {}), (after, rows)):
+        released = {d: max((state[b][0] for b in bs if state.get(b, (None,))[0] is not None), default=None)
+                    for d, bs in waits.items()}
+        # A blocker with no work left (remaining hours rounded to 0: at most 18 s) finishing as it releases.
+        meets = [(at, x, y) for d, x, b, y in links if state.get(b, (None, None))[1] == 0
+                 and (at := state[b][0]) is not None and at == released[d] and at >= since]
         if meets:
-            looking = _looking(session, {at for at, _, _ in meets}, rows if after else {}, stored if after else {})
-            owners = {(d, x) for d, x, _, _ in links}
-            twice = Counter((x, released[d]) for d, x in owners)  # two tasks released at once: looking then
-            looking |= {key for key, count in twice.items() if count > 1}
+            looking = _looking(session, {at for at, _, _ in meets}, new, stored if new else {})
+            twice = Counter((x, released[d]) for d, x in {(d, x) for d, x, _, _ in links})
+            looking |= {key for key, count in twice.items() if count > 1}  # two tasks released at once
             tied |= _ties(meets, looking, changed, now)
     return tied
 
@@ -459,8 +466,9 @@ def _cross_links(session: Session) -> tuple[list, dict[int, set[int]], dict[int,
     """Every link between open tasks of two different people as (task, assignee, blocker, assignee); the
     blockers of each such task; and the stored (projected finish, remaining hours) of those blockers."""
     dependent, blocker = aliased(Task), aliased(Task)
+    link = task_blockers.c
     links = session.execute(
-        select(task_blockers.c.task_id, dependent.assignee_id, task_blockers.c.blocker_id, blocker.assignee_id)
+        select(link.task_id, dependent.assignee_id, link.blocker_id, blocker.assignee_id)
         .join(dependent, dependent.id == task_blockers.c.task_id)
         .join(blocker, blocker.id == task_blockers.c.blocker_id)
         .where(dependent.assignee_id != blocker.assignee_id, dependent.status != "done",
