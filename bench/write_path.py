@@ -6,7 +6,8 @@ figures; asserts nothing). Run on a COPY of a bench database (it writes):
 The first run on a copy creates newer tables and stores the forecast once (`flask refresh-forecast`).
 Each edit changes one open, estimated task's estimate through tracker.tasks.update_task as its team's
 owner (with its version) and reports CPU seconds of the update (commit and refresh), the people and tasks
-whose queues were recomputed and the rows written. --full times the periodic pass too.
+whose queues were recomputed (summed over the refresh's rounds) and the rows written. --last edits the
+task each of `edits` people works last instead; --full times the periodic pass too.
 """
 from __future__ import annotations
 
@@ -71,6 +72,15 @@ def candidates(rng: random.Random, n: int) -> list[int]:
     return [rng.choice(blockers if k % 2 == 0 else ids) for k in range(n)]
 
 
+def last_in_queues(n: int) -> list[int]:
+    """The task each of `n` people works last (a change to it moves no one else's queue)."""
+    last = (select(StoredForecast.task_id).where(StoredForecast.projected_finish_at.is_not(None))
+            .order_by(StoredForecast.projected_finish_at.desc()))
+    people = db.session.scalars(select(StoredForecast.assignee_id).distinct()
+                                .where(StoredForecast.assignee_id.is_not(None)).limit(n)).all()
+    return [db.session.scalar(last.where(StoredForecast.assignee_id == p).limit(1)) for p in people]
+
+
 def edit(task_id: int) -> None:
     task = db.session.get(Task, task_id)
     member = db.session.scalar(
@@ -93,7 +103,8 @@ def main() -> None:
             stored_forecast.refresh_all()
             print(f"periodic pass: {time.process_time() - started:.2f} s CPU")
         profile = cProfile.Profile() if "--profile" in sys.argv else None
-        for task_id in candidates(random.Random(11), n):
+        chosen = last_in_queues(n) if "--last" in sys.argv else candidates(random.Random(11), n)
+        for task_id in chosen:
             counting.reset()
             db.session.expire_all()
             started = time.process_time()
