@@ -4,10 +4,13 @@ recomputed after every change that moves them and read by pages and the API like
 
 What moves a task's forecast is its assignee's queue, and through "blocked by" links the queues of the
 people it waits for or who wait for it. The domain events name what changed; the receivers below note
-the people and tasks concerned inside the change's transaction, and once it commits their whole
-connected group of queues is recomputed in a transaction of its own, so the next read shows it. Time
-moving on (slack shrinking, a deadline passing) is caught by `refresh_all`, the periodic pass that
-`flask refresh-forecast` runs from cron; it is idempotent, so several hosts may run it.
+the people and tasks concerned inside the change's transaction, and once it commits the queues it moved
+are recomputed in a transaction of its own, so the next read shows it: theirs first, with the stored
+finishes of the tasks they wait for, then those of the people waiting for a task whose finish moved,
+until nothing more moves (`_propagate`), for the "now" the stored forecast was computed for; only rows
+whose values changed are written. Time moving on (slack shrinking, a deadline passing) is caught by
+`refresh_all`, the periodic pass that `flask refresh-forecast` runs from cron; it is idempotent, so
+several hosts may run it.
 """
 from __future__ import annotations
 
