@@ -11,7 +11,9 @@ import pytest
 from tests.factories import add_to_team, make_task, make_user, membership
 from tests.test_stored_forecast import NOW, agree, frozen  # noqa: F401 (frozen is a fixture)
 from tracker import stored_forecast, tasks, timelog
+from tracker.extensions import db
 from tracker.forecast import ForecastTask, WorkSchedule, forecast
+from tracker.models import StoredForecast, Task
 
 
 @pytest.fixture
@@ -140,3 +142,17 @@ def test_some_queues_with_the_finishes_of_the_others_equal_the_whole_forecast(se
     waited = {b for t in mine for b in t.blocked_by} - {t.id for t in mine}
     part = forecast(mine, schedules, now, {b: whole[b].projected_finish_at for b in waited})
     assert part == {t.id: whole[t.id] for t in mine}
+
+
+def test_a_change_computes_for_the_last_pass_unless_no_pass_has_run_for_long(chain, monkeypatch):
+    """Within PASS_LATE of the last periodic pass a change is computed for that pass's "now" (what it did
+    not move stays as stored); later (no cron running the pass) for the clock."""
+    soon = NOW + stored_forecast.PASS_LATE - timedelta(minutes=1)
+    monkeypatch.setattr(stored_forecast, "clock", lambda: soon)
+    tasks.update_task(chain["owner_m"], chain["c"], {"estimate_hours": 7})
+    assert db.session.get(StoredForecast, chain["c"].id).computed_at == NOW
+    late = NOW + timedelta(days=1)
+    monkeypatch.setattr(stored_forecast, "clock", lambda: late)
+    tasks.update_task(chain["owner_m"], db.session.get(Task, chain["c"].id), {"estimate_hours": 8})
+    db.session.expire_all()
+    assert db.session.get(StoredForecast, chain["c"].id).computed_at == late

@@ -19,7 +19,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from flask import has_app_context
 from sqlalchemy import and_, delete, event, func, or_, select, true
@@ -61,6 +61,10 @@ MOVING_FIELDS = frozenset(
 _BATCH = 2000
 _LOAD_KEYS = ("team_id", "user_id")
 _FEW = 6  # a change reaching this many people, and a quarter of its teams', recomputes their whole group
+
+
+# `flask refresh-forecast` runs every 10 minutes (README); a stored "now" older than this means it does not.
+PASS_LATE = timedelta(minutes=30)
 
 
 def clock() -> datetime:
@@ -535,13 +539,16 @@ def _chunks(items: list, size: int) -> Iterator[list]:
 def as_of(session: Session, people: set[int], task_ids: set[int]) -> datetime:
     """The "now" a change's refresh computes for: that of the stored forecast of the people's queues and
     the tasks (the last periodic pass), so that what the change did not move stays as it is; the clock
-    where none is stored yet. The periodic pass moves it forward."""
+    where none is stored yet, or where the last pass is older than PASS_LATE (no cron running it: the
+    change's queues are then computed afresh for now, and what they reach with them). The periodic pass
+    moves it forward."""
     stored = session.scalar(
         select(func.max(StoredForecast.computed_at)).where(
             or_(StoredForecast.assignee_id.in_(people), StoredForecast.task_id.in_(task_ids))
         )
     )
-    return stored or clock()
+    now = clock()
+    return stored if stored is not None and now - stored <= PASS_LATE else now
 
 
 def _drop_closed(session: Session, group: set[int], task_ids: set[int], rows: dict) -> set[int]:
