@@ -14,20 +14,18 @@ several hosts may run it.
 """
 from __future__ import annotations
 
-import logging
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from flask import has_app_context
-from sqlalchemy import and_, delete, event, func, or_, select, true
+from sqlalchemy import and_, delete, func, or_, select, true
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, aliased
 
 from . import events
+from .after_commit import AfterCommit
 from .extensions import db
 from .forecast import (
     ForecastTask,
@@ -50,10 +48,6 @@ from .models import (
 )
 from .workload import load_row, workload
 
-log = logging.getLogger(__name__)
-
-_PENDING = "tracker.forecast_pending"
-_DEFERRED = "tracker.forecast_deferred"
 # Fields whose change moves a forecast: the queue's order and length, and the links between queues.
 MOVING_FIELDS = frozenset(
     {"status", "due_at", "queue_at", "priority", "estimate_hours", "assignee_id", "blocked_by"}
@@ -76,7 +70,7 @@ def clock() -> datetime:
 
 
 def _note(people: Iterable[int | None] = (), tasks: Iterable[int] = ()) -> None:
-    pending = db.session.info.setdefault(_PENDING, (set(), set()))
+    pending = _AFTER.pending()
     pending[0].update(p for p in people if p is not None)
     pending[1].update(tasks)
 
@@ -102,38 +96,10 @@ def on_person_changed(_sender, *, user_id: int | None = None, **_) -> None:
     _note([user_id if user_id is not None else getattr(_sender, "id", None)])
 
 
-@contextmanager
-def deferred() -> Iterator[None]:
-    """Within the block, each commit keeps the forecast work it noted; it is done once, at the end, over
-    all of it (a bulk change of 200 tasks recomputes the queues once, not 200 times). A rollback inside
-    keeps what earlier commits noted: recomputing a queue that did not move is only wasted work."""
-    db.session.info[_DEFERRED] = True
-    try:
-        yield
-    finally:
-        db.session.info.pop(_DEFERRED, None)
-        _refresh_pending(db.session.info.pop(_PENDING, None))
-
-
-@event.listens_for(Session, "after_commit")
-def _after_commit(session: Session) -> None:
-    if not session.info.get(_DEFERRED):
-        _refresh_pending(session.info.pop(_PENDING, None))
-
-
-def _refresh_pending(pending: tuple[set[int], set[int]] | None) -> None:
-    if pending and has_app_context():
-        try:
-            with Session(db.engine) as own:
-                refresh(own, *pending)
-        except Exception:  # the change is committed; the periodic pass repairs what this missed
-            log.exception("refreshing the stored forecast failed")
-
-
-@event.listens_for(Session, "after_rollback")
-def _after_rollback(session: Session) -> None:
-    if not session.info.get(_DEFERRED):
-        session.info.pop(_PENDING, None)
+def deferred():
+    """Within the block the queues the commits moved are recomputed once, at the end (a bulk change of 200
+    tasks recomputes them once, not 200 times): tracker/after_commit.py."""
+    return _AFTER.deferred()
 
 
 # Computing ------------------------------------------------------------------------------------------
@@ -649,3 +615,7 @@ def load(task_scope) -> StoredTeamForecast:
         names={u.id: u.name for u in users},
         due={row.task_id: due for row, due in found},
     )
+
+
+# The people and tasks noted in a transaction, refreshed once it commits (tracker/after_commit.py).
+_AFTER = AfterCommit("forecast", 2, lambda session, *keys: refresh(session, *keys))

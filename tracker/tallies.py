@@ -14,27 +14,21 @@ the last to write has counted after both changes.
 """
 from __future__ import annotations
 
-import logging
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from flask import has_app_context
-from sqlalchemy import Date, and_, case, delete, event, false, func, literal, or_, select, true, union_all
+from sqlalchemy import Date, and_, case, delete, false, func, literal, or_, select, true, union_all
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from .after_commit import AfterCommit
 from .extensions import db
 from .models import BurnupDay, CategoryDay, StatusTotal, StoredForecast, Task, Team
 from .tasks import OPEN_TASK
 
-log = logging.getLogger(__name__)
-
-_PENDING = "tracker.tallies_pending"
-_DEFERRED = "tracker.tallies_deferred"
 UNDATED = date(9999, 12, 31)  # the "day" of open tasks without a deadline in CategoryDay
 EVERY_DAY = None  # a key's day meaning all the team's days (a reopened task's completion day is gone)
 EVERY_STATUS = None  # recount_statuses' statuses meaning all of them
@@ -57,7 +51,7 @@ def day_of(moment: datetime | None) -> date | None:
 def _pending() -> tuple[set, set, set]:
     """The keys noted in this transaction: (team, day) of the burn-up and of the category counts, and
     (team, status) of the status totals."""
-    return db.session.info.setdefault(_PENDING, (set(), set(), set()))
+    return _AFTER.pending()
 
 
 def _note_task(task: Task, burnup: bool = True, due: Iterable[datetime | None] = ()) -> None:
@@ -92,36 +86,9 @@ def on_forecast_refreshed(session: Session, *, team_ids: set[int] | None, **_) -
         recount_categories(session, team_id, EVERY_DAY)
 
 
-@contextmanager
-def deferred() -> Iterator[None]:
-    """Within the block, each commit keeps the days it noted; they are recounted once, at the end."""
-    db.session.info[_DEFERRED] = True
-    try:
-        yield
-    finally:
-        db.session.info.pop(_DEFERRED, None)
-        _recount_pending(db.session.info.pop(_PENDING, None))
-
-
-@event.listens_for(Session, "after_commit")
-def _after_commit(session: Session) -> None:
-    if not session.info.get(_DEFERRED):
-        _recount_pending(session.info.pop(_PENDING, None))
-
-
-@event.listens_for(Session, "after_rollback")
-def _after_rollback(session: Session) -> None:
-    if not session.info.get(_DEFERRED):
-        session.info.pop(_PENDING, None)
-
-
-def _recount_pending(pending: tuple[set, set, set] | None) -> None:
-    if pending and any(pending) and has_app_context():
-        try:
-            with Session(db.engine) as own:
-                recount(own, *pending)
-        except Exception:  # the change is committed; the periodic pass repairs what this missed
-            log.exception("recounting the dashboard's tallies failed")
+def deferred():
+    """Within the block the keys the commits noted are recounted once, at the end: tracker/after_commit.py."""
+    return _AFTER.deferred()
 
 
 # Counting -------------------------------------------------------------------------------------------
@@ -250,3 +217,7 @@ def _replace(session: Session, model, scope, rows: list[dict]) -> None:
         stmt = insert(model).values(rows[start : start + _BATCH])
         values = {name: stmt.excluded[name] for name in rows[0] if name not in keys}
         session.execute(stmt.on_conflict_do_update(index_elements=keys, set_=values))
+
+
+# The keys noted in a transaction, recounted once it commits (tracker/after_commit.py).
+_AFTER = AfterCommit("tallies", 3, lambda session, *keys: recount(session, *keys))
