@@ -88,12 +88,13 @@ def running_app(database, *, tables: bool = True, **overrides) -> Iterator[Flask
 
 
 @contextmanager
-def recorded_statements() -> Iterator[list[str]]:
-    """The SQL statements sent to the database inside the block."""
-    statements: list[str] = []
+def recorded_statements(parameters: bool = False) -> Iterator[list]:
+    """The SQL statements sent to the database inside the block; with `parameters`, each as (statement,
+    its parameters), to EXPLAIN it."""
+    statements: list = []
 
-    def record(conn, cursor, statement, *args) -> None:
-        statements.append(statement)
+    def record(conn, cursor, statement, sent, *args) -> None:
+        statements.append((statement, sent) if parameters else statement)
 
     event.listen(db.engine, "before_cursor_execute", record)
     try:

@@ -6,9 +6,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import event, insert
+from sqlalchemy import insert
 
 from tests.factories import make_task
+from tests.support import recorded_statements
 from tracker import prioritisation
 from tracker.extensions import db
 from tracker.models import Task, utcnow
@@ -18,18 +19,10 @@ from tracker.tasks import TaskFilter, list_tasks, parse_task_filter
 def plan_of_first_cards(run, rows: bool = False) -> list:
     """The plan of the statement that reads the groups' first tasks while `run()` builds a page (its
     lines; with `rows`, each line as (id, parent, detail))."""
-    seen = []
-
-    def record(_conn, _cursor, statement, parameters, *_):
-        if "UNION ALL" in statement and "row_number()" in statement:  # not the dashboard's cut days
-            seen.append((statement, parameters))
-
-    event.listen(db.engine, "before_cursor_execute", record)
-    try:
+    with recorded_statements(parameters=True) as sent:
         run()
-    finally:
-        event.remove(db.engine, "before_cursor_execute", record)
-    (statement, parameters), = seen
+    # The row_number() union, not the dashboard's cut days.
+    (statement, parameters), = [(s, p) for s, p in sent if "UNION ALL" in s and "row_number()" in s]
     connection = db.session.connection()
     if connection.dialect.name != "sqlite":
         return [row[0] for row in connection.exec_driver_sql(f"EXPLAIN {statement}", parameters)]
@@ -147,19 +140,10 @@ def test_postgresql_reads_board_columns_and_my_work_by_status_and_by_priority(bu
 def test_a_list_of_open_tasks_reads_its_page_from_the_open_tasks_deadline_index(busy, status):
     """The list's page by deadline is its ids from the open tasks' index (not the live tasks' one, which
     would step over every done task first), then those rows only."""
-    from_list = []
-
-    def record(_conn, _cursor, statement, parameters, *_):
-        if "LIMIT" in statement and "FROM tasks JOIN" in statement:
-            from_list.append((statement, parameters))
-
-    event.listen(db.engine, "before_cursor_execute", record)
-    try:
+    with recorded_statements(parameters=True) as sent:
         page = list_tasks(busy["owner_m"], parse_task_filter({"status": status}))
-    finally:
-        event.remove(db.engine, "before_cursor_execute", record)
     assert page.items and all(t.status != "done" for t in page.items)
-    (statement, parameters), = from_list
+    (statement, parameters), = [(s, p) for s, p in sent if "LIMIT" in s and "FROM tasks JOIN" in s]
     explained = db.session.connection().exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters)
     plan = " | ".join(row[-1] for row in explained)
     assert "COVERING INDEX ix_tasks_open_by_deadline" in plan, plan

@@ -9,9 +9,10 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import event, insert, select, text
+from sqlalchemy import insert, select, text
 
 from tests.factories import add_to_team, login, make_team, make_user
+from tests.support import recorded_statements
 from tracker import prioritisation
 from tracker.deadlines import local_to_utc, month_grid
 from tracker.extensions import db
@@ -190,18 +191,9 @@ def test_the_pages_show_the_direct_computation(spread, client):
 
 
 def _statements(run) -> list[tuple[str, object]]:
-    seen = []
-
-    def record(_conn, _cursor, statement, parameters, *_):
-        if "count(*)" in statement or "UNION ALL" in statement:
-            seen.append((statement, parameters))
-
-    event.listen(db.engine, "before_cursor_execute", record)
-    try:
+    with recorded_statements(parameters=True) as sent:
         run()
-    finally:
-        event.remove(db.engine, "before_cursor_execute", record)
-    return seen
+    return [(statement, p) for statement, p in sent if "count(*)" in statement or "UNION ALL" in statement]
 
 
 @pytest.mark.parametrize("f, index", [

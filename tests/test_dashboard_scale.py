@@ -7,7 +7,7 @@ from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import event, select, text, update
+from sqlalchemy import select, text, update
 
 from tests.factories import make_task, make_team, membership
 from tests.support import recorded_statements
@@ -255,18 +255,9 @@ def test_the_dashboard_makes_as_many_statements_for_more_tasks_and_days(team):
 
 def _sent(run, wanted: str) -> list[tuple[str, object]]:
     """The statements `run()` sends that contain `wanted`, with their parameters (to EXPLAIN them)."""
-    seen = []
-
-    def record(_conn, _cursor, statement, parameters, *_):
-        if wanted in statement and not statement.startswith("EXPLAIN"):
-            seen.append((statement, parameters))
-
-    event.listen(db.engine, "before_cursor_execute", record)
-    try:
+    with recorded_statements(parameters=True) as sent:
         run()
-    finally:
-        event.remove(db.engine, "before_cursor_execute", record)
-    return seen
+    return [(s, p) for s, p in sent if wanted in s and not s.startswith("EXPLAIN")]
 
 
 def _plans(run, wanted: str) -> list[str]:
